@@ -1,0 +1,43 @@
+"""Errors and warnings the package raises; the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One thing wrong with the input, located as precisely as possible."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class AllocatorError(Exception):
+    """Base of every error the package raises on purpose."""
+
+
+class InstanceError(AllocatorError, ValueError):
+    """The input was rejected; carries every problem found (exit code 1)."""
+
+    def __init__(self, problems: list[InputProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class SolutionError(AllocatorError, ValueError):
+    """A solution folder that cannot be read against its instance."""
+
+
+class DataWarning(UserWarning):
+    """Legal but suspicious input (unknown columns, Windows-1252, ...)."""
