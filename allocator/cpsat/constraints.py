@@ -1,0 +1,110 @@
+"""Hard rules of FORMAT.md section 4, one function each.
+
+Rules 1, 2, 3, 6 and the forbid half of rule 7 depend only on the pair and are
+enforced by pruning in ``problem.py`` (no variable exists for a pair that
+breaks them); the functions here enforce the rules that tie pairs together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from ortools.sat.python import cp_model
+
+from ..problem import Problem
+from .variables import Variables
+
+Rule = Callable[[cp_model.CpModel, Problem, Variables], None]
+
+
+def assign_each_user_at_most_once(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard: a group hands out at most its users (the rest stay unassigned)."""
+    for g, group in enumerate(problem.groups):
+        if len(variables.by_group[g]) > 1 or group.size > 1:
+            model.add(variables.assigned(g) <= group.size)
+
+
+def hold_fix_locks(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (rule 7): a fixed user gets exactly the locked advisor."""
+    for g, group in enumerate(problem.groups):
+        if group.fixed is not None:
+            model.add(variables.assign[g, group.fixed] == 1)
+
+
+def respect_capacity(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (rule 4, R16): assigned weight stays within the advisor's capacity."""
+    for a, pairs in enumerate(variables.by_advisor):
+        most = sum(problem.groups[g].weight * problem.groups[g].size for g, _ in pairs)
+        if most > problem.capacity[a]:
+            load = sum(problem.groups[g].weight * var for g, var in pairs)
+            model.add(load <= problem.capacity[a])
+
+
+def respect_intake_limit(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (rule 4): new users per advisor stay within the weekly intake."""
+    for a, pairs in enumerate(variables.by_advisor):
+        limit = problem.intake_limit[a]
+        if limit is None:
+            continue
+        newcomers = [
+            (problem.groups[g].size, var)
+            for g, var in pairs
+            if problem.groups[g].current != a
+        ]
+        if sum(size for size, _ in newcomers) > limit:
+            model.add(sum(var for _, var in newcomers) <= limit)
+
+
+def limit_municipalities(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (rule 5, R01): an advisor serves at most K municipalities."""
+    for a, pairs in enumerate(variables.by_advisor):
+        cap = problem.max_municipalities[a]
+        by_municipality: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(
+            list
+        )
+        for g, var in pairs:
+            by_municipality[problem.groups[g].municipality].append((g, var))
+        if cap == 0 or len(by_municipality) <= cap:
+            continue
+        serves = []
+        for municipality, members in by_municipality.items():
+            flag = model.new_bool_var(f"serves[{a},{municipality}]")
+            for g, var in members:
+                model.add(var <= problem.groups[g].size * flag)
+            serves.append(flag)
+        model.add(sum(serves) <= cap)
+
+
+def keep_households_together(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (rule 8): assigned members of a household share one advisor."""
+    for h, members in enumerate(problem.households):
+        advisors = sorted({a for g in members for a in problem.groups[g].eligible})
+        choice = {a: model.new_bool_var(f"household[{h},{a}]") for a in advisors}
+        model.add(sum(choice.values()) <= 1)
+        for g in members:
+            for a, var in variables.by_group[g]:
+                model.add(var <= choice[a])
+
+
+# The index of hard rules, applied in this order.
+HARD_CONSTRAINTS: tuple[Rule, ...] = (
+    assign_each_user_at_most_once,
+    hold_fix_locks,
+    respect_capacity,
+    respect_intake_limit,
+    limit_municipalities,
+    keep_households_together,
+)

@@ -1,0 +1,141 @@
+"""Readable reasons: why a user is unassigned, why a user changed advisor.
+
+Computed from the problem and the final allocation, never canned: each
+reason names the rule (or goal) and the figure behind it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from .eligibility import first_breach, no_advisor_reason
+from .problem import SCALE, Problem
+
+MAX_NAMED = 4  # advisors named in one reason before "and N more"
+
+
+def explain_all(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
+    """One reason per user: empty unless unassigned or changed."""
+    state = AdvisorState.of(problem, allocation)
+    reasons = []
+    group_of = {u: g for g, grp in enumerate(problem.groups) for u in grp.user_idcs}
+    for u, user in enumerate(problem.instance.users):
+        g = group_of[u]
+        parts = []
+        if allocation[u] is None:
+            parts.append(unassigned_reason(problem, state, g, u))
+        if user.current_advisor and allocation[u] != problem.current[u]:
+            parts.append(change_reason(problem, state, g, u, allocation[u]))
+        reasons.append("; ".join(p for p in parts if p))
+    return reasons
+
+
+class AdvisorState:
+    """Each advisor's load, intake and municipalities after the allocation."""
+
+    def __init__(self, problem: Problem) -> None:
+        n = problem.num_advisors
+        self.load = [0] * n
+        self.intake = [0] * n
+        self.municipalities: list[set[str]] = [set() for _ in range(n)]
+        # Scaled weight of the users whose current advisor each one is.
+        self.current_load = [0] * n
+
+    @classmethod
+    def of(cls, problem: Problem, allocation: Sequence[int | None]) -> AdvisorState:
+        state = cls(problem)
+        for u, current in enumerate(problem.current):
+            if current is not None:
+                weight = round(problem.instance.users[u].weight * SCALE)
+                state.current_load[current] += weight
+        for u, a in enumerate(allocation):
+            if a is None:
+                continue
+            user = problem.instance.users[u]
+            state.load[a] += round(user.weight * SCALE)
+            state.intake[a] += problem.current[u] != a
+            state.municipalities[a].add(user.municipality)
+        return state
+
+
+def blocking_rule(problem: Problem, state: AdvisorState, g: int, a: int) -> str | None:
+    """Which pair-independent rule keeps advisor a from taking one more of g."""
+    group = problem.groups[g]
+    if state.load[a] + group.weight > problem.capacity[a]:
+        return "at capacity"
+    limit = problem.intake_limit[a]
+    if limit is not None and group.current != a and state.intake[a] >= limit:
+        return "at the weekly intake limit"
+    cap = problem.max_municipalities[a]
+    served = state.municipalities[a]
+    if cap and group.municipality not in served and len(served) >= cap:
+        return f"already serving {cap} municipalities"
+    return None
+
+
+def unassigned_reason(problem: Problem, state: AdvisorState, g: int, u: int) -> str:
+    """Why user u got no advisor: no eligible advisor, or all of them full."""
+    group = problem.groups[g]
+    user = problem.instance.users[u]
+    if not group.eligible:
+        return no_advisor_reason(problem.facts, user, group.kind)
+    by_rule: dict[str, list[str]] = defaultdict(list)
+    for a in group.eligible:
+        rule = blocking_rule(problem, state, g, a) or "free"
+        by_rule[rule].append(problem.instance.advisors[a].id)
+    if "free" not in by_rule:
+        parts = [f"{named(ids)} {rule}" for rule, ids in by_rule.items()]
+        count = len(group.eligible)
+        return f"all {count} eligible advisors are full: {'; '.join(parts)}"
+    if user.household is not None:
+        return (
+            f"household {user.household} must share one advisor and no eligible "
+            "advisor has room for all its members"
+        )
+    return (
+        f"eligible advisor(s) {named(by_rule['free'])} had room, but placing the "
+        "user would cost more than leaving them unassigned under the policy weights"
+    )
+
+
+def change_reason(
+    problem: Problem, state: AdvisorState, g: int, u: int, new: int | None
+) -> str:
+    """Why user u no longer has the previous advisor."""
+    instance = problem.instance
+    user = instance.users[u]
+    previous = problem.current[u]
+    group = problem.groups[g]
+    if previous is None:
+        return f"previous advisor {user.current_advisor} left"
+    advisor = instance.advisors[previous]
+    if group.fixed is not None and group.fixed != previous:
+        return f"fix lock to advisor {instance.advisors[group.fixed].id}"
+    if previous not in group.eligible:
+        forbidden = frozenset(
+            (lock.user, lock.advisor) for lock in instance.locks if lock.kind == "forbid"
+        )
+        breach = first_breach(
+            problem.facts, user, group.kind, advisor, advisor.id, forbidden
+        )
+        return f"previous advisor no longer allowed: {breach}"
+    if group.rotation_due:
+        months = instance.policy.rotation_months
+        return f"rotation: with advisor {advisor.id} for more than {months:g} months"
+    held = state.current_load[previous]
+    if held > problem.capacity[previous]:
+        return (
+            f"advisor {advisor.id}'s current caseload {held / SCALE:g} exceeds "
+            f"capacity {problem.capacity[previous] / SCALE:g}"
+        )
+    goal = "to balance load" if new is not None else "to make room"
+    return f"moved {goal} under the policy weights"
+
+
+def named(ids: list[str]) -> str:
+    """A short list of advisor ids: 'a1, a2 and 3 more'."""
+    shown = ", ".join(ids[:MAX_NAMED])
+    if len(ids) > MAX_NAMED:
+        shown += f" and {len(ids) - MAX_NAMED} more"
+    return shown

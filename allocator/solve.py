@@ -1,0 +1,123 @@
+"""Solve a problem with CP-SAT and return the outcome as data."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ortools.sat.python import cp_model
+
+from .cpsat import AllocationModel
+from .problem import Problem
+
+SolveStatus = Literal["optimal", "feasible", "no_solution"]
+# Called on every improving solution with (elapsed s, objective, bound).
+ProgressCallback = Callable[[float, float, float], None]
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How long and how to search; the defaults suit a weekly run."""
+
+    time_limit: float = 10.0
+    seed: int = 0
+    workers: int = 2
+    # Extra CP-SAT parameters by name (from a --params TOML file).
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """What a solve produced; infeasible or timed out is a status, not an error."""
+
+    status: SolveStatus
+    objective: float
+    bound: float
+    wall_s: float
+    build_s: float
+    time_to_first_s: float | None
+    allocation: list[int | None]  # advisor index per user, None = unassigned
+    solver: str = "cpsat"
+    log: list[tuple[float, float, float]] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float:
+        """(objective - bound) / objective, 0 when the objective is 0."""
+        if self.status == "no_solution":
+            return float("nan")
+        if abs(self.objective) < 1e-9:
+            return 0.0
+        return max(0.0, (self.objective - self.bound) / abs(self.objective))
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Records each improving solution and forwards it to the caller."""
+
+    def __init__(
+        self, model: AllocationModel, start: float, callback: ProgressCallback | None
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.start = start
+        self.callback = callback
+        self.log: list[tuple[float, float, float]] = []
+
+    def on_solution_callback(self) -> None:
+        entry = (
+            time.perf_counter() - self.start,
+            self.model.to_objective(self.objective_value),
+            self.model.to_objective(self.best_objective_bound),
+        )
+        self.log.append(entry)
+        if self.callback is not None:
+            self.callback(*entry)
+
+
+def solve(
+    problem: Problem,
+    params: SolveParams,
+    hint: list[int | None] | None = None,
+    progress: ProgressCallback | None = None,
+) -> Result:
+    """Build the model, solve it and hand the groups' counts out to users."""
+    start = time.perf_counter()
+    model = AllocationModel(problem)
+    if hint is not None:
+        model.hint(hint)
+    build_s = time.perf_counter() - start
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = params.time_limit
+    solver.parameters.random_seed = params.seed
+    solver.parameters.num_workers = params.workers
+    for name, value in params.extra.items():
+        setattr(solver.parameters, name, value)
+    recorder = _Progress(model, start, progress)
+    code = solver.solve(model.model, recorder)
+    wall_s = time.perf_counter() - start
+    if code == cp_model.MODEL_INVALID:
+        raise RuntimeError(f"invalid CP-SAT model: {model.model.validate()}")
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Result(
+            status="no_solution",
+            objective=float("nan"),
+            bound=float("nan"),
+            wall_s=wall_s,
+            build_s=build_s,
+            time_to_first_s=None,
+            allocation=[None] * len(problem.instance.users),
+            log=recorder.log,
+        )
+    objective = model.to_objective(solver.objective_value)
+    bound = model.to_objective(solver.best_objective_bound)
+    return Result(
+        status="optimal" if code == cp_model.OPTIMAL else "feasible",
+        objective=objective,
+        bound=min(bound, objective),
+        wall_s=wall_s,
+        build_s=build_s,
+        time_to_first_s=recorder.log[0][0] if recorder.log else wall_s,
+        allocation=model.allocation(solver),
+        log=recorder.log,
+    )

@@ -1,0 +1,116 @@
+"""Writes a report into a solution folder: all files at once, or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .report import Report, Row
+
+# A spreadsheet runs a text cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def neutralise(text: str) -> str:
+    """Prefix a formula-like text with ' so a spreadsheet shows it as text."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def cell(value: Any) -> str:
+    """One CSV cell: booleans true/false, lists ;-joined, numbers plain."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
+    if isinstance(value, (list, tuple)):
+        return neutralise(";".join(str(v) for v in value))
+    return neutralise(str(value))
+
+
+def csv_text(rows: Iterable[Row], header: list[str]) -> str:
+    """Rows as CSV text (comma-separated, UTF-8, header first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell(row.get(column)) for column in header])
+    return buffer.getvalue()
+
+
+def header_of(rows: list[Row], fallback: list[str]) -> list[str]:
+    return list(rows[0]) if rows else fallback
+
+
+def report_files(report: Report) -> dict[str, str]:
+    """File name -> content for every file a solve writes."""
+    return {
+        "assignments.csv": csv_text(
+            report.assignments,
+            header_of(report.assignments, ASSIGNMENT_COLUMNS),
+        ),
+        "advisor_load.csv": csv_text(
+            report.advisor_load, header_of(report.advisor_load, ADVISOR_COLUMNS)
+        ),
+        "team_load.csv": csv_text(
+            report.team_load, header_of(report.team_load, TEAM_COLUMNS)
+        ),
+        "municipality_load.csv": csv_text(
+            report.municipality_load,
+            header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
+        ),
+        "summary.json": json.dumps(report.summary, indent=2, ensure_ascii=False)
+        + "\n",
+    }
+
+
+def write_folder(files: dict[str, str | bytes], out: Path) -> None:
+    """Write every file into ``out`` atomically: all of them, or nothing.
+
+    The files go to a temporary sibling folder first, which then replaces
+    ``out`` in one rename; an older folder at ``out`` is removed only after.
+    """
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        for name, content in files.items():
+            target = staging / name
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8", newline="")
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}-old-{os.getpid()}")
+            out.rename(old)
+        staging.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+ASSIGNMENT_COLUMNS = [
+    "user", "municipality", "team", "advisor", "status", "previous_advisor",
+    "changed", "rule", "travel_km", "reason",
+]  # fmt: skip
+ADVISOR_COLUMNS = [
+    "advisor", "team", "fte", "capacity", "load", "utilisation", "users",
+    "new_users", "intake_limit", "municipalities",
+]  # fmt: skip
+TEAM_COLUMNS = ["team", "kind", "advisors", "assigned", "load", "capacity"]
+MUNICIPALITY_COLUMNS = [
+    "municipality", "users", "assigned", "unassigned", "load", "advisors",
+]  # fmt: skip
