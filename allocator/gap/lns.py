@@ -21,9 +21,9 @@ from allocator.gap.arrays import GapArrays, IntArray
 from allocator.gap.model import BoolArray, build_model, read_assignment
 
 # Deterministic-time budget of one sub-problem (CP-SAT's work units).
-SUB_DETERMINISTIC_TIME = 0.5
+SUB_DETERMINISTIC_TIME = 0.2
 # Freed jobs targeted at the start; adapted by the sub-problems' outcome.
-START_JOBS = 120
+START_JOBS = 40
 
 
 @dataclass

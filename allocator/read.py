@@ -1,0 +1,921 @@
+"""Read an instance folder (FORMAT.md sections 1-3) into a validated Instance.
+
+Reading runs in three stages (STYLE.md 6.2). ``tables.py`` turns every file
+into rows of strings. This module parses instance.toml and every row into
+domain entities, noting each bad cell. Then one function per rule family checks
+values and cross-references. Every problem found is raised together in one
+``InstanceError``, so that a team leader can mend the files in one sitting
+instead of meeting the problems one run at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import tomllib
+import warnings
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+from allocator.domain import (
+    Advisor,
+    Competence,
+    HostAgreement,
+    Instance,
+    Lock,
+    LockKind,
+    Municipality,
+    Policy,
+    RoutingRule,
+    Status,
+    Team,
+    User,
+    Weights,
+    week_start,
+)
+from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.tables import (
+    SHEETS,
+    CellError,
+    Row,
+    Table,
+    cell_text,
+    parse_bool,
+    parse_csv,
+    parse_date,
+    parse_decimal,
+    parse_id,
+    parse_int,
+    parse_list,
+    parse_text,
+    parse_workbook,
+)
+
+TOML = "instance.toml"
+# Read order; also the order in which files enter input_sha256.
+TABLES = SHEETS
+REQUIRED_TABLES = frozenset({"municipalities", "teams", "advisors", "users"})
+# More problems than this are summarised in one closing line.
+MAX_PROBLEMS = 50
+# Pseudo-table under which competence ids from instance.toml are kept.
+COMPETENCES = "competence"
+
+E = TypeVar("E")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns FORMAT.md section 3 names for one table."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    # Whether the entities keep unknown columns for the output.
+    carries_extra: bool = True
+
+    @property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.required + self.optional)
+
+
+# "name" and "competences" have defaults in domain.py, so a file may leave
+# them out (an advisor list without names is a reasonable export).
+COLUMNS: dict[str, Columns] = {
+    "municipalities": Columns(("id",), ("name", "population", "lat", "lon")),
+    "teams": Columns(("id", "kind"), ("name", "municipalities")),
+    "advisors": Columns(
+        ("id", "team", "employer", "base", "fte"),
+        ("name", "casework_share", "competences", "max_municipalities", "available"),
+    ),
+    "users": Columns(
+        ("id", "municipality", "age", "status"),
+        (
+            "children",
+            "needs",
+            "urgent",
+            "weight",
+            "current_advisor",
+            "since",
+            "household",
+            "prefer_non_local",
+        ),
+    ),
+    "locks": Columns(("user", "advisor", "kind"), carries_extra=False),
+    "travel": Columns(("from", "to", "km"), carries_extra=False),
+}
+
+_STATUSES: dict[str, Status] = {"new": "new", "active": "active"}
+_LOCK_KINDS: dict[str, LockKind] = {"fix": "fix", "forbid": "forbid"}
+_OTHER_KIND: dict[LockKind, LockKind] = {"fix": "forbid", "forbid": "fix"}
+_WEEK_RE = re.compile(r"\d{4}-W\d{2}")
+
+
+class Distance(NamedTuple):
+    """One row of travel.csv."""
+
+    start: str
+    end: str
+    km: float
+    row: int
+
+
+class _Summary(InputProblem):
+    """The closing line when more problems were found than are listed."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- Public entry point -------------------------------------------------------
+
+
+def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
+    """Read and validate the instance in ``folder``.
+
+    Parameters
+    ----------
+    folder
+        The instance folder: instance.toml and the CSV tables or a workbook.
+    extra_locks
+        Locks from the command line (``--fix`` / ``--forbid``), checked like
+        the rows of locks.csv and appended after them.
+
+    Returns
+    -------
+    Instance
+        Every entity in input order, with files, extra columns, the input's
+        SHA-256 and the [policy] table as read.
+
+    Raises
+    ------
+    InstanceError
+        Carrying every problem found (at most 50 listed), when any file breaks
+        FORMAT.md. Suspicious but legal input gives ``DataWarning`` instead.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        message = "expected an instance folder, found none."
+        raise InstanceError([InputProblem(str(folder), None, None, message)])
+    problems: list[InputProblem] = []
+    digest = hashlib.sha256()
+    config = _read_config(folder, problems, digest)
+    tables = _load_tables(folder, config.workbook, problems, digest)
+    draft = _parse_tables(config, tables, problems)
+    draft.locks.extend(extra_locks)
+    for rule in RULES:
+        problems.extend(rule(draft))
+    if problems:
+        raise InstanceError(_ordered(problems, draft))
+    _warn_departed_advisors(draft)
+    _warn_missing_coordinates(draft)
+    return _build(draft, digest.hexdigest())
+
+
+def _ordered(problems: list[InputProblem], draft: Draft) -> list[InputProblem]:
+    """Problems by file (in read order) and row, capped at MAX_PROBLEMS."""
+    rank = {TOML: 0} | {draft.label(name): i for i, name in enumerate(TABLES, 1)}
+    if draft.config.workbook:
+        rank[draft.config.workbook] = 1
+    ranked = sorted(
+        problems, key=lambda p: (rank.get(p.file, len(rank) + 1), p.row or 0)
+    )
+    if len(ranked) <= MAX_PROBLEMS:
+        return ranked
+    more = len(ranked) - MAX_PROBLEMS
+    summary = _Summary("", None, None, f"... and {more} more problems")
+    return [*ranked[:MAX_PROBLEMS], summary]
+
+
+def _build(draft: Draft, sha256: str) -> Instance:
+    config = draft.config
+    return Instance(
+        name=config.name,
+        description=config.description,
+        week=config.week,
+        policy=config.policy,
+        competences=tuple(config.competences),
+        host_agreements=tuple(config.host_agreements),
+        routing=tuple(config.routing or ()),
+        municipalities=tuple(draft.municipalities),
+        teams=tuple(draft.teams),
+        advisors=tuple(draft.advisors),
+        users=tuple(draft.users),
+        locks=tuple(draft.locks),
+        travel=_travel_map(draft.distances),
+        files={name: table.label for name, table in draft.tables.items()},
+        extra_columns=_extra_columns(draft.tables),
+        input_sha256=sha256,
+        policy_raw=config.policy_raw,
+    )
+
+
+def _travel_map(distances: list[Distance]) -> dict[tuple[str, str], float]:
+    """Road km keyed both ways, since travel.csv may give one direction only."""
+    km: dict[tuple[str, str], float] = {}
+    for distance in distances:
+        km[distance.start, distance.end] = distance.km
+        km[distance.end, distance.start] = distance.km
+    return km
+
+
+def _extra_columns(tables: Mapping[str, Table]) -> dict[str, tuple[str, ...]]:
+    """Unknown columns, in file order, of the tables whose entities carry them."""
+    return {
+        name: tuple(
+            table.spelling_of(column)
+            for column in table.header
+            if column not in COLUMNS[name].known
+        )
+        for name, table in tables.items()
+        if COLUMNS[name].carries_extra
+    }
+
+
+# --- instance.toml ------------------------------------------------------------
+
+
+@dataclass
+class Config:
+    """What instance.toml says, as far as it could be read."""
+
+    name: str
+    description: str = ""
+    week: str | None = None
+    workbook: str | None = None
+    policy: Policy = field(default_factory=Policy)
+    policy_raw: dict[str, object] = field(default_factory=dict)
+    competences: list[Competence] = field(default_factory=list)
+    # Ids of every [[competence]] with a readable id; None when instance.toml
+    # could not be read, so that references to competences are not checked.
+    competence_ids: set[str] | None = None
+    host_agreements: list[HostAgreement] = field(default_factory=list)
+    # None when a rule could not be read: routing checks would mislead.
+    routing: list[RoutingRule] | None = None
+
+
+_TOP_KEYS = (
+    "name",
+    "description",
+    "week",
+    "workbook",
+    "policy",
+    "competence",
+    "host_agreement",
+    "routing",
+)
+
+
+def _read_config(folder: Path, problems: list[InputProblem], digest: Any) -> Config:
+    """Parse instance.toml; on failure a Config that disables dependent checks."""
+    doc = _load_toml(folder, problems, digest)
+    if doc is None:
+        return Config(name=folder.name)
+    check = TomlChecker(problems)
+    check.keys("", doc, _TOP_KEYS)
+    policy, policy_raw = _read_policy(doc, check)
+    competences, competence_ids = _read_competences(doc, check)
+    return Config(
+        name=_read_name(doc, check, folder.name),
+        description=check.text("description", doc.get("description", "")) or "",
+        week=_read_week(doc, check),
+        workbook=_read_workbook_name(doc, check),
+        policy=policy,
+        policy_raw=policy_raw,
+        competences=competences,
+        competence_ids=competence_ids,
+        host_agreements=_read_host_agreements(doc, check),
+        routing=_read_routing(doc, check),
+    )
+
+
+def _load_toml(
+    folder: Path, problems: list[InputProblem], digest: Any
+) -> dict[str, Any] | None:
+    """instance.toml as a dict, or None after noting why it cannot be read."""
+    path = folder / TOML
+    if not path.is_file():
+        message = "expected the file instance.toml in the instance folder, found none."
+        problems.append(InputProblem(TOML, None, None, message))
+        return None
+    try:
+        data = path.read_bytes()
+        doc = tomllib.loads(data.decode("utf-8-sig"))
+    except OSError as err:
+        message = f"expected a readable file, found an error ({err.strerror})."
+        problems.append(InputProblem(TOML, None, None, message))
+        return None
+    except UnicodeDecodeError:
+        message = "expected UTF-8 text, found other bytes."
+        problems.append(InputProblem(TOML, None, None, message))
+        return None
+    except tomllib.TOMLDecodeError as err:
+        message = f"expected valid TOML, found a syntax error: {err}."
+        problems.append(InputProblem(TOML, None, None, message))
+        return None
+    digest.update(data)
+    return doc
+
+
+def _show(value: object) -> str:
+    """A TOML value as the file would write it, for messages."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class TomlChecker:
+    """Checks values from instance.toml, noting a problem for each bad one.
+
+    Keys are named by their path, e.g. ``policy.weights.travel`` or
+    ``routing[2].age_max`` (1-based, like the output's ``rule`` column).
+    Each method returns the value, or None when it is missing or bad.
+    """
+
+    def __init__(self, problems: list[InputProblem]) -> None:
+        self.problems = problems
+
+    def problem(self, key: str, expected: str, value: object) -> None:
+        found = "nothing" if value is None else _show(value)
+        message = f"expected {expected}, found {found}."
+        self.problems.append(InputProblem(TOML, None, key, message))
+
+    def keys(self, where: str, table: Mapping[str, object], allowed: Sequence[str]):
+        """Note every key of ``table`` that is not in ``allowed``."""
+        for key in table:
+            if key not in allowed:
+                path = f"{where}.{key}" if where else key
+                message = (
+                    f"expected one of {', '.join(allowed)}, found unknown key "
+                    f'"{key}".'
+                )
+                self.problems.append(InputProblem(TOML, None, path, message))
+
+    def table(self, key: str, value: object) -> dict[str, Any] | None:
+        if isinstance(value, dict):
+            return value
+        self.problem(key, f"a table [{key}]", value)
+        return None
+
+    def tables(self, key: str, value: object) -> list[dict[str, Any]]:
+        """An array of tables ([[key]]); an empty list when it is bad."""
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            return value
+        self.problem(key, f"[[{key}]] entries (an array of tables)", value)
+        return []
+
+    def text(self, key: str, value: object) -> str | None:
+        if isinstance(value, str):
+            return value
+        self.problem(key, "a string", value)
+        return None
+
+    def ident(self, key: str, value: object) -> str | None:
+        if isinstance(value, str) and value.strip() and ";" not in value:
+            return value.strip()
+        self.problem(key, 'an id (a non-empty string without ";")', value)
+        return None
+
+    def idents(self, key: str, value: object) -> tuple[str, ...] | None:
+        if isinstance(value, list) and all(
+            isinstance(v, str) and v.strip() and ";" not in v for v in value
+        ):
+            return tuple(v.strip() for v in value)
+        self.problem(key, "a list of ids", value)
+        return None
+
+    def flag(self, key: str, value: object) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.problem(key, "true or false", value)
+        return None
+
+    def whole(self, key: str, value: object, minimum: int = 0) -> int | None:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+            return value
+        self.problem(key, f"a whole number >= {minimum}", value)
+        return None
+
+    def number(self, key: str, value: object, positive: bool = False) -> float | None:
+        """A finite number, >= 0, or > 0 when ``positive``."""
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and (value > 0 if positive else value >= 0)
+        ):
+            return float(value)
+        self.problem(key, "a number > 0" if positive else "a number >= 0", value)
+        return None
+
+    def choice(self, key: str, value: object, options: Mapping[str, T]) -> T | None:
+        if isinstance(value, str) and value in options:
+            return options[value]
+        self.problem(key, " or ".join(f'"{o}"' for o in options), value)
+        return None
+
+
+def _read_name(doc: Mapping[str, Any], check: TomlChecker, default: str) -> str:
+    """The instance's name; the folder's name when instance.toml has none."""
+    if "name" not in doc:
+        return default
+    return check.ident("name", doc["name"]) or default
+
+
+def _read_week(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
+    """The optional ISO week, e.g. 2026-W48."""
+    if "week" not in doc:
+        return None
+    value = doc["week"]
+    if isinstance(value, str) and _WEEK_RE.fullmatch(value):
+        try:
+            week_start(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    check.problem("week", 'an ISO week such as "2026-W48"', value)
+    return None
+
+
+def _read_workbook_name(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
+    if "workbook" not in doc:
+        return None
+    value = doc["workbook"]
+    if isinstance(value, str) and value.strip() and Path(value).name == value:
+        return value
+    check.problem("workbook", "the file name of a workbook in the folder", value)
+    return None
+
+
+# Each [policy] scalar with its reader; ranges follow the meaning of the key.
+_POLICY_SCALARS: dict[str, Callable[[TomlChecker, str, object], object]] = {
+    "max_municipalities_per_advisor": lambda c, k, v: c.whole(k, v),
+    "cases_per_fte": lambda c, k, v: c.number(k, v, positive=True),
+    "intake_per_fte": lambda c, k, v: c.number(k, v),
+    "rotation_months": lambda c, k, v: c.number(k, v),
+    "keep_current_team": lambda c, k, v: c.flag(k, v),
+    "road_factor": lambda c, k, v: c.number(k, v, positive=True),
+    "time_limit_s": lambda c, k, v: c.number(k, v, positive=True),
+    "seed": lambda c, k, v: c.whole(k, v),
+}
+_POLICY_TABLES = ("weights", "cases_per_fte_by_kind")
+
+
+def _read_policy(
+    doc: Mapping[str, Any], check: TomlChecker
+) -> tuple[Policy, dict[str, object]]:
+    """[policy] with domain defaults for missing keys, and the table as read."""
+    raw = check.table("policy", doc.get("policy", {}))
+    if raw is None:
+        return Policy(), {}
+    check.keys("policy", raw, [*_POLICY_SCALARS, *_POLICY_TABLES])
+    values: dict[str, object] = {}
+    for key, read in _POLICY_SCALARS.items():
+        if key in raw and (value := read(check, f"policy.{key}", raw[key])) is not None:
+            values[key] = value
+    values["weights"] = _read_weights(raw, check)
+    values["cases_per_fte_by_kind"] = _read_cases_by_kind(raw, check)
+    return Policy.model_validate(values), copy.deepcopy(raw)
+
+
+def _read_weights(policy: Mapping[str, Any], check: TomlChecker) -> Weights:
+    """[policy.weights]; each >= 0, since 0 switches a goal off."""
+    raw = check.table("policy.weights", policy.get("weights", {}))
+    if raw is None:
+        return Weights()
+    names = list(Weights.model_fields)
+    check.keys("policy.weights", raw, names)
+    values = {
+        key: value
+        for key in names
+        if key in raw
+        and (value := check.number(f"policy.weights.{key}", raw[key])) is not None
+    }
+    return Weights.model_validate(values)
+
+
+def _read_cases_by_kind(
+    policy: Mapping[str, Any], check: TomlChecker
+) -> dict[str, float]:
+    """[policy.cases_per_fte_by_kind]: team kind -> cases per fte (> 0)."""
+    where = "policy.cases_per_fte_by_kind"
+    raw = check.table(where, policy.get("cases_per_fte_by_kind", {}))
+    if raw is None:
+        return {}
+    return {
+        kind: value
+        for kind, number in raw.items()
+        if (value := check.number(f"{where}.{kind}", number, positive=True))
+        is not None
+    }
+
+
+def _read_competences(
+    doc: Mapping[str, Any], check: TomlChecker
+) -> tuple[list[Competence], set[str]]:
+    """[[competence]] entries, and the ids of all with a readable id."""
+    competences: list[Competence] = []
+    first: dict[str, int] = {}
+    for i, entry in enumerate(check.tables("competence", doc.get("competence", [])), 1):
+        where = f"competence[{i}]"
+        check.keys(where, entry, ("id", "name", "municipal_authority"))
+        cid = check.ident(f"{where}.id", entry.get("id"))
+        name = check.text(f"{where}.name", entry.get("name", ""))
+        authority = check.flag(
+            f"{where}.municipal_authority", entry.get("municipal_authority", False)
+        )
+        if cid is not None and cid in first:
+            expected = f"a unique competence id (competence[{first[cid]}] has it)"
+            check.problem(f"{where}.id", expected, cid)
+            continue
+        if cid is not None:
+            first[cid] = i
+        if cid is not None and name is not None and authority is not None:
+            competences.append(
+                Competence(id=cid, name=name, municipal_authority=authority)
+            )
+    return competences, set(first)
+
+
+def _read_host_agreements(
+    doc: Mapping[str, Any], check: TomlChecker
+) -> list[HostAgreement]:
+    """[[host_agreement]] entries (references are checked later)."""
+    agreements: list[HostAgreement] = []
+    entries = check.tables("host_agreement", doc.get("host_agreement", []))
+    for i, entry in enumerate(entries, 1):
+        where = f"host_agreement[{i}]"
+        check.keys(where, entry, ("host", "members"))
+        host = check.ident(f"{where}.host", entry.get("host"))
+        members = check.idents(f"{where}.members", entry.get("members"))
+        if host is not None and members is not None:
+            agreements.append(HostAgreement(host=host, members=members))
+    return agreements
+
+
+_ROUTING_KEYS = (
+    "team_kind",
+    "status",
+    "age_min",
+    "age_max",
+    "children_min",
+    "children_max",
+    "needs_any",
+    "needs_all",
+    "urgent",
+    "municipality_in",
+)
+
+
+def _read_routing(
+    doc: Mapping[str, Any], check: TomlChecker
+) -> list[RoutingRule] | None:
+    """[[routing]] rules in order; None when one is bad or there are none."""
+    entries = check.tables("routing", doc.get("routing", []))
+    if not entries:
+        if isinstance(doc.get("routing", []), list):
+            check.problem("routing", "at least one [[routing]] rule", None)
+        return None
+    before = len(check.problems)
+    rules = [_read_rule(f"routing[{i}]", e, check) for i, e in enumerate(entries, 1)]
+    if len(check.problems) > before:
+        return None
+    return rules
+
+
+def _read_rule(where: str, entry: Mapping[str, Any], check: TomlChecker) -> RoutingRule:
+    """One routing rule; bad tests are noted and left out."""
+    check.keys(where, entry, _ROUTING_KEYS)
+    readers: dict[str, Callable[[str, object], object]] = {
+        "team_kind": check.ident,
+        "status": lambda k, v: check.choice(k, v, _STATUSES),
+        "age_min": check.whole,
+        "age_max": check.whole,
+        "children_min": check.whole,
+        "children_max": check.whole,
+        "needs_any": check.idents,
+        "needs_all": check.idents,
+        "urgent": check.flag,
+        "municipality_in": check.idents,
+    }
+    values = {"team_kind": readers["team_kind"](f"{where}.team_kind", entry.get("team_kind"))}
+    for key, read in readers.items():
+        if key in entry and key != "team_kind":
+            values[key] = read(f"{where}.{key}", entry[key])
+    values = {k: v for k, v in values.items() if v is not None}
+    values.setdefault("team_kind", "")
+    return RoutingRule.model_validate(values)
+
+
+# --- Tables -------------------------------------------------------------------
+
+
+def _find_file(folder: Path, name: str) -> Path | None:
+    """``folder/name``, matching the name case-insensitively (Users.csv)."""
+    exact = folder / name
+    if exact.is_file():
+        return exact
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name.lower() == name.lower():
+            return path
+    return None
+
+
+def _load_tables(
+    folder: Path, workbook: str | None, problems: list[InputProblem], digest: Any
+) -> dict[str, Table]:
+    """Every table present, from CSV files or from the workbook's sheets."""
+    if workbook is not None:
+        return _load_workbook(folder, workbook, problems, digest)
+    return _load_csv_tables(folder, problems, digest)
+
+
+def _load_csv_tables(
+    folder: Path, problems: list[InputProblem], digest: Any
+) -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    for name in TABLES:
+        path = _find_file(folder, f"{name}.csv")
+        if path is None:
+            if name in REQUIRED_TABLES:
+                problems.append(_missing_file(f"{name}.csv"))
+            continue
+        table = _read_csv_file(path, problems, digest)
+        if table is not None:
+            tables[name] = table
+    return tables
+
+
+def _missing_file(label: str) -> InputProblem:
+    message = f"expected the file {label} in the instance folder, found none."
+    return InputProblem(label, None, None, message)
+
+
+def _read_csv_file(
+    path: Path, problems: list[InputProblem], digest: Any
+) -> Table | None:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        message = f"expected a readable file, found an error ({err.strerror})."
+        problems.append(InputProblem(path.name, None, None, message))
+        return None
+    digest.update(data)
+    try:
+        table = parse_csv(path.name, data)
+    except InstanceError as err:
+        problems.extend(err.problems)
+        return None
+    problems.extend(table.problems)
+    return table
+
+
+def _load_workbook(
+    folder: Path, workbook: str, problems: list[InputProblem], digest: Any
+) -> dict[str, Table]:
+    path = _find_file(folder, workbook)
+    if path is None:
+        message = f'expected the workbook "{workbook}" in the folder, found none.'
+        problems.append(InputProblem(TOML, None, "workbook", message))
+        return {}
+    try:
+        data = path.read_bytes()
+        sheets = parse_workbook(path.name, data)
+    except OSError as err:
+        message = f"expected a readable file, found an error ({err.strerror})."
+        problems.append(InputProblem(path.name, None, None, message))
+        return {}
+    except InstanceError as err:
+        problems.extend(err.problems)
+        return {}
+    digest.update(data)
+    tables: dict[str, Table] = {}
+    for name in TABLES:
+        if name in sheets:
+            tables[name] = sheets[name]
+            problems.extend(sheets[name].problems)
+        elif name in REQUIRED_TABLES:
+            message = f'expected a sheet named "{name}", found none.'
+            problems.append(InputProblem(path.name, None, None, message))
+    return tables
+
+
+def _check_columns(name: str, table: Table, problems: list[InputProblem]) -> bool:
+    """Note missing required columns and warn about unknown ones.
+
+    Returns whether every required column is present.
+    """
+    columns = COLUMNS[name]
+    missing = [c for c in columns.required if c not in table.header]
+    for column in missing:
+        message = f'expected a column named "{column}", found none.'
+        problems.append(InputProblem(table.label, 1, column, message))
+    unknown = [table.spelling_of(c) for c in table.header if c not in columns.known]
+    if unknown:
+        fate = (
+            "kept and carried to the output"
+            if columns.carries_extra
+            else "ignored"
+        )
+        listed = ", ".join(f'"{c}"' for c in unknown)
+        warnings.warn(
+            f"{table.label}: unknown columns {listed} are {fate}.",
+            DataWarning,
+            stacklevel=4,
+        )
+    return not missing
+
+
+# --- Rows into entities -------------------------------------------------------
+
+
+class Cells:
+    """One row's cells, parsed column by column; every bad cell is noted.
+
+    A bad cell yields a placeholder of the right type so that the entity can
+    still be built; the caller drops it when ``failed`` is set.
+    """
+
+    def __init__(
+        self, table: Table, row: Row, known: frozenset[str], problems: list[InputProblem]
+    ) -> None:
+        self.table = table
+        self.row = row
+        self.number = row.number
+        self.problems = problems
+        self.failed = False
+        # The row's id, when it has a readable one (duplicates are found by it).
+        self.key_value: str | None = None
+        self.extra = {
+            table.spelling_of(column): text
+            for column, text in row.cells.items()
+            if column not in known
+        }
+
+    def _parse(self, column: str, parse: Callable[[str], T], placeholder: T) -> T:
+        try:
+            return parse(self.row.cells.get(column, ""))
+        except CellError as err:
+            self.failed = True
+            problem = InputProblem(self.table.label, self.number, column, str(err))
+            self.problems.append(problem)
+            return placeholder
+
+    def _blank(self, column: str) -> bool:
+        return not self.row.cells.get(column, "").strip()
+
+    def key(self) -> str:
+        """The row's ``id``."""
+        value = self._parse("id", parse_id, "")
+        self.key_value = value or None
+        return value
+
+    def ident(self, column: str) -> str:
+        return self._parse(column, parse_id, "")
+
+    def opt_ident(self, column: str) -> str | None:
+        return None if self._blank(column) else self.ident(column)
+
+    def text(self, column: str) -> str:
+        return self._parse(column, parse_text, "")
+
+    def whole(self, column: str, default: int | None = None) -> int:
+        if default is not None and self._blank(column):
+            return default
+        return self._parse(column, parse_int, 0)
+
+    def opt_whole(self, column: str) -> int | None:
+        return None if self._blank(column) else self.whole(column)
+
+    def decimal(self, column: str, default: float | None = None) -> float:
+        if default is not None and self._blank(column):
+            return default
+        comma = self.table.decimal_comma
+        return self._parse(column, lambda text: parse_decimal(text, comma), 0.0)
+
+    def opt_decimal(self, column: str) -> float | None:
+        return None if self._blank(column) else self.decimal(column)
+
+    def flag(self, column: str, default: bool) -> bool:
+        return self._parse(column, lambda text: parse_bool(text, default), default)
+
+    def opt_date(self, column: str) -> dt.date | None:
+        return None if self._blank(column) else self._parse(column, parse_date, None)
+
+    def items(self, column: str) -> tuple[str, ...]:
+        return self._parse(column, parse_list, ())
+
+    def choice(self, column: str, options: Mapping[str, T]) -> T:
+        def parse(text: str) -> T:
+            value = text.strip().lower()
+            if value not in options:
+                raise CellError(" or ".join(f'"{o}"' for o in options), text)
+            return options[value]
+
+        return self._parse(column, parse, next(iter(options.values())))
+
+
+def _municipality(c: Cells) -> Municipality:
+    return Municipality(
+        id=c.key(),
+        name=c.text("name"),
+        population=c.opt_whole("population"),
+        lat=c.opt_decimal("lat"),
+        lon=c.opt_decimal("lon"),
+        row=c.number,
+        extra=c.extra,
+    )
+
+
+def _team(c: Cells) -> Team:
+    return Team(
+        id=c.key(),
+        name=c.text("name"),
+        kind=c.ident("kind"),
+        municipalities=c.items("municipalities"),
+        row=c.number,
+        extra=c.extra,
+    )
+
+
+def _advisor(c: Cells) -> Advisor:
+    return Advisor(
+        id=c.key(),
+        name=c.text("name"),
+        team=c.ident("team"),
+        employer=c.ident("employer"),
+        base=c.ident("base"),
+        fte=c.decimal("fte"),
+        casework_share=c.decimal("casework_share", default=1.0),
+        competences=c.items("competences"),
+        max_municipalities=c.opt_whole("max_municipalities"),
+        available=c.flag("available", default=True),
+        row=c.number,
+        extra=c.extra,
+    )
+
+
+def _user(c: Cells) -> User:
+    return User(
+        id=c.key(),
+        municipality=c.ident("municipality"),
+        age=c.whole("age"),
+        children=c.whole("children", default=0),
+        needs=c.items("needs"),
+        status=c.choice("status", _STATUSES),
+        urgent=c.flag("urgent", default=False),
+        weight=c.decimal("weight", default=1.0),
+        current_advisor=c.opt_ident("current_advisor"),
+        since=c.opt_date("since"),
+        household=c.opt_ident("household"),
+        prefer_non_local=c.flag("prefer_non_local", default=False),
+        row=c.number,
+        extra=c.extra,
+    )
+
+
+def _lock(c: Cells) -> Lock:
+    return Lock(
+        user=c.ident("user"),
+        advisor=c.ident("advisor"),
+        kind=c.choice("kind", _LOCK_KINDS),
+        row=c.number,
+        source=c.table.label,
+    )
+
+
+def _distance(c: Cells) -> Distance:
+    return Distance(c.ident("from"), c.ident("to"), c.decimal("km"), c.number)
+
+
+def _parse_rows(
+    table: Table, parse: Callable[[Cells], E], problems: list[InputProblem]
+) -> tuple[list[E], dict[str, int]]:
+    """Entities of every good row, and id -> first row for every readable id.
+
+    The ids include rows with other bad cells, so that references to them are
+    not reported as unknown on top of the bad cell.
+    """
+    known = COLUMNS_BY_LABEL_KNOWN.get(table.label, frozenset())
+    entities: list[E] = []
+    first: dict[str, int] = {}
+    for row in table.rows:
+        cells = Cells(table, row, known, problems)
+        entity = parse(cells)
+        key = cells.key_value
+        if key is not None and key in first:
+            message = (
+                f'expected a unique id, found "{key}" again '
+                f"(first in row {first[key]})."
+            )
+            problems.append(InputProblem(table.label, row.number, "id", message))
+            continue
+        if key is not None:
+            first[key] = row.number
+        if not cells.failed:
+            entities.append(entity)
+    return entities, first
