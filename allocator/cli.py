@@ -7,13 +7,11 @@ Errors the package raises on purpose become exit codes here and nowhere else:
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -85,14 +83,21 @@ def load(folder: Path, locks: list[Lock] | None = None) -> Instance:
     return read_instance(folder, extra_locks=locks or [])
 
 
+INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
 @main.command()
-@click.argument("instance", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Solution folder (default solutions/<name>/<run>).")
+@click.argument("instance", type=INSTANCE_DIR)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Solution folder (default solutions/<name>/run-<time>).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds (default: the policy's time_limit_s).")
 @click.option("--seed", type=int, help="Random seed (default: the policy's seed).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="CP-SAT search workers.")
+@click.option("--previous", type=INSTANCE_DIR, help="Last week's solution folder: its advisors become current advisors.")
+@click.option("--rebalance", is_flag=True, help="Allow moves that improve the balance (default: move only when forced).")
+@click.option("--max-moves", type=click.IntRange(min=0), help="With --rebalance: at most N voluntary moves.")
 @click.option("--fix", "fixes", multiple=True, metavar="USER=ADVISOR", help="Lock a user to an advisor for this run (repeatable).")
 @click.option("--forbid", "forbids", multiple=True, metavar="USER=ADVISOR", help="Never give this user this advisor (repeatable).")
+@click.option("--xlsx", is_flag=True, help="Also write allocation.xlsx with every report as a sheet.")
 @click.option("--solver", type=click.Choice(["cpsat", "greedy"]), default="cpsat", show_default=True, help="The optimiser, or the greedy baseline.")
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
 def solve(
@@ -101,8 +106,12 @@ def solve(
     time_limit: float | None,
     seed: int | None,
     workers: int,
+    previous: Path | None,
+    rebalance: bool,
+    max_moves: int | None,
     fixes: tuple[str, ...],
     forbids: tuple[str, ...],
+    xlsx: bool,
     solver: str,
     quiet: bool,
 ) -> None:
@@ -110,35 +119,69 @@ def solve(
 
     \b
     Example:
-      allocator solve instances/hallingdal --time-limit 10 --seed 0
-      allocator solve instances/tiny --out /tmp/tiny --fix u3=a2
+      allocator solve instances/hallingdal
+      allocator solve instances/hallingdal-week2 --previous solutions/hallingdal/week1 --xlsx
+      allocator solve instances/tiny --out /tmp/tiny --fix u5=a2 --forbid u6=a3
     """
-    from .run import run_solve
+    from .run import RunOptions, run_solve
 
+    if max_moves is not None and not rebalance:
+        raise click.UsageError("--max-moves needs --rebalance.")
     locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")
+    options = RunOptions(
+        out=out,
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        solver=solver,
+        cli_locks=locks,
+        previous=previous,
+        rebalance=rebalance,
+        max_moves=max_moves,
+        xlsx=xlsx,
+        progress=not quiet and sys.stderr.isatty(),
+    )
     with user_errors():
         data = load(instance, locks)
-        folder, report = run_solve(
-            data,
-            out=out,
-            time_limit=time_limit,
-            seed=seed,
-            workers=workers,
-            solver=solver,
-            cli_locks=locks,
-            progress=not quiet and sys.stderr.isatty(),
-        )
+        outcome = run_solve(data, options)
+    summary = outcome.report.summary
     if not quiet:
         from .terminal import summary_table
 
-        click.echo(summary_table(report.summary))
-        click.echo(f"written: {folder}")
-    if report.summary["status"] == "no_solution":
+        click.echo(summary_table(summary))
+        click.echo(f"written: {outcome.folder}")
+    if summary["status"] == "no_solution":
         sys.exit(EXIT_NO_SOLUTION)
 
 
 @main.command()
-@click.argument("instance", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("instance", type=INSTANCE_DIR)
+@click.argument("solution", type=INSTANCE_DIR)
+@click.argument("user")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
+    """Why USER got their advisor in SOLUTION, and not another one.
+
+    Names the routing rule, the goals the chosen advisor served, and for
+    every other advisor of a matching team the rule or goal that ruled them
+    out, with the figures.
+
+    \b
+    Example:
+      allocator explain instances/tiny solutions/tiny/reference u6
+    """
+    import json
+
+    from .explain import explain as explain_user
+    from .explain import explain_text
+
+    with user_errors():
+        data = explain_user(load(instance), solution, user)
+    click.echo(json.dumps(data, indent=2) if as_json else explain_text(data))
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE_DIR)
 def validate(instance: Path) -> None:
     """Read and check INSTANCE; show capacity against demand before solving.
 
@@ -156,8 +199,8 @@ def validate(instance: Path) -> None:
 
 
 @main.command()
-@click.argument("instance", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("solution", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("instance", type=INSTANCE_DIR)
+@click.argument("solution", type=INSTANCE_DIR)
 def check(instance: Path, solution: Path) -> None:
     """Check a SOLUTION folder against INSTANCE, rule by rule (FORMAT.md 4-5).
 
@@ -179,12 +222,3 @@ def check(instance: Path, solution: Path) -> None:
         click.echo(f"{len(violations)} violation(s).", err=True)
         sys.exit(EXIT_INPUT)
     click.echo(f"ok: {solution} obeys every rule.")
-
-
-def default_run_folder(instance: Instance) -> Path:
-    """solutions/<name>/<UTC timestamp>: a fresh folder per run."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("solutions") / instance.name / f"run-{stamp}"
-
-
-Command = Callable[..., Any]

@@ -63,6 +63,10 @@ class Problem:
     intake_applied: bool
     routing: list[tuple[int, str]] = field(default_factory=list)  # per user
     current: list[int | None] = field(default_factory=list)  # per user
+    # Groups held with their current advisor (minimal churn, see keep_stable).
+    pinned: frozenset[int] = frozenset()
+    # With --rebalance: at most this many voluntary moves (None = no limit).
+    max_moves: int | None = None
     _candidates: dict[tuple[str, str], tuple[int, ...]] = field(
         default_factory=dict, repr=False
     )
@@ -92,8 +96,18 @@ class Problem:
         return self.travel[(base, municipality)]
 
 
-def build_problem(instance: Instance, today: dt.date | None = None) -> Problem:
+def build_problem(
+    instance: Instance,
+    today: dt.date | None = None,
+    *,
+    rebalance: bool = False,
+    max_moves: int | None = None,
+) -> Problem:
     """Index the instance, prune ineligible pairs and group users.
+
+    By default a user keeps a current advisor who may keep them (minimal
+    churn); ``rebalance`` lets the model move users when that improves the
+    objective, at most ``max_moves`` of them.
 
     Raises InstanceError when a fix lock cannot hold (FORMAT.md section 4).
     """
@@ -134,7 +148,49 @@ def build_problem(instance: Instance, today: dt.date | None = None) -> Problem:
     problem.groups = make_groups(problem, fixed, forbidden, advisor_idx)
     problem.households = household_groups(problem)
     check_fix_locks(problem, fixed, forbidden, advisor_idx)
+    if rebalance:
+        problem.max_moves = max_moves
+    else:
+        problem.pinned = keep_stable(problem)
     return problem
+
+
+def voluntary(group: Group) -> bool:
+    """Whether moving this group's users is a choice, not forced by a rule.
+
+    Forced: the current advisor may no longer keep them (left, rules 1-3,
+    a lock). Asked for: rotation is due (R13). Anything else is a choice.
+    """
+    return (
+        group.current is not None
+        and group.current in group.eligible
+        and not group.rotation_due
+    )
+
+
+def keep_stable(problem: Problem) -> frozenset[int]:
+    """Groups that stay with their current advisor this week (R12, R33).
+
+    An advisor keeps all such users when they still fit together (capacity
+    and municipalities); when they do not, e.g. after a cut in FTE, none of
+    that advisor's users is pinned and the model chooses who moves, each
+    move paying the reassignment weight. Household members are left free so
+    the household rule can always hold.
+    """
+    by_advisor: dict[int, list[int]] = defaultdict(list)
+    for g, group in enumerate(problem.groups):
+        household = problem.instance.users[group.user_idcs[0]].household
+        if voluntary(group) and household is None and group.fixed is None:
+            assert group.current is not None
+            by_advisor[group.current].append(g)
+    pinned: set[int] = set()
+    for a, groups in by_advisor.items():
+        weight = sum(problem.groups[g].weight * problem.groups[g].size for g in groups)
+        municipalities = {problem.groups[g].municipality for g in groups}
+        cap = problem.max_municipalities[a]
+        if weight <= problem.capacity[a] and (not cap or len(municipalities) <= cap):
+            pinned.update(groups)
+    return frozenset(pinned)
 
 
 def capacity(instance: Instance, facts: Facts, advisor: Advisor) -> int:

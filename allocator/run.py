@@ -2,47 +2,81 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .changes import CHANGE_COLUMNS, change_counts, change_rows
 from .domain import Instance, Lock
 from .greedy import solve_greedy
+from .previous import Previous, apply_previous, read_previous
 from .problem import build_problem
 from .reasons import explain_all
 from .report import Report, build_report
 from .solve import SolveParams, solve
 from .terminal import ProgressLine
-from .write import report_files, write_folder
+from .workbook import workbook_bytes
+from .write import (
+    ADVISOR_COLUMNS,
+    MUNICIPALITY_COLUMNS,
+    TEAM_COLUMNS,
+    csv_text,
+    header_of,
+    report_files,
+    write_folder,
+)
 
 
-def run_solve(
-    instance: Instance,
-    *,
-    out: Path | None = None,
-    time_limit: float | None = None,
-    seed: int | None = None,
-    workers: int = 2,
-    solver: str = "cpsat",
-    cli_locks: list[Lock] | None = None,
-    progress: bool = False,
-    extra_cpsat: dict[str, object] | None = None,
-) -> tuple[Path, Report]:
-    """Solve ``instance`` and write its solution folder; return both."""
-    from .cli import default_run_folder
+@dataclass
+class RunOptions:
+    """Everything a solve run can be asked for on the command line."""
 
+    out: Path | None = None
+    time_limit: float | None = None
+    seed: int | None = None
+    workers: int = 2
+    solver: str = "cpsat"
+    cli_locks: list[Lock] = field(default_factory=list)
+    previous: Path | None = None
+    rebalance: bool = False
+    max_moves: int | None = None
+    xlsx: bool = False
+    progress: bool = False
+    cpsat: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    folder: Path
+    report: Report
+    changes: list[dict[str, Any]]
+
+
+def run_solve(instance: Instance, options: RunOptions) -> Outcome:
+    """Solve ``instance`` and write its solution folder."""
     params = SolveParams(
-        time_limit=time_limit if time_limit is not None else instance.policy.time_limit_s,
-        seed=seed if seed is not None else instance.policy.seed,
-        workers=workers,
-        extra=extra_cpsat or {},
+        time_limit=options.time_limit
+        if options.time_limit is not None
+        else instance.policy.time_limit_s,
+        seed=options.seed if options.seed is not None else instance.policy.seed,
+        workers=options.workers,
+        extra=options.cpsat,
     )
     start = time.perf_counter()
-    problem = build_problem(instance)
+    previous: Previous | None = None
+    if options.previous is not None:
+        previous = read_previous(options.previous)
+        instance = apply_previous(instance, previous)
+    problem = build_problem(
+        instance, rebalance=options.rebalance, max_moves=options.max_moves
+    )
     greedy = solve_greedy(problem)
-    if solver == "greedy":
+    if options.solver == "greedy":
         result = greedy
     else:
-        line = ProgressLine() if progress else None
+        line = ProgressLine() if options.progress else None
         result = solve(
             problem,
             params,
@@ -53,21 +87,59 @@ def run_solve(
             line.close()
     result.wall_s = time.perf_counter() - start
     reasons = explain_all(problem, result.allocation)
-    extra = {
+    extra: dict[str, Any] = {
         "seed": params.seed,
         "time_limit_s": params.time_limit,
         "workers": params.workers,
+        "rebalance": options.rebalance,
+        "previous": str(options.previous) if options.previous else None,
+        "greedy_objective": greedy.objective,
         "cli_locks": [
             {"user": lock.user, "advisor": lock.advisor, "kind": lock.kind}
-            for lock in cli_locks or []
+            for lock in options.cli_locks
         ],
     }
     report = build_report(problem, result, reasons, extra)
-    folder = out if out is not None else default_run_folder(instance)
+    add_since(problem.reference_date, instance, report)
+    changes = change_rows(instance, report.assignments, previous)
+    report.summary["changes"] = change_counts(changes)
+    folder = options.out if options.out is not None else default_run_folder(instance)
     files: dict[str, str | bytes] = dict(report_files(report))
+    files["changes.csv"] = csv_text(changes, CHANGE_COLUMNS)
     files["progress.csv"] = progress_csv(result.log)
+    if options.xlsx:
+        files["allocation.xlsx"] = workbook_bytes(
+            {
+                "assignments": (list(report.assignments[0]) if report.assignments else [], report.assignments),
+                "advisor load": (header_of(report.advisor_load, ADVISOR_COLUMNS), report.advisor_load),
+                "team load": (header_of(report.team_load, TEAM_COLUMNS), report.team_load),
+                "municipality load": (header_of(report.municipality_load, MUNICIPALITY_COLUMNS), report.municipality_load),
+                "changes": (CHANGE_COLUMNS, changes),
+            }
+        )  # fmt: skip
     write_folder(files, folder)
-    return folder, report
+    return Outcome(folder=folder, report=report, changes=changes)
+
+
+def add_since(reference: dt.date, instance: Instance, report: Report) -> None:
+    """An optional ``since`` column: when the user got this advisor.
+
+    A user who keeps the advisor keeps the date; a new pairing starts at the
+    week's Monday. Next week's run reads it back for rotation (R13).
+    """
+    for user, row in zip(instance.users, report.assignments, strict=True):
+        if not row["advisor"]:
+            row["since"] = None
+        elif row["advisor"] == user.current_advisor:
+            row["since"] = user.since.isoformat() if user.since else None
+        else:
+            row["since"] = reference.isoformat()
+
+
+def default_run_folder(instance: Instance) -> Path:
+    """solutions/<name>/run-<UTC timestamp>: a fresh folder per run."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return Path("solutions") / instance.name / f"run-{stamp}"
 
 
 def progress_csv(log: list[tuple[float, float, float]]) -> str:

@@ -292,8 +292,11 @@ def test_household_rejects_split():
 
 
 def pinned_objective(inst, assignment) -> float:
-    """The full model's objective with every user pinned to ``assignment``."""
-    problem = build_problem(inst)
+    """The full model's objective with every user pinned to ``assignment``.
+
+    Built with rebalance on, so minimal churn does not pin users itself.
+    """
+    problem = build_problem(inst, rebalance=True)
     model = AllocationModel(problem)
     ids = {a.id: i for i, a in enumerate(inst.advisors)}
     counts: dict[tuple[int, int], int] = {}
@@ -380,3 +383,21 @@ def test_interchangeable_users_share_one_group():
     problem = build_problem(inst)
     assert len(problem.groups) == 1
     assert objective(problem, [0] * 4 + [None] * 36) == 0
+
+
+# --- Minimal churn (weekly runs) ---
+
+
+def test_minimal_churn_pins_users_who_may_stay():
+    """By default, users whose current advisor may keep them are pinned."""
+    users = [user("u1", current_advisor="a1"), user("u2", current_advisor="a1")]
+    inst = instance(users, [advisor("a1"), advisor("a2")], weights={"load_balance": 100})
+    assert len(build_problem(inst).pinned) == 1
+    assert build_problem(inst, rebalance=True).pinned == frozenset()
+
+
+def test_minimal_churn_frees_an_overfull_advisor():
+    """An advisor whose current users no longer fit has none of them pinned."""
+    users = [user(f"u{i}", current_advisor="a1") for i in range(3)]
+    inst = instance(users, [advisor("a1", fte=0.5), advisor("a2")])
+    assert build_problem(inst).pinned == frozenset()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from ..problem import Problem
+from ..problem import Problem, voluntary
 from .variables import Variables
 
 Rule = Callable[[cp_model.CpModel, Problem, Variables], None]
@@ -99,6 +99,30 @@ def keep_households_together(
                 model.add(var <= choice[a])
 
 
+def keep_stable_users(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (minimal churn, R12): pinned users stay with their current advisor."""
+    for g in problem.pinned:
+        group = problem.groups[g]
+        assert group.current is not None
+        model.add(variables.assign[g, group.current] == group.size)
+
+
+def limit_moves(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (--max-moves): at most N users moved by choice when rebalancing."""
+    if problem.max_moves is None:
+        return
+    moves = []
+    for g, group in enumerate(problem.groups):
+        if voluntary(group):
+            assert group.current is not None
+            moves.append(group.size - variables.assign[g, group.current])
+    model.add(sum(moves) <= problem.max_moves)
+
+
 # The index of hard rules, applied in this order.
 HARD_CONSTRAINTS: tuple[Rule, ...] = (
     assign_each_user_at_most_once,
@@ -107,4 +131,6 @@ HARD_CONSTRAINTS: tuple[Rule, ...] = (
     respect_intake_limit,
     limit_municipalities,
     keep_households_together,
+    keep_stable_users,
+    limit_moves,
 )
