@@ -11,7 +11,9 @@ holding it count.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
+from .eligibility import no_advisor_reason
 from .problem import SCALE, Problem
 
 
@@ -66,7 +68,8 @@ def capacity_overview(problem: Problem) -> str:
         f"  {'team kind':<20} {'demand':>9} {'capacity':>9}  status",
     ]
     for kind, (need, have) in kind_balance(problem).items():
-        status = "ok" if have >= need else f"SHORT by {need - have:.1f}"
+        short = (need - have) / cases_per_fte(problem, kind)
+        status = "ok" if have >= need else f"SHORT by {short:.2f} FTE"
         lines.append(f"  {kind:<20} {need:>9.1f} {have:>9.1f}  {status}")
     lines += ["", f"  {'team kind':<20} {'municipality':<16} {'demand':>8} "
               f"{'reachable':>9}  status"]  # fmt: skip
@@ -76,10 +79,46 @@ def capacity_overview(problem: Problem) -> str:
         if stranded:
             status = f"{stranded} user(s) with no eligible advisor"
         elif have < need:
-            status = f"SHORT by {need - have:.1f}"
+            status = f"SHORT by {(need - have) / cases_per_fte(problem, kind):.2f} FTE"
         else:
             status = "ok"
         lines.append(
             f"  {kind:<20} {municipality:<16} {need:>8.1f} {have:>9.1f}  {status}"
         )
     return "\n".join(lines)
+
+
+def cases_per_fte(problem: Problem, kind: str) -> float:
+    """Weighted cases a full-time casework post carries in a team of this kind."""
+    policy = problem.instance.policy
+    return policy.cases_per_fte_by_kind.get(kind, policy.cases_per_fte)
+
+
+def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
+    """What the unassigned users say is missing, in FTE where capacity is short.
+
+    Users who had eligible advisors but found them full are capacity missing
+    in their team kind ("youth team: 2.50 FTE short for users in hol, al");
+    users with no eligible advisor at all miss a competence, authority or a
+    team, and are counted under that reason.
+    """
+    short_weight: dict[str, float] = defaultdict(float)
+    short_places: dict[str, set[str]] = defaultdict(set)
+    missing: dict[str, int] = defaultdict(int)
+    for group in problem.groups:
+        for u in group.user_idcs:
+            if allocation[u] is not None:
+                continue
+            user = problem.instance.users[u]
+            if group.eligible:
+                short_weight[group.kind] += user.weight
+                short_places[group.kind].add(user.municipality)
+            else:
+                missing[no_advisor_reason(problem.facts, user, group.kind)] += 1
+    lines = [
+        f"{kind} team: {weight / cases_per_fte(problem, kind):.2f} FTE short for "
+        f"users in {', '.join(sorted(short_places[kind]))}"
+        for kind, weight in sorted(short_weight.items())
+    ]
+    lines += [f"{count} user(s): {reason}" for reason, count in sorted(missing.items())]
+    return lines

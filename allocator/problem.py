@@ -63,7 +63,10 @@ class Problem:
     intake_applied: bool
     routing: list[tuple[int, str]] = field(default_factory=list)  # per user
     current: list[int | None] = field(default_factory=list)  # per user
-    # Groups held with their current advisor (minimal churn, see keep_stable).
+    # Groups whose current advisor can keep them all (see settled_groups).
+    settled: frozenset[int] = frozenset()
+    # Groups held with their current advisor (minimal churn): the settled
+    # ones, unless rebalancing.
     pinned: frozenset[int] = frozenset()
     # With --rebalance: at most this many voluntary moves (None = no limit).
     max_moves: int | None = None
@@ -148,10 +151,11 @@ def build_problem(
     problem.groups = make_groups(problem, fixed, forbidden, advisor_idx)
     problem.households = household_groups(problem)
     check_fix_locks(problem, fixed, forbidden, advisor_idx)
+    problem.settled = settled_groups(problem)
     if rebalance:
         problem.max_moves = max_moves
     else:
-        problem.pinned = keep_stable(problem)
+        problem.pinned = problem.settled
     return problem
 
 
@@ -168,25 +172,31 @@ def voluntary(group: Group) -> bool:
     )
 
 
-def keep_stable(problem: Problem) -> frozenset[int]:
-    """Groups that stay with their current advisor this week (R12, R33).
+def settled_groups(problem: Problem) -> frozenset[int]:
+    """Groups that may stay with their current advisor this week (R12, R33).
 
-    An advisor keeps all such users when they still fit together (capacity
-    and municipalities); when they do not, e.g. after a cut in FTE, none of
-    that advisor's users is pinned and the model chooses who moves, each
-    move paying the reassignment weight. Household members are left free so
-    the household rule can always hold.
+    An advisor keeps all such users when they still fit together with the
+    users fixed to them (capacity and municipalities); when they do not,
+    e.g. after a cut in FTE, none of that advisor's users is settled and the
+    model chooses who moves, each move paying the reassignment weight.
+    Household members are left free so the household rule can always hold.
     """
     by_advisor: dict[int, list[int]] = defaultdict(list)
+    fixed_to: dict[int, list[int]] = defaultdict(list)
     for g, group in enumerate(problem.groups):
         household = problem.instance.users[group.user_idcs[0]].household
-        if voluntary(group) and household is None and group.fixed is None:
+        if group.fixed is not None:
+            fixed_to[group.fixed].append(g)
+        elif voluntary(group) and household is None:
             assert group.current is not None
             by_advisor[group.current].append(g)
     pinned: set[int] = set()
     for a, groups in by_advisor.items():
-        weight = sum(problem.groups[g].weight * problem.groups[g].size for g in groups)
-        municipalities = {problem.groups[g].municipality for g in groups}
+        together = groups + fixed_to[a]
+        weight = sum(
+            problem.groups[g].weight * problem.groups[g].size for g in together
+        )
+        municipalities = {problem.groups[g].municipality for g in together}
         cap = problem.max_municipalities[a]
         if weight <= problem.capacity[a] and (not cap or len(municipalities) <= cap):
             pinned.update(groups)

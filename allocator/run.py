@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .capacity import shortages
 from .changes import CHANGE_COLUMNS, change_counts, change_rows
 from .domain import Instance, Lock
 from .greedy import solve_greedy
@@ -103,6 +104,7 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
     add_since(problem.reference_date, instance, report)
     changes = change_rows(instance, report.assignments, previous)
     report.summary["changes"] = change_counts(changes)
+    report.summary["shortages"] = shortages(problem, result.allocation)
     folder = options.out if options.out is not None else default_run_folder(instance)
     files: dict[str, str | bytes] = dict(report_files(report))
     files["changes.csv"] = csv_text(changes, CHANGE_COLUMNS)

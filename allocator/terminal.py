@@ -28,8 +28,21 @@ def summary_table(summary: dict[str, Any]) -> str:
         ("reassignments", f"{k['reassignments']:,}"),
         ("travel", f"{k['travel_km']:,.1f} km"),
     ]
+    changes = summary.get("changes")
+    if changes and summary.get("previous"):
+        rows.append(
+            (
+                "changes",
+                f"{changes['moved']} moved, {changes['unassigned']} lost their "
+                f"advisor, {changes['arrived']} arrived, {changes['left']} left, "
+                f"{changes['locked']} locked",
+            )
+        )
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
+    lines = [f"  {label:<{width}}  {value}" for label, value in rows]
+    for shortage in summary.get("shortages", []):
+        lines.append(f"  short: {shortage}")
+    return "\n".join(lines)
 
 
 class ProgressLine:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from ..problem import Problem, voluntary
+from ..problem import Problem
 from .variables import Variables
 
 Rule = Callable[[cp_model.CpModel, Problem, Variables], None]
@@ -116,10 +116,12 @@ def limit_moves(
     if problem.max_moves is None:
         return
     moves = []
-    for g, group in enumerate(problem.groups):
-        if voluntary(group):
-            assert group.current is not None
-            moves.append(group.size - variables.assign[g, group.current])
+    # Only settled users count: moves forced by an overfull advisor are not
+    # a choice and must never make the limit infeasible.
+    for g in problem.settled:
+        group = problem.groups[g]
+        assert group.current is not None
+        moves.append(group.size - variables.assign[g, group.current])
     model.add(sum(moves) <= problem.max_moves)
 
 
