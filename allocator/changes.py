@@ -46,7 +46,7 @@ def change_rows(
             }
         )
     present = {row["user"] for row in assignments}
-    for user, advisor in (previous.advisor.items() if previous else ()):
+    for user, advisor in previous.advisor.items() if previous else ():
         if user not in present:
             rows.append(
                 {

@@ -72,7 +72,12 @@ def parse_locks(pairs: tuple[str, ...], kind: str) -> list[Lock]:
         if not sep or not user.strip() or not advisor.strip():
             raise click.BadParameter(f"expected USER=ADVISOR, got {pair!r}")
         locks.append(
-            Lock(user=user.strip(), advisor=advisor.strip(), kind=kind, source=f"--{kind}")  # type: ignore[arg-type]
+            Lock(
+                user=user.strip(),
+                advisor=advisor.strip(),
+                kind=kind,
+                source=f"--{kind}",
+            )  # type: ignore[arg-type]
         )
     return locks
 
@@ -88,17 +93,65 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Solution folder (default solutions/<name>/run-<time>).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds (default: the policy's time_limit_s).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Solution folder (default solutions/<name>/run-<time>).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    help="Seconds (default: the policy's time_limit_s).",
+)
 @click.option("--seed", type=int, help="Random seed (default: the policy's seed).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="CP-SAT search workers.")
-@click.option("--previous", type=INSTANCE_DIR, help="Last week's solution folder: its advisors become current advisors.")
-@click.option("--rebalance", is_flag=True, help="Allow moves that improve the balance (default: move only when forced).")
-@click.option("--max-moves", type=click.IntRange(min=0), help="With --rebalance: at most N voluntary moves.")
-@click.option("--fix", "fixes", multiple=True, metavar="USER=ADVISOR", help="Lock a user to an advisor for this run (repeatable).")
-@click.option("--forbid", "forbids", multiple=True, metavar="USER=ADVISOR", help="Never give this user this advisor (repeatable).")
-@click.option("--xlsx", is_flag=True, help="Also write allocation.xlsx with every report as a sheet.")
-@click.option("--solver", type=click.Choice(["cpsat", "greedy"]), default="cpsat", show_default=True, help="The optimiser, or the greedy baseline.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="CP-SAT search workers.",
+)
+@click.option(
+    "--previous",
+    type=INSTANCE_DIR,
+    help="Last week's solution folder: its advisors become current advisors.",
+)
+@click.option(
+    "--rebalance",
+    is_flag=True,
+    help="Allow moves that improve the balance (default: move only when forced).",
+)
+@click.option(
+    "--max-moves",
+    type=click.IntRange(min=0),
+    help="With --rebalance: at most N voluntary moves.",
+)
+@click.option(
+    "--fix",
+    "fixes",
+    multiple=True,
+    metavar="USER=ADVISOR",
+    help="Lock a user to an advisor for this run (repeatable).",
+)
+@click.option(
+    "--forbid",
+    "forbids",
+    multiple=True,
+    metavar="USER=ADVISOR",
+    help="Never give this user this advisor (repeatable).",
+)
+@click.option(
+    "--xlsx",
+    is_flag=True,
+    help="Also write allocation.xlsx with every report as a sheet.",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["cpsat", "greedy"]),
+    default="cpsat",
+    show_default=True,
+    help="The optimiser, or the greedy baseline.",
+)
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
 def solve(
     instance: Path,
@@ -120,7 +173,8 @@ def solve(
     \b
     Example:
       allocator solve instances/hallingdal
-      allocator solve instances/hallingdal-week2 --previous solutions/hallingdal/week1 --xlsx
+      allocator solve instances/hallingdal-week2 \\
+          --previous solutions/hallingdal/week1 --xlsx
       allocator solve instances/tiny --out /tmp/tiny --fix u5=a2 --forbid u6=a3
     """
     from .run import RunOptions, run_solve
@@ -222,3 +276,173 @@ def check(instance: Path, solution: Path) -> None:
         click.echo(f"{len(violations)} violation(s).", err=True)
         sys.exit(EXIT_INPUT)
     click.echo(f"ok: {solution} obeys every rule.")
+
+
+@main.command()
+@click.argument(
+    "instances", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option(
+    "--time-limit",
+    "time_limits",
+    type=float,
+    multiple=True,
+    help="Seconds per run (repeatable; default 10).",
+)
+@click.option(
+    "--seed", "seeds", type=int, multiple=True, help="Seeds (repeatable; default 0)."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="CP-SAT workers per run.",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Runs at the same time.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file of extra CP-SAT parameters.",
+)
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["allocator", "gap"]),
+    default="allocator",
+    show_default=True,
+    help="Instance folders, or OR-Library/Yagiura GAP files.",
+)
+@click.option(
+    "--solver",
+    "solvers",
+    type=click.Choice(["cpsat", "greedy", "highs"]),
+    multiple=True,
+    help="Solvers (repeatable; default cpsat and greedy, plus highs for GAP).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for results.csv, table.txt, meta.json and solutions.",
+)
+def bench(
+    instances: tuple[Path, ...],
+    time_limits: tuple[float, ...],
+    seeds: tuple[int, ...],
+    workers: int,
+    parallel: int,
+    params_file: Path | None,
+    input_format: str,
+    solvers: tuple[str, ...],
+    out: Path | None,
+) -> None:
+    """Run every INSTANCE under every setting; print and save one table.
+
+    \b
+    Example:
+      allocator bench instances/tiny instances/hallingdal \\
+          --time-limit 5 --time-limit 10 --seed 0 --seed 1
+      allocator bench --format gap ../shared/gap/cattrysse1994/* --time-limit 1
+    """
+    import os
+    import tomllib
+
+    from .bench import machine_meta, make_jobs, run_jobs, table, write_results
+
+    default_solvers: tuple[str, ...]
+    if input_format == "allocator":
+        allowed = {"cpsat", "greedy"}
+        default_solvers = ("cpsat", "greedy")
+    else:
+        allowed = {"cpsat", "greedy", "highs"}
+        default_solvers = ("cpsat", "highs", "greedy")
+    chosen = solvers or default_solvers
+    if not set(chosen) <= allowed:
+        raise click.UsageError(f"--solver must be one of {sorted(allowed)} here.")
+    cores = os.cpu_count() or 1
+    if workers * parallel > cores:
+        click.echo(
+            f"warning: {workers} workers x {parallel} parallel runs exceed the "
+            f"{cores} cores; times will be slower and less comparable.",
+            err=True,
+        )
+    params: dict[str, object] = {}
+    if params_file is not None:
+        try:
+            params = tomllib.loads(params_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise click.BadParameter(f"{params_file}: {error}") from error
+    limits = time_limits or (10.0,)
+    seed_list = seeds or (0,)
+    folder = out or Path("solutions") / "bench"
+    jobs = make_jobs(
+        list(instances),
+        limits,
+        seed_list,
+        workers,
+        folder,
+        input_format,
+        chosen,
+        params,
+    )
+    rows = run_jobs(jobs, parallel)
+    text = table(rows)
+    click.echo(text)
+    meta = machine_meta(
+        sys.argv[1:], seed_list, time_limits=list(limits), workers=workers,
+        parallel=parallel, params=params, format=input_format,
+    )  # fmt: skip
+    write_results(rows, folder, meta)
+    click.echo(f"written: {folder}/results.csv")
+
+
+@main.command()
+@click.option(
+    "--advisors", type=click.IntRange(min=1), required=True, help="Number of advisors."
+)
+@click.option(
+    "--users", type=click.IntRange(min=1), required=True, help="Number of users."
+)
+@click.option(
+    "--municipalities",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Number of municipalities.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Same seed, same files."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Instance folder to write.",
+)
+def generate(
+    advisors: int, users: int, municipalities: int, seed: int, out: Path
+) -> None:
+    """Write a synthetic instance in the FORMAT.md layout.
+
+    \b
+    Example:
+      allocator generate --advisors 1000 --users 40000 \\
+          --municipalities 40 --seed 1 --out /tmp/region
+    """
+    from .generate import generate as write_instance
+
+    write_instance(
+        advisors=advisors,
+        users=users,
+        municipalities=municipalities,
+        seed=seed,
+        out=out,
+    )
+    click.echo(f"written: {out}")

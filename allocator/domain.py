@@ -66,8 +66,7 @@ class RoutingRule(Entity):
             self.needs_any is None or bool(set(self.needs_any) & set(user.needs)),
             self.needs_all is None or set(self.needs_all) <= set(user.needs),
             self.urgent is None or user.urgent == self.urgent,
-            self.municipality_in is None
-            or user.municipality in self.municipality_in,
+            self.municipality_in is None or user.municipality in self.municipality_in,
         )
         return all(checks)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from .domain import Instance, RoutingRule
 from .eligibility import first_breach
-from .evaluate import objective_terms
 from .errors import SolutionError
+from .evaluate import objective_terms
 from .previous import read_previous
 from .problem import SCALE, Problem, build_problem
 from .reasons import AdvisorState
@@ -57,7 +57,11 @@ def explain_user(
         (lock.user, lock.advisor) for lock in instance.locks if lock.kind == "forbid"
     )
     fixed = next(
-        (lock for lock in instance.locks if lock.user == user.id and lock.kind == "fix"),
+        (
+            lock
+            for lock in instance.locks
+            if lock.user == user.id and lock.kind == "fix"
+        ),
         None,
     )
     result: dict[str, Any] = {
@@ -78,7 +82,10 @@ def explain_user(
         advisor = instance.advisors[a]
         breach = first_breach(problem.facts, user, kind, advisor, current_id, forbidden)
         if breach is None and fixed is not None and fixed.advisor != advisor.id:
-            breach = f"lock: {fixed.source} row {fixed.row} fixes the user to {fixed.advisor}"
+            breach = (
+                f"lock: {fixed.source} row {fixed.row} fixes the user to "
+                f"{fixed.advisor}"
+            )
         if breach is None:
             breach = load_breach(problem, state, u, a, weight)
         if breach is None:
@@ -130,8 +137,7 @@ def load_breach(
     served = state.municipalities[a]
     if most and user.municipality not in served and len(served) >= most:
         return (
-            f"municipalities: already serves {', '.join(sorted(served))} "
-            f"(limit {most})"
+            f"municipalities: already serves {', '.join(sorted(served))} (limit {most})"
         )
     return None
 
@@ -154,9 +160,7 @@ def household_breach(
     return None
 
 
-def figures(
-    problem: Problem, state: AdvisorState, u: int, a: int
-) -> dict[str, Any]:
+def figures(problem: Problem, state: AdvisorState, u: int, a: int) -> dict[str, Any]:
     """What taking user u would mean for advisor a: the goals' figures."""
     user = problem.instance.users[u]
     advisor = problem.instance.advisors[a]
@@ -244,10 +248,13 @@ def explain_text(data: dict[str, Any]) -> str:
         else:
             change = alt["objective_change"]
             terms = ", ".join(
-                f"{name} {value:+g}" for name, value in change.items() if name != "total"
+                f"{name} {value:+g}"
+                for name, value in change.items()
+                if name != "total"
             )
             lines.append(
-                f"  not {alt['advisor']}: worse on " + "; ".join(alt["worse_on"])
+                f"  not {alt['advisor']}: worse on "
+                + "; ".join(alt["worse_on"])
                 + f" (objective {change['total']:+g}: {terms or 'no change'})"
             )
     return "\n".join(lines)

@@ -82,7 +82,9 @@ def solve_greedy(problem: Problem) -> Result:
         if best is None and group.current in group.eligible:
             # A current advisor who is full cannot keep the user; try the rest.
             for a in group.eligible:
-                if a != group.current and ledger.fits(a, group.weight, group.municipality, True):
+                if a != group.current and ledger.fits(
+                    a, group.weight, group.municipality, True
+                ):
                     key = (ledger.utilisation(a), problem.km(a, group.municipality), a)
                     if best is None or key < best[0]:
                         best = (key, a)

@@ -34,8 +34,14 @@ def read_previous(folder: Path) -> Previous:
     label = f"{folder.name}/assignments.csv"
     if not path.is_file():
         raise InstanceError(
-            [InputProblem(label, None, None, "expected a previous solution's "
-                          "assignments.csv, found none.")]  # fmt: skip
+            [
+                InputProblem(
+                    label,
+                    None,
+                    None,
+                    "expected a previous solution's assignments.csv, found none.",
+                )
+            ]
         )
     table = read_table(path)
     missing = [c for c in ("user", "advisor") if c not in table.header]

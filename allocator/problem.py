@@ -272,9 +272,7 @@ def make_groups(
     buckets: dict[tuple, list[int]] = defaultdict(list)
     for idx, user in enumerate(instance.users):
         alone = (
-            user.household is not None
-            or user.id in fixed
-            or user.id in forbidden_users
+            user.household is not None or user.id in fixed or user.id in forbidden_users
         )
         key = (
             ("alone", idx)
@@ -437,9 +435,7 @@ def advisor_lock_overload(
             )
         )
     limit = problem.intake_limit[a]
-    newcomers = [
-        lock for lock in locks if problem.current[user_idx[lock.user]] != a
-    ]
+    newcomers = [lock for lock in locks if problem.current[user_idx[lock.user]] != a]
     if limit is not None and len(newcomers) > limit:
         problems.append(
             lock_problem(

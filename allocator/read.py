@@ -343,14 +343,15 @@ class TomlChecker:
         message = f"expected {expected}, found {found}."
         self.problems.append(InputProblem(TOML, None, key, message))
 
-    def keys(self, where: str, table: Mapping[str, object], allowed: Sequence[str]):
+    def keys(
+        self, where: str, table: Mapping[str, object], allowed: Sequence[str]
+    ) -> None:
         """Note every key of ``table`` that is not in ``allowed``."""
         for key in table:
             if key not in allowed:
                 path = f"{where}.{key}" if where else key
                 message = (
-                    f"expected one of {', '.join(allowed)}, found unknown key "
-                    f'"{key}".'
+                    f'expected one of {", ".join(allowed)}, found unknown key "{key}".'
                 )
                 self.problems.append(InputProblem(TOML, None, path, message))
 
@@ -509,8 +510,7 @@ def _read_cases_by_kind(
     return {
         kind: value
         for kind, number in raw.items()
-        if (value := check.number(f"{where}.{kind}", number, positive=True))
-        is not None
+        if (value := check.number(f"{where}.{kind}", number, positive=True)) is not None
     }
 
 
@@ -602,11 +602,13 @@ def _read_rule(where: str, entry: Mapping[str, Any], check: TomlChecker) -> Rout
         "urgent": check.flag,
         "municipality_in": check.idents,
     }
-    values = {"team_kind": readers["team_kind"](f"{where}.team_kind", entry.get("team_kind"))}
+    values: dict[str, object] = {}
     for key, read in readers.items():
-        if key in entry and key != "team_kind":
-            values[key] = read(f"{where}.{key}", entry[key])
-    values = {k: v for k, v in values.items() if v is not None}
+        # team_kind is required, so its absence is read (and reported) too.
+        if key in entry or key == "team_kind":
+            value = read(f"{where}.{key}", entry.get(key))
+            if value is not None:
+                values[key] = value
     values.setdefault("team_kind", "")
     return RoutingRule.model_validate(values)
 
@@ -713,14 +715,10 @@ def _check_columns(name: str, table: Table, problems: list[InputProblem]) -> boo
     missing = [c for c in columns.required if c not in table.header]
     for column in missing:
         message = f'expected a column named "{column}", found none.'
-        problems.append(InputProblem(table.label, 1, column, message))
+        problems.append(InputProblem(table.label, table.header_row, column, message))
     unknown = [table.spelling_of(c) for c in table.header if c not in columns.known]
     if unknown:
-        fate = (
-            "kept and carried to the output"
-            if columns.carries_extra
-            else "ignored"
-        )
+        fate = "kept and carried to the output" if columns.carries_extra else "ignored"
         listed = ", ".join(f'"{c}"' for c in unknown)
         warnings.warn(
             f"{table.label}: unknown columns {listed} are {fate}.",
@@ -741,8 +739,15 @@ class Cells:
     """
 
     def __init__(
-        self, table: Table, row: Row, known: frozenset[str], problems: list[InputProblem]
+        self,
+        table: Table,
+        row: Row,
+        known: frozenset[str],
+        problems: list[InputProblem],
+        private: bool = False,
     ) -> None:
+        # users.csv: messages leave out cell values (see PRIVATE).
+        self.private = private
         self.table = table
         self.row = row
         self.number = row.number
@@ -761,7 +766,10 @@ class Cells:
             return parse(self.row.cells.get(column, ""))
         except CellError as err:
             self.failed = True
-            problem = InputProblem(self.table.label, self.number, column, str(err))
+            message = str(err)
+            if self.private and column != "id":
+                message = f"expected {err.expected}; {PRIVATE}"
+            problem = InputProblem(self.table.label, self.number, column, message)
             self.problems.append(problem)
             return placeholder
 
@@ -893,18 +901,21 @@ def _distance(c: Cells) -> Distance:
 
 
 def _parse_rows(
-    table: Table, parse: Callable[[Cells], E], problems: list[InputProblem]
+    name: str,
+    table: Table,
+    parse: Callable[[Cells], E],
+    problems: list[InputProblem],
 ) -> tuple[list[E], dict[str, int]]:
     """Entities of every good row, and id -> first row for every readable id.
 
     The ids include rows with other bad cells, so that references to them are
     not reported as unknown on top of the bad cell.
     """
-    known = COLUMNS_BY_LABEL_KNOWN.get(table.label, frozenset())
+    known = COLUMNS[name].known
     entities: list[E] = []
     first: dict[str, int] = {}
     for row in table.rows:
-        cells = Cells(table, row, known, problems)
+        cells = Cells(table, row, known, problems, private=name == "users")
         entity = parse(cells)
         key = cells.key_value
         if key is not None and key in first:
@@ -919,3 +930,486 @@ def _parse_rows(
         if not cells.failed:
             entities.append(entity)
     return entities, first
+
+
+@dataclass
+class Draft:
+    """The instance as parsed, before the cross-reference checks."""
+
+    config: Config
+    tables: dict[str, Table]
+    # Table -> id -> first row, for every readable id. None when the table
+    # could not be read: references into it are then not checked.
+    ids: dict[str, dict[str, int] | None]
+    # Tables whose every row was read; checks that need all rows use these.
+    complete: set[str]
+    municipalities: list[Municipality] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
+    advisors: list[Advisor] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    locks: list[Lock] = field(default_factory=list)
+    distances: list[Distance] = field(default_factory=list)
+
+    def label(self, name: str) -> str:
+        """The file a table came from, for messages."""
+        table = self.tables.get(name)
+        return table.label if table is not None else f"{name}.csv"
+
+
+def _parse_tables(
+    config: Config, tables: dict[str, Table], problems: list[InputProblem]
+) -> Draft:
+    """Every table's rows as entities; tables with missing columns are skipped."""
+    competences = config.competence_ids
+    known = None if competences is None else dict.fromkeys(competences, 0)
+    draft = Draft(config, tables, {COMPETENCES: known}, set())
+    parsers: dict[str, Callable[[Cells], Any]] = {
+        "municipalities": _municipality,
+        "teams": _team,
+        "advisors": _advisor,
+        "users": _user,
+        "locks": _lock,
+        "travel": _distance,
+    }
+    for name, parse in parsers.items():
+        table = tables.get(name)
+        usable = table is not None and _check_columns(name, table, problems)
+        if table is None or not usable:
+            draft.ids[name] = None
+            continue
+        before = len(problems)
+        entities, ids = _parse_rows(name, table, parse, problems)
+        setattr(draft, "distances" if name == "travel" else name, entities)
+        draft.ids[name] = ids
+        if len(problems) == before and not table.problems:
+            draft.complete.add(name)
+    return draft
+
+
+# --- Checks, one function per rule family --------------------------------------
+
+Check = Callable[[Draft], list[InputProblem]]
+
+# Messages about users.csv name the row and column but never repeat the
+# cell: a user's details stay out of terminals and logs (only ids appear).
+PRIVATE = "the value is not shown (user data)."
+
+
+def _problem(
+    draft: Draft, table: str, row: int, column: str, expected: str, found: object
+) -> InputProblem:
+    """A problem in a table cell: what was expected and what was found."""
+    shown = cell_text(found) if isinstance(found, float | int) else f'"{found}"'
+    message = f"expected {expected}, found {shown}."
+    if table == "users" and column != "id":
+        message = f"expected {expected}; {PRIVATE}"
+    return InputProblem(draft.label(table), row, column, message)
+
+
+def _unknown(draft: Draft, table: str, values: Collection[str]) -> list[str]:
+    """The values that are not ids of ``table`` (none when it is unreadable)."""
+    known = draft.ids.get(table)
+    if known is None:
+        return []
+    return [value for value in values if value not in known]
+
+
+def _source(table: str, draft: Draft) -> str:
+    if table == COMPETENCES:
+        return "[[competence]] in instance.toml"
+    return draft.label(table)
+
+
+def _reference_problem(
+    draft: Draft,
+    where: tuple[str, int | None, str],
+    what: str,
+    table: str,
+    values: Collection[str],
+) -> list[InputProblem]:
+    """A problem when any of ``values`` is not an id of ``table``."""
+    unknown = _unknown(draft, table, values)
+    if not unknown:
+        return []
+    listed = ", ".join(f'"{value}"' for value in unknown)
+    found = f"unknown {listed}" if len(values) > 1 or len(unknown) > 1 else listed
+    message = f"expected {what} from {_source(table, draft)}, found {found}."
+    return [InputProblem(*where, message)]
+
+
+class Bound(NamedTuple):
+    """A range a number column must lie in."""
+
+    column: str
+    expected: str
+    holds: Callable[[float], bool]
+
+
+# FORMAT.md section 3's ranges, per table.
+BOUNDS: dict[str, tuple[Bound, ...]] = {
+    "municipalities": (
+        Bound("population", "a whole number >= 0", lambda v: v >= 0),
+        Bound("lat", "degrees between -90 and 90", lambda v: -90 <= v <= 90),
+        Bound("lon", "degrees between -180 and 180", lambda v: -180 <= v <= 180),
+    ),
+    "advisors": (
+        Bound("fte", "a decimal in (0, 1]", lambda v: 0 < v <= 1),
+        Bound("casework_share", "a decimal in [0, 1]", lambda v: 0 <= v <= 1),
+        Bound("max_municipalities", "a whole number >= 0", lambda v: v >= 0),
+    ),
+    "users": (
+        Bound("age", "a whole number >= 0", lambda v: v >= 0),
+        Bound("children", "a whole number >= 0", lambda v: v >= 0),
+        Bound("weight", "a decimal > 0", lambda v: 0 < v < math.inf),
+    ),
+}
+
+
+def check_value_ranges(draft: Draft) -> list[InputProblem]:
+    """Numbers lie in their ranges (fte in (0, 1], weight > 0, ...)."""
+    problems: list[InputProblem] = []
+    for table, bounds in BOUNDS.items():
+        for entity in getattr(draft, table):
+            for bound in bounds:
+                value = getattr(entity, bound.column)
+                if value is not None and not bound.holds(value):
+                    problems.append(
+                        _problem(
+                            draft,
+                            table,
+                            entity.row,
+                            bound.column,
+                            bound.expected,
+                            value,
+                        )
+                    )
+    return problems
+
+
+def check_coordinates(draft: Draft) -> list[InputProblem]:
+    """A municipality's centre has both lat and lon, or neither."""
+    label = draft.label("municipalities")
+    return [
+        InputProblem(
+            label,
+            m.row,
+            "lon" if m.lon is None else "lat",
+            "expected both lat and lon or neither, found only one.",
+        )
+        for m in draft.municipalities
+        if (m.lat is None) != (m.lon is None)
+    ]
+
+
+class Reference(NamedTuple):
+    """A column holding ids (one, or a list) of another table."""
+
+    column: str
+    expected: str
+    table: str
+    # Values that are not references, e.g. the employer "state".
+    allowed: frozenset[str] = frozenset()
+
+
+REFERENCES: dict[str, tuple[Reference, ...]] = {
+    "teams": (Reference("municipalities", "municipality ids", "municipalities"),),
+    "advisors": (
+        Reference("team", "a team id", "teams"),
+        Reference(
+            "employer",
+            '"state" or a municipality id',
+            "municipalities",
+            frozenset({"state"}),
+        ),
+        Reference("base", "a municipality id", "municipalities"),
+        Reference("competences", "competence ids", COMPETENCES),
+    ),
+    # current_advisor is no reference: an unknown id means the advisor left.
+    "users": (
+        Reference("municipality", "a municipality id", "municipalities"),
+        Reference("needs", "competence ids", COMPETENCES),
+    ),
+}
+
+
+def check_references(draft: Draft) -> list[InputProblem]:
+    """Teams, advisors and users name ids that exist."""
+    problems: list[InputProblem] = []
+    for table, references in REFERENCES.items():
+        label = draft.label(table)
+        for entity in getattr(draft, table):
+            for ref in references:
+                value = getattr(entity, ref.column)
+                values = [value] if isinstance(value, str) else list(value)
+                values = [v for v in values if v not in ref.allowed]
+                where = (label, entity.row, ref.column)
+                problems += _reference_problem(
+                    draft, where, ref.expected, ref.table, values
+                )
+    return problems
+
+
+def check_host_agreements(draft: Draft) -> list[InputProblem]:
+    """A host agreement's host and members are municipalities."""
+    problems: list[InputProblem] = []
+    for i, agreement in enumerate(draft.config.host_agreements, 1):
+        for key, what, values in (
+            ("host", "a municipality id", [agreement.host]),
+            ("members", "municipality ids", agreement.members),
+        ):
+            where = (TOML, None, f"host_agreement[{i}].{key}")
+            problems += _reference_problem(draft, where, what, "municipalities", values)
+    return problems
+
+
+def check_routing_references(draft: Draft) -> list[InputProblem]:
+    """Routing tests name known competences and municipalities."""
+    problems: list[InputProblem] = []
+    for i, rule in enumerate(draft.config.routing or (), 1):
+        for key, table, what in (
+            ("needs_any", COMPETENCES, "competence ids"),
+            ("needs_all", COMPETENCES, "competence ids"),
+            ("municipality_in", "municipalities", "municipality ids"),
+        ):
+            where = (TOML, None, f"routing[{i}].{key}")
+            values = getattr(rule, key) or ()
+            problems += _reference_problem(draft, where, what, table, values)
+    return problems
+
+
+def _lock_place(draft: Draft, lock: Lock) -> tuple[str, int | None]:
+    """Where a lock was written: a row of the locks table, or a CLI option."""
+    if lock.source == draft.label("locks"):
+        return lock.source, lock.row
+    return lock.source, None
+
+
+def _lock_where(draft: Draft, lock: Lock) -> str:
+    file, row = _lock_place(draft, lock)
+    return f"row {row}" if row is not None else file
+
+
+def check_lock_references(draft: Draft) -> list[InputProblem]:
+    """A lock names a known user and a known advisor."""
+    problems: list[InputProblem] = []
+    for lock in draft.locks:
+        here = _lock_place(draft, lock)
+        problems += _reference_problem(
+            draft, (*here, "user"), "a user id", "users", [lock.user]
+        )
+        problems += _reference_problem(
+            draft, (*here, "advisor"), "an advisor id", "advisors", [lock.advisor]
+        )
+    return problems
+
+
+def check_lock_conflicts(draft: Draft) -> list[InputProblem]:
+    """No pair is both fixed and forbidden; a user is fixed to one advisor."""
+    problems: list[InputProblem] = []
+    first: dict[tuple[str, str, str], Lock] = {}
+    fixed: dict[str, Lock] = {}
+    for lock in draft.locks:
+        pair = (lock.user, lock.advisor)
+        other = first.get((*pair, _OTHER_KIND[lock.kind]))
+        if other is not None and (*pair, lock.kind) not in first:
+            message = (
+                f"expected a fix or a forbid lock for user {lock.user} and "
+                f"advisor {lock.advisor}, found both (the other in "
+                f"{_lock_where(draft, other)})."
+            )
+            problems.append(InputProblem(*_lock_place(draft, lock), "kind", message))
+        first.setdefault((*pair, lock.kind), lock)
+        if lock.kind != "fix":
+            continue
+        earlier = fixed.setdefault(lock.user, lock)
+        if earlier.advisor != lock.advisor:
+            message = (
+                f"expected one advisor fixed for user {lock.user}, found "
+                f"{lock.advisor} here and {earlier.advisor} in "
+                f"{_lock_where(draft, earlier)}."
+            )
+            problems.append(InputProblem(*_lock_place(draft, lock), "advisor", message))
+    return problems
+
+
+def check_household_locks(draft: Draft) -> list[InputProblem]:
+    """Fix locks do not split a household (rule 8: one advisor per household)."""
+    households = {u.id: u.household for u in draft.users if u.household}
+    problems: list[InputProblem] = []
+    first: dict[str, Lock] = {}
+    for lock in draft.locks:
+        household = households.get(lock.user)
+        if lock.kind != "fix" or household is None:
+            continue
+        earlier = first.setdefault(household, lock)
+        if earlier.advisor != lock.advisor:
+            message = (
+                "expected the users of one household fixed to one advisor, found "
+                f"user {lock.user} fixed to {lock.advisor} and user {earlier.user} "
+                f"to {earlier.advisor} ({_lock_where(draft, earlier)})."
+            )
+            problems.append(InputProblem(*_lock_place(draft, lock), "advisor", message))
+    return problems
+
+
+def check_travel(draft: Draft) -> list[InputProblem]:
+    """Known municipalities, km >= 0, 0 within one, one km per pair."""
+    label = draft.label("travel")
+    problems: list[InputProblem] = []
+    seen: dict[frozenset[str], Distance] = {}
+    for d in draft.distances:
+        for column, value in (("from", d.start), ("to", d.end)):
+            problems += _reference_problem(
+                draft,
+                (label, d.row, column),
+                "a municipality id",
+                "municipalities",
+                [value],
+            )
+        if d.km < 0 or not math.isfinite(d.km):
+            problems.append(_problem(draft, "travel", d.row, "km", "km >= 0", d.km))
+        elif d.start == d.end and d.km != 0:
+            problems.append(
+                _problem(
+                    draft, "travel", d.row, "km", "0 km within one municipality", d.km
+                )
+            )
+        earlier = seen.setdefault(frozenset((d.start, d.end)), d)
+        if earlier.km != d.km:
+            problems.append(
+                _problem(
+                    draft,
+                    "travel",
+                    d.row,
+                    "km",
+                    f"{cell_text(earlier.km)} km as in row {earlier.row}",
+                    d.km,
+                )
+            )
+    return problems
+
+
+def _routed_rule(draft: Draft, user: User) -> int | None:
+    """0-based index of the first routing rule that matches ``user``."""
+    rules = draft.config.routing or []
+    return next((i for i, rule in enumerate(rules) if rule.matches(user)), None)
+
+
+def check_users_routed(draft: Draft) -> list[InputProblem]:
+    """Every user matches some routing rule."""
+    if draft.config.routing is None:
+        return []
+    label = draft.label("users")
+    return [
+        InputProblem(
+            label,
+            user.row,
+            None,
+            f"expected a [[routing]] rule in instance.toml that matches user "
+            f"{user.id}, found none (a last rule without tests catches the rest).",
+        )
+        for user in draft.users
+        if _routed_rule(draft, user) is None
+    ]
+
+
+def check_routed_kinds_have_teams(draft: Draft) -> list[InputProblem]:
+    """Every team kind some user is routed to has a team."""
+    if draft.config.routing is None or "teams" not in draft.complete:
+        return []
+    kinds = {team.kind for team in draft.teams}
+    routed: dict[int, int] = {}
+    for user in draft.users:
+        index = _routed_rule(draft, user)
+        if index is not None:
+            routed[index] = routed.get(index, 0) + 1
+    problems: list[InputProblem] = []
+    reported: set[str] = set()
+    for index, count in sorted(routed.items()):
+        kind = draft.config.routing[index].team_kind
+        if kind in kinds or kind in reported:
+            continue
+        reported.add(kind)
+        message = (
+            f'expected a team of kind "{kind}" in {draft.label("teams")} for the '
+            f"{count} user(s) this rule routes, found none."
+        )
+        problems.append(
+            InputProblem(TOML, None, f"routing[{index + 1}].team_kind", message)
+        )
+    return problems
+
+
+# The checks in the order they run; each returns the problems it finds.
+RULES: tuple[Check, ...] = (
+    check_value_ranges,
+    check_coordinates,
+    check_references,
+    check_host_agreements,
+    check_routing_references,
+    check_lock_references,
+    check_lock_conflicts,
+    check_household_locks,
+    check_travel,
+    check_users_routed,
+    check_routed_kinds_have_teams,
+)
+
+
+# --- Warnings -----------------------------------------------------------------
+
+# Most user ids listed in one warning.
+_MAX_LISTED = 10
+
+
+def _listing(ids: list[str]) -> str:
+    shown = ", ".join(ids[:_MAX_LISTED])
+    if len(ids) > _MAX_LISTED:
+        shown += f" and {len(ids) - _MAX_LISTED} more"
+    return shown
+
+
+def _warn_departed_advisors(draft: Draft) -> None:
+    """A current_advisor not in advisors.csv has left; the users are placed anew."""
+    advisors = draft.ids.get("advisors") or {}
+    left: dict[str, list[str]] = {}
+    for user in draft.users:
+        if user.current_advisor is not None and user.current_advisor not in advisors:
+            left.setdefault(user.current_advisor, []).append(user.id)
+    for advisor, users in left.items():
+        warnings.warn(
+            f"{draft.label('users')}: current_advisor {advisor} of user(s) "
+            f"{_listing(users)} is not in {draft.label('advisors')}; that advisor "
+            "has left, so these users are placed anew.",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_missing_coordinates(draft: Draft) -> None:
+    """Distances that neither travel.csv nor coordinates give count as 0 km."""
+    located = {
+        m.id for m in draft.municipalities if m.lat is not None and m.lon is not None
+    }
+    given = {(d.start, d.end) for d in draft.distances}
+    given |= {(end, start) for start, end in given}
+    bases = {a.base for a in draft.advisors}
+    homes = {u.municipality for u in draft.users}
+    lacking = sorted(
+        {
+            place
+            for base in bases
+            for home in homes
+            if base != home and (base, home) not in given
+            for place in (base, home)
+            if place not in located
+        }
+    )
+    if lacking:
+        warnings.warn(
+            f"{draft.label('municipalities')}: municipalities {', '.join(lacking)} "
+            "have no lat/lon and travel has no distance for some of their pairs; "
+            "those distances count as 0 km.",
+            DataWarning,
+            stacklevel=3,
+        )

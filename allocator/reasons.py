@@ -114,7 +114,9 @@ def change_reason(
         return f"fix lock to advisor {instance.advisors[group.fixed].id}"
     if previous not in group.eligible:
         forbidden = frozenset(
-            (lock.user, lock.advisor) for lock in instance.locks if lock.kind == "forbid"
+            (lock.user, lock.advisor)
+            for lock in instance.locks
+            if lock.kind == "forbid"
         )
         breach = first_breach(
             problem.facts, user, group.kind, advisor, advisor.id, forbidden

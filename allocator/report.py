@@ -141,9 +141,7 @@ def team_rows(problem: Problem, advisor_load: list[Row]) -> list[Row]:
     ]
 
 
-def municipality_rows(
-    problem: Problem, allocation: Sequence[int | None]
-) -> list[Row]:
+def municipality_rows(problem: Problem, allocation: Sequence[int | None]) -> list[Row]:
     """municipality_load.csv: demand and how much of it is placed."""
     instance = problem.instance
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -188,9 +186,7 @@ def kpis(problem: Problem, report: Report) -> dict[str, Any]:
         "reassignments": sum(bool(row["changed"]) for row in rows),
         "utilisation_max": round(max(utilisation, default=0.0), 4),
         "utilisation_min": round(min(utilisation, default=0.0), 4),
-        "travel_km": round(
-            sum(row["travel_km"] or 0.0 for row in rows), 1
-        ),
+        "travel_km": round(sum(row["travel_km"] or 0.0 for row in rows), 1),
     }
 
 

@@ -110,17 +110,29 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
     files["changes.csv"] = csv_text(changes, CHANGE_COLUMNS)
     files["progress.csv"] = progress_csv(result.log)
     if options.xlsx:
-        files["allocation.xlsx"] = workbook_bytes(
-            {
-                "assignments": (list(report.assignments[0]) if report.assignments else [], report.assignments),
-                "advisor load": (header_of(report.advisor_load, ADVISOR_COLUMNS), report.advisor_load),
-                "team load": (header_of(report.team_load, TEAM_COLUMNS), report.team_load),
-                "municipality load": (header_of(report.municipality_load, MUNICIPALITY_COLUMNS), report.municipality_load),
-                "changes": (CHANGE_COLUMNS, changes),
-            }
-        )  # fmt: skip
+        files["allocation.xlsx"] = workbook_bytes(sheets(report, changes))
     write_folder(files, folder)
     return Outcome(folder=folder, report=report, changes=changes)
+
+
+def sheets(
+    report: Report, changes: list[dict[str, Any]]
+) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
+    """The workbook's sheets: every report, with its header."""
+    assignment_header = list(report.assignments[0]) if report.assignments else []
+    return {
+        "assignments": (assignment_header, report.assignments),
+        "advisor load": (
+            header_of(report.advisor_load, ADVISOR_COLUMNS),
+            report.advisor_load,
+        ),
+        "team load": (header_of(report.team_load, TEAM_COLUMNS), report.team_load),
+        "municipality load": (
+            header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
+            report.municipality_load,
+        ),
+        "changes": (CHANGE_COLUMNS, changes),
+    }
 
 
 def add_since(reference: dt.date, instance: Instance, report: Report) -> None:

@@ -75,6 +75,8 @@ class Table:
     decimal_comma: bool
     # Rows that could not be split into the header's columns; left out of rows.
     problems: list[InputProblem] = field(default_factory=list)
+    # Where the header is: row 1 unless blank rows come first.
+    header_row: int = 1
 
     def spelling_of(self, column: str) -> str:
         """The column's name as the file writes it."""
@@ -152,6 +154,7 @@ def make_table(
         rows=[Row(r.number, {k: v for k, v in r.cells.items() if k}) for r in rows],
         decimal_comma=decimal_comma,
         problems=problems,
+        header_row=header_number,
     )
 
 

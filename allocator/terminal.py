@@ -24,7 +24,10 @@ def summary_table(summary: dict[str, Any]) -> str:
         ("users", f"{k['users']:,}"),
         ("assigned", f"{k['assigned']:,}"),
         ("unassigned", f"{k['unassigned']:,} ({k['urgent_unassigned']} urgent)"),
-        ("utilisation", f"max {k['utilisation_max']:.0%}, min {k['utilisation_min']:.0%}"),
+        (
+            "utilisation",
+            f"max {k['utilisation_max']:.0%}, min {k['utilisation_min']:.0%}",
+        ),
         ("reassignments", f"{k['reassignments']:,}"),
         ("travel", f"{k['travel_km']:,.1f} km"),
     ]

@@ -69,8 +69,7 @@ def report_files(report: Report) -> dict[str, str]:
             report.municipality_load,
             header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
         ),
-        "summary.json": json.dumps(report.summary, indent=2, ensure_ascii=False)
-        + "\n",
+        "summary.json": json.dumps(report.summary, indent=2, ensure_ascii=False) + "\n",
     }
 
 

@@ -109,9 +109,7 @@ def eligible(problem: Problem, user_id: str) -> set[str]:
     return {problem.instance.advisors[a].id for a in group.eligible}
 
 
-def verify(
-    rule: Rule, inst: Instance, assignment: Mapping[str, str | None]
-) -> bool:
+def verify(rule: Rule, inst: Instance, assignment: Mapping[str, str | None]) -> bool:
     """Whether ``assignment`` satisfies ``rule`` alone (CP-SAT, pinned).
 
     Raises KeyError when the assignment uses a pair the model pruned.

@@ -52,7 +52,11 @@ def test_check_reports_a_broken_solution(tiny, tmp_path):
     """A solution edited to break capacity fails the check with exit 1."""
     out = tmp_path / "sol"
     run("solve", tiny, "--out", out, "--workers", "1")
-    text = (out / "assignments.csv").read_text().replace("u5,sor,t-follow,a3", "u5,sor,t-assess,a1")
+    text = (
+        (out / "assignments.csv")
+        .read_text()
+        .replace("u5,sor,t-follow,a3", "u5,sor,t-assess,a1")
+    )
     (out / "assignments.csv").write_text(text)
     code, stdout, _ = run("check", tiny, out)
     assert code == 1 and "u5" in stdout
@@ -81,7 +85,9 @@ def test_same_seed_gives_identical_assignments(tiny, tmp_path):
 def test_unchanged_week_moves_nobody(tiny, tmp_path):
     """Re-solving the same week from its own solution moves nobody."""
     run("solve", tiny, "--out", tmp_path / "w1", "--workers", "1")
-    code, stdout, _ = run("solve", tiny, "--previous", tmp_path / "w1", "--out", tmp_path / "w2")
+    code, stdout, _ = run(
+        "solve", tiny, "--previous", tmp_path / "w1", "--out", tmp_path / "w2"
+    )
     assert code == 0
     summary = json.loads((tmp_path / "w2" / "summary.json").read_text())
     assert summary["kpis"]["reassignments"] == 0
@@ -118,8 +124,12 @@ def test_conflicting_household_locks_name_both_rows(tiny, tmp_path):
     """Two members of one household fixed to two advisors: both locks named."""
     users = tiny / "users.csv"
     text = users.read_text()
-    text = text.replace("u5,sor,60,0,,active,false,1,,,,", "u5,sor,60,0,,active,false,1,,,h1,")
-    text = text.replace("u6,sor,33,2,,active,false,1,,,,", "u6,sor,33,2,,active,false,1,,,h1,")
+    text = text.replace(
+        "u5,sor,60,0,,active,false,1,,,,", "u5,sor,60,0,,active,false,1,,,h1,"
+    )
+    text = text.replace(
+        "u6,sor,33,2,,active,false,1,,,,", "u6,sor,33,2,,active,false,1,,,h1,"
+    )
     users.write_text(text)
     (tiny / "locks.csv").write_text("user,advisor,kind\nu5,a3,fix\nu6,a2,fix\n")
     code, _, stderr = run("solve", tiny, "--out", tmp_path / "x")
@@ -153,7 +163,7 @@ def test_formula_like_id_is_text_in_xlsx_and_csv(tiny, tmp_path):
     assert sheet["A2"].value == '=HYPERLINK("x")'
     assert sheet["A2"].data_type == "s"
     text = (tmp_path / "s" / "assignments.csv").read_text()
-    assert "\"'=HYPERLINK(\"\"x\"\")\"" in text
+    assert '"\'=HYPERLINK(""x"")"' in text
     assert run("check", tiny, tmp_path / "s")[0] == 0
 
 

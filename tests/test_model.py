@@ -39,9 +39,7 @@ def test_routed_kind_rejects_other_team():
 
 def test_keep_current_team_lets_current_advisor_keep_user():
     """With keep_current_team, the current youth advisor keeps a follow_up user."""
-    inst = instance(
-        [user("u1", current_advisor="a1")], [advisor("a1", "youth")]
-    )
+    inst = instance([user("u1", current_advisor="a1")], [advisor("a1", "youth")])
     assert eligible(build_problem(inst), "u1") == {"a1"}
 
 
@@ -108,7 +106,9 @@ def test_municipal_authority(employer, hosts, allowed):
 
 def test_state_employee_may_serve_without_authority_need():
     """Without a municipal-authority need, a state employee may serve anyone."""
-    inst = instance([user("u1", "sor", needs=("aap",))], [advisor("a1", competences=("aap",))])
+    inst = instance(
+        [user("u1", "sor", needs=("aap",))], [advisor("a1", competences=("aap",))]
+    )
     assert eligible(build_problem(inst), "u1") == {"a1"}
 
 
@@ -163,7 +163,9 @@ def test_intake_limit_rounds_down_but_at_least_one():
 
 def test_first_allocation_has_no_intake_limit():
     """With no current advisor anywhere, the intake limit does not apply."""
-    inst = instance([user(f"n{i}") for i in range(3)], [advisor("a1")], intake_per_fte=1)
+    inst = instance(
+        [user(f"n{i}") for i in range(3)], [advisor("a1")], intake_per_fte=1
+    )
     assert build_problem(inst).intake_limit == [None]
     assert verify(respect_intake_limit, inst, {f"n{i}": "a1" for i in range(3)})
 
@@ -337,7 +339,9 @@ TERM_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("weights", "users", "advisors", "assignment", "term", "value"), TERM_CASES)
+@pytest.mark.parametrize(
+    ("weights", "users", "advisors", "assignment", "term", "value"), TERM_CASES
+)
 def test_objective_term_exact(weights, users, advisors, assignment, term, value):
     """Each goal alone has the expected value, in the model and in plain Python."""
     inst = instance(users, advisors, weights=weights)
@@ -367,10 +371,14 @@ def test_rotation_goal_counts_users_kept_too_long():
 def test_zero_weight_adds_no_helper_variables():
     """With load_balance 0 the model has no utilisation bound variables."""
     users = [user(f"u{i}") for i in range(4)]
-    off = AllocationModel(build_problem(instance(users, [advisor("a1"), advisor("a2")])))
+    off = AllocationModel(
+        build_problem(instance(users, [advisor("a1"), advisor("a2")]))
+    )
     on = AllocationModel(
         build_problem(
-            instance(users, [advisor("a1"), advisor("a2")], weights={"load_balance": 100})
+            instance(
+                users, [advisor("a1"), advisor("a2")], weights={"load_balance": 100}
+            )
         )
     )
     count = lambda m: len(m.model.proto.variables)  # noqa: E731
@@ -391,7 +399,9 @@ def test_interchangeable_users_share_one_group():
 def test_minimal_churn_pins_users_who_may_stay():
     """By default, users whose current advisor may keep them are pinned."""
     users = [user("u1", current_advisor="a1"), user("u2", current_advisor="a1")]
-    inst = instance(users, [advisor("a1"), advisor("a2")], weights={"load_balance": 100})
+    inst = instance(
+        users, [advisor("a1"), advisor("a2")], weights={"load_balance": 100}
+    )
     assert len(build_problem(inst).pinned) == 1
     assert build_problem(inst, rebalance=True).pinned == frozenset()
 

@@ -93,7 +93,11 @@ def rotation(model: cp_model.CpModel, problem: Problem, v: Variables) -> Term | 
         return None
     term = Term()
     for g, group in enumerate(problem.groups):
-        if group.rotation_due and (g, group.current) in v.assign:
+        if (
+            group.rotation_due
+            and group.current is not None
+            and (g, group.current) in v.assign
+        ):
             term.add(weight * OBJ_SCALE, v.assign[g, group.current])
     return term
 
@@ -105,7 +109,9 @@ def travel(model: cp_model.CpModel, problem: Problem, v: Variables) -> Term | No
         return None
     term = Term()
     for (g, a), var in v.assign.items():
-        term.add(weight * problem.km(a, problem.groups[g].municipality) * OBJ_SCALE, var)
+        term.add(
+            weight * problem.km(a, problem.groups[g].municipality) * OBJ_SCALE, var
+        )
     return term
 
 
