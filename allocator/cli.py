@@ -107,9 +107,9 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=2,
+    default=1,
     show_default=True,
-    help="CP-SAT search workers.",
+    help="CP-SAT search workers (1 searches deterministically).",
 )
 @click.option(
     "--previous",

@@ -48,7 +48,7 @@ def objective_terms(problem: Problem, allocation: Allocation) -> dict[str, float
             terms["reassignment"] += weights.reassignment
     if problem.instance.policy.rotation_months <= 0:
         terms["rotation"] = 0.0
-    terms["load_balance"] = weights.load_balance * spread(problem, allocation)
+    terms["load_balance"] = weights.load_balance * peaks(problem, allocation)
     return {name: round(value, 2) for name, value in terms.items()}
 
 
@@ -66,11 +66,11 @@ def rotation_flags(problem: Problem) -> list[bool]:
     return flags
 
 
-def spread(problem: Problem, allocation: Allocation) -> float:
-    """Sum over teams of highest minus lowest utilisation, as a fraction.
+def peaks(problem: Problem, allocation: Allocation) -> float:
+    """Sum over teams of the highest utilisation, as a fraction.
 
-    Utilisation is taken in whole per mille, rounded up for the highest and
-    down for the lowest, exactly as the model's integer bounds do.
+    Utilisation is taken in whole per mille, rounded up, exactly as the
+    model's integer peak is.
     """
     load = [0] * problem.num_advisors
     for u, a in enumerate(allocation):
@@ -82,9 +82,5 @@ def spread(problem: Problem, allocation: Allocation) -> float:
             per_team.setdefault(problem.team_of[a], []).append(a)
     total = 0
     for members in per_team.values():
-        if len(members) < 2:
-            continue
-        high = max(math.ceil(1000 * load[a] / problem.capacity[a]) for a in members)
-        low = min(1000 * load[a] // problem.capacity[a] for a in members)
-        total += high - low
+        total += max(math.ceil(1000 * load[a] / problem.capacity[a]) for a in members)
     return total / 1000

@@ -172,6 +172,21 @@ def voluntary(group: Group) -> bool:
     )
 
 
+def united_households(problem: Problem) -> set[str]:
+    """Households whose members all have one current advisor who may keep them."""
+    members: dict[str, list[Group]] = defaultdict(list)
+    for group in problem.groups:
+        household = problem.instance.users[group.user_idcs[0]].household
+        if household is not None:
+            members[household].append(group)
+    return {
+        household
+        for household, groups in members.items()
+        if len({g.current for g in groups}) == 1
+        and all(voluntary(g) and g.fixed is None for g in groups)
+    }
+
+
 def settled_groups(problem: Problem) -> frozenset[int]:
     """Groups that may stay with their current advisor this week (R12, R33).
 
@@ -183,11 +198,12 @@ def settled_groups(problem: Problem) -> frozenset[int]:
     """
     by_advisor: dict[int, list[int]] = defaultdict(list)
     fixed_to: dict[int, list[int]] = defaultdict(list)
+    united = united_households(problem)
     for g, group in enumerate(problem.groups):
         household = problem.instance.users[group.user_idcs[0]].household
         if group.fixed is not None:
             fixed_to[group.fixed].append(g)
-        elif voluntary(group) and household is None:
+        elif voluntary(group) and (household is None or household in united):
             assert group.current is not None
             by_advisor[group.current].append(g)
     pinned: set[int] = set()

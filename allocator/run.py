@@ -37,7 +37,7 @@ class RunOptions:
     out: Path | None = None
     time_limit: float | None = None
     seed: int | None = None
-    workers: int = 2
+    workers: int = 1
     solver: str = "cpsat"
     cli_locks: list[Lock] = field(default_factory=list)
     previous: Path | None = None

@@ -144,7 +144,7 @@ def test_explain_names_rule_and_figures(tiny, tmp_path):
     assert code == 0
     assert "routing rule 2" in stdout
     assert "not a2: worse on travel: 30 km vs 0 km" in stdout
-    assert "non_local -10" in stdout and "load_balance +25" in stdout
+    assert "(objective +20: travel +30, non_local -10)" in stdout
     code, stdout, _ = run("explain", tiny, tmp_path / "s", "u3", "--json")
     data = json.loads(stdout)
     assert data["alternatives"] == [

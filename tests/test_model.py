@@ -331,9 +331,15 @@ TERM_CASES = [
      [advisor("a1"), advisor("a2")], {"u1": "a2", "u2": "a1"}, "reassignment", 50.0),
     # A sor user served from nord: 30 km.
     ({"travel": 1}, [user("u1", "sor")], [advisor("a1")], {"u1": "a1"}, "travel", 30.0),
-    # Loads 3/4 and 1/4: spread 0.5 x weight 100 = 50.
+    # Loads 3/4 and 1/4: the team's peak is 0.75, x weight 100 = 75.
     ({"load_balance": 100}, [user(f"u{i}") for i in range(4)], [advisor("a1"), advisor("a2")],
-     {"u0": "a1", "u1": "a1", "u2": "a1", "u3": "a2"}, "load_balance", 50.0),
+     {"u0": "a1", "u1": "a1", "u2": "a1", "u3": "a2"}, "load_balance", 75.0),
+    # Loads 2/4 and 2/4: balanced, the peak is 0.5 = 50.
+    ({"load_balance": 100}, [user(f"u{i}") for i in range(4)], [advisor("a1"), advisor("a2")],
+     {"u0": "a1", "u1": "a1", "u2": "a2", "u3": "a2"}, "load_balance", 50.0),
+    # A half-time advisor with 1 user and a full-time one with 2: both at 50 %.
+    ({"load_balance": 100}, [user(f"u{i}") for i in range(3)], [advisor("a1", fte=0.5), advisor("a2")],
+     {"u0": "a1", "u1": "a2", "u2": "a2"}, "load_balance", 50.0),
     # A prefer_non_local user from nord given a nord-based advisor: 10.
     ({"non_local": 10}, [user("u1", prefer_non_local=True)], [advisor("a1")], {"u1": "a1"}, "non_local", 10.0),
 ]  # fmt: skip
@@ -382,7 +388,8 @@ def test_zero_weight_adds_no_helper_variables():
         )
     )
     count = lambda m: len(m.model.proto.variables)  # noqa: E731
-    assert count(on) == count(off) + 2
+    # One utilisation_peak variable for the one team.
+    assert count(on) == count(off) + 1
 
 
 def test_interchangeable_users_share_one_group():

@@ -21,12 +21,12 @@ def outcome(tmp_path_factory):
     return run_solve(read_instance(TINY), RunOptions(out=out, workers=1))
 
 
-def test_tiny_optimum_is_1065(outcome):
-    """1000 (u4 unplaceable) + 30 km (u2) + 25 (spread 0.25) + 10 (u6 local)."""
+def test_tiny_optimum_is_1240(outcome):
+    """1000 (u4 unplaceable) + 30 km (u2) + 200 (two team peaks of 100 %) + 10."""
     summary = outcome.report.summary
     assert summary["status"] == "optimal"
-    assert summary["objective"] == pytest.approx(1065.0)
-    assert summary["bound"] == pytest.approx(1065.0)
+    assert summary["objective"] == pytest.approx(1240.0)
+    assert summary["bound"] == pytest.approx(1240.0)
 
 
 def test_tiny_allocation_is_the_documented_one(outcome):
@@ -47,7 +47,7 @@ def test_tiny_terms_match_readme(outcome):
     terms = objective_terms(problem, allocation)
     assert terms == {
         "unassigned": 1000.0, "urgent_unassigned": 0.0, "reassignment": 0.0,
-        "load_balance": 25.0, "travel": 30.0, "rotation": 0.0, "non_local": 10.0,
+        "load_balance": 200.0, "travel": 30.0, "rotation": 0.0, "non_local": 10.0,
     }  # fmt: skip
 
 

@@ -21,10 +21,17 @@ Rule = Callable[[cp_model.CpModel, Problem, Variables], None]
 def assign_each_user_at_most_once(
     model: cp_model.CpModel, problem: Problem, variables: Variables
 ) -> None:
-    """Hard: a group hands out at most its users (the rest stay unassigned)."""
+    """Hard: every user of a group is assigned at most once; ``left`` counts the rest.
+
+    ``left >= size - assigned`` rather than an equality: the goals push
+    ``left`` down to the true count, and an equality would let presolve put
+    ``size - assigned`` into the objective, a huge constant minus many terms
+    that the LP cannot bound precisely.
+    """
     for g, group in enumerate(problem.groups):
-        if len(variables.by_group[g]) > 1 or group.size > 1:
+        if g in variables.left:
             model.add(variables.assigned(g) <= group.size)
+            model.add(variables.assigned(g) + variables.left[g] >= group.size)
 
 
 def hold_fix_locks(
@@ -34,6 +41,7 @@ def hold_fix_locks(
     for g, group in enumerate(problem.groups):
         if group.fixed is not None:
             model.add(variables.assign[g, group.fixed] == 1)
+            model.add(variables.left[g] == 0)
 
 
 def respect_capacity(

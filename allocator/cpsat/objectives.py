@@ -46,9 +46,10 @@ def unassigned(model: cp_model.CpModel, problem: Problem, v: Variables) -> Term 
     term = Term()
     for g, group in enumerate(problem.groups):
         per_user = weight * group.weight / SCALE * OBJ_SCALE
-        term.constant += round(per_user * group.size)
-        for _, var in v.by_group[g]:
-            term.add(-per_user, var)
+        if g in v.left:
+            term.add(per_user, v.left[g])
+        else:
+            term.constant += round(per_user * group.size)
     return term
 
 
@@ -61,10 +62,12 @@ def urgent_unassigned(
         return None
     term = Term()
     for g, group in enumerate(problem.groups):
-        if group.urgent:
+        if not group.urgent:
+            continue
+        if g in v.left:
+            term.add(weight * OBJ_SCALE, v.left[g])
+        else:
             term.constant += round(weight * OBJ_SCALE * group.size)
-            for _, var in v.by_group[g]:
-                term.add(-weight * OBJ_SCALE, var)
     return term
 
 
@@ -79,10 +82,14 @@ def reassignments(
     for g, group in enumerate(problem.groups):
         if group.current is None:
             continue
-        term.constant += round(weight * OBJ_SCALE * group.size)
         stay = v.assign.get((g, group.current))
-        if stay is not None:
-            term.add(-weight * OBJ_SCALE, stay)
+        if stay is None:
+            term.constant += round(weight * OBJ_SCALE * group.size)
+            continue
+        # moved >= size - stay, its own non-negative variable (see left).
+        moved = model.new_int_var(0, group.size, f"moved[{g}]")
+        model.add(moved + stay >= group.size)
+        term.add(weight * OBJ_SCALE, moved)
     return term
 
 
@@ -132,37 +139,40 @@ def non_local(model: cp_model.CpModel, problem: Problem, v: Variables) -> Term |
 def load_balance(
     model: cp_model.CpModel, problem: Problem, v: Variables
 ) -> Term | None:
-    """Soft (R16): per team, highest minus lowest utilisation, as a fraction.
+    """Soft (R16): per team, the highest utilisation among its advisors.
 
     Utilisation is load / capacity, so it is per FTE of casework: a half-time
     advisor at 50 % carries half the load of a full-time one at 50 %. Only
     available advisors with capacity count (an absent advisor cannot be
-    balanced). A spread is a fraction between 0 and 1 whatever the team size
-    or the instance, so figures compare across runs; and since a team's
-    whole spread costs at most the weight (100 by default, a tenth of one
-    unassigned user), balancing never leaves a user unassigned.
+    balanced). Lowering each team's peak spreads the load; a peak is a
+    fraction between 0 and 1 whatever the team's size or the instance, so
+    figures compare across runs. Unlike a max-minus-min spread, whose linear
+    relaxation is always 0, a peak is bounded below by the team's average
+    utilisation, so the solver can prove its answers. A team's whole peak
+    costs at most the weight (100 by default, a tenth of one unassigned
+    user), so balancing never leaves a user unassigned.
     """
     weight = problem.instance.policy.weights.load_balance
     if weight == 0:
         return None
+    term = Term()
+    for t, advisors in balanced_teams(problem).items():
+        peak = model.new_int_var(0, PER_MILLE, f"utilisation_peak[{t}]")
+        for a in advisors:
+            load = sum(problem.groups[g].weight * var for g, var in v.by_advisor[a])
+            # load / capacity <= peak / 1000, kept linear by multiplying out.
+            model.add(PER_MILLE * load <= peak * problem.capacity[a])
+        term.add(weight * OBJ_SCALE / PER_MILLE, peak)
+    return term
+
+
+def balanced_teams(problem: Problem) -> dict[int, list[int]]:
+    """Team index -> its available advisors with capacity."""
     members: dict[int, list[int]] = {}
     for a, advisor in enumerate(problem.instance.advisors):
         if advisor.available and problem.capacity[a] > 0:
             members.setdefault(problem.team_of[a], []).append(a)
-    term = Term()
-    for t, advisors in members.items():
-        if len(advisors) < 2:
-            continue
-        high = model.new_int_var(0, PER_MILLE, f"utilisation_max[{t}]")
-        low = model.new_int_var(0, PER_MILLE, f"utilisation_min[{t}]")
-        for a in advisors:
-            load = sum(problem.groups[g].weight * var for g, var in v.by_advisor[a])
-            # load / capacity <= high / 1000, kept linear by multiplying out.
-            model.add(PER_MILLE * load <= high * problem.capacity[a])
-            model.add(PER_MILLE * load >= low * problem.capacity[a])
-        term.add(weight * OBJ_SCALE / PER_MILLE, high)
-        term.add(-weight * OBJ_SCALE / PER_MILLE, low)
-    return term
+    return members
 
 
 # The index of soft goals, by the policy weight that switches each.

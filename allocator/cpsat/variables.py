@@ -10,19 +10,28 @@ from ..problem import Problem
 class Variables:
     """``assign[g, a]``: how many users of group g advisor a takes.
 
-    A Boolean for a group of one, an integer in [0, size] otherwise. Helper
-    variables used by a single rule or goal are made by that rule or goal.
+    A Boolean for a group of one, an integer in [0, size] otherwise. A
+    group held with its current advisor (minimal churn) gets only that
+    pair. ``left[g]`` counts the group's users left unassigned, so goals
+    are sums of non-negative terms and even plain propagation bounds them
+    at zero. Helper variables used by one rule or goal are made there.
     """
 
     def __init__(self, model: cp_model.CpModel, problem: Problem) -> None:
         self.assign: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.left: dict[int, cp_model.IntVar] = {}
         self.by_group: list[list[tuple[int, cp_model.IntVar]]] = []
         self.by_advisor: list[list[tuple[int, cp_model.IntVar]]] = [
             [] for _ in range(problem.num_advisors)
         ]
         for g, group in enumerate(problem.groups):
+            options = (
+                (group.current,)
+                if g in problem.pinned and group.current is not None
+                else group.eligible
+            )
             pairs = []
-            for a in group.eligible:
+            for a in options:
                 name = f"assign[{g},{problem.instance.advisors[a].id}]"
                 var = (
                     model.new_bool_var(name)
@@ -33,7 +42,9 @@ class Variables:
                 pairs.append((a, var))
                 self.by_advisor[a].append((g, var))
             self.by_group.append(pairs)
+            if pairs:
+                self.left[g] = model.new_int_var(0, group.size, f"left[{g}]")
 
-    def assigned(self, g: int) -> cp_model.LinearExprT:
+    def assigned(self, g: int) -> cp_model.LinearExpr:
         """Number of group g's users who get an advisor."""
-        return sum(var for _, var in self.by_group[g])
+        return cp_model.LinearExpr.sum([var for _, var in self.by_group[g]])
