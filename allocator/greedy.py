@@ -11,7 +11,7 @@ import math
 import time
 
 from .evaluate import objective
-from .problem import Problem
+from .problem import Problem, voluntary
 from .solve import Result
 
 
@@ -59,7 +59,7 @@ def solve_greedy(problem: Problem) -> Result:
         group = problem.groups[g]
         if group.fixed is not None:
             return (0, u)
-        if group.current in group.eligible and not group.rotation_due:
+        if voluntary(group):
             return (1, u)
         return (2 if group.urgent else 3, u)
 
@@ -69,8 +69,8 @@ def solve_greedy(problem: Problem) -> Result:
         options = list(group.eligible)
         if user.household in household_advisor:
             options = [a for a in options if a == household_advisor[user.household]]
-        elif group.current in options and not group.rotation_due:
-            options = [group.current]
+        elif voluntary(group):
+            options = [group.current]  # type: ignore[list-item]
         best = None
         for a in options:
             newcomer = a != group.current

@@ -38,6 +38,8 @@ class Group:
     prefer_non_local: bool
     current: int | None  # effective current advisor (index)
     rotation_due: bool
+    # Routing names another kind than the current advisor's team's.
+    rerouted: bool
     fixed: int | None  # advisor index a fix lock names
     eligible: tuple[int, ...]  # advisor indices, in input order
 
@@ -163,12 +165,16 @@ def voluntary(group: Group) -> bool:
     """Whether moving this group's users is a choice, not forced by a rule.
 
     Forced: the current advisor may no longer keep them (left, rules 1-3,
-    a lock). Asked for: rotation is due (R13). Anything else is a choice.
+    a lock). Asked for: rotation is due (R13), or routing now names another
+    team kind than the current advisor's (an assessed user is due for a
+    follow-up team; keep_current_team only allows staying). Anything else is
+    a choice.
     """
     return (
         group.current is not None
         and group.current in group.eligible
         and not group.rotation_due
+        and not group.rerouted
     )
 
 
@@ -352,6 +358,8 @@ def make_group(
         prefer_non_local=user.prefer_non_local,
         current=current_idx,
         rotation_due=rotation_due(problem, user),
+        rerouted=current_idx is not None
+        and problem.facts.teams[instance.advisors[current_idx].team].kind != kind,
         fixed=fixed_idx,
         eligible=eligible,
     )

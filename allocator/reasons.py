@@ -122,6 +122,13 @@ def change_reason(
             problem.facts, user, group.kind, advisor, advisor.id, forbidden
         )
         return f"previous advisor no longer allowed: {breach}"
+    if group.rerouted:
+        rule = problem.routing[u][0] + 1
+        return (
+            f"routing now names a {group.kind} team (rule {rule}); advisor "
+            f"{advisor.id} is in team {advisor.team} "
+            f"({problem.facts.teams[advisor.team].kind})"
+        )
     if group.rotation_due:
         months = instance.policy.rotation_months
         return f"rotation: with advisor {advisor.id} for more than {months:g} months"

@@ -653,11 +653,132 @@ def report(instance: Instance) -> str:
     return "\n".join(lines)
 
 
+# --- Hallingdal one week later ------------------------------------------------
+
+
+def arrivals_like(
+    users: Sequence[User], count: int, rng: Random, prefix: str
+) -> list[User]:
+    """New users shaped like last week's new ones (so routable and placeable).
+
+    The first arrival is urgent.
+    """
+    templates = [u for u in users if u.status == "new" and u.household is None]
+    arrivals = []
+    for k in range(count):
+        template = rng.choice(templates)
+        arrivals.append(
+            template.model_copy(
+                update={
+                    "id": f"{prefix}{k + 1:04d}",
+                    "age": max(18, template.age + rng.randint(-6, 6)),
+                    "urgent": k == 0,
+                    "current_advisor": None,
+                    "since": None,
+                }
+            )
+        )
+    return arrivals
+
+
+def without_current(users: Sequence[User]) -> list[User]:
+    """The leader's plain export: no current_advisor or since columns filled."""
+    return [
+        u.model_copy(update={"current_advisor": None, "since": None}) for u in users
+    ]
+
+
+def lillestrom_week2(week1: Instance) -> Instance:
+    """Lillestrøm a week later: 100 new users, nobody left, no advisor away.
+
+    The weekly re-solve benchmark: with ``--previous`` only the arrivals
+    need placing, and nobody should move.
+    """
+    rng = Random(2050)
+    arrivals = arrivals_like(week1.users, 100, rng, "u9")
+    return week1.model_copy(
+        update={
+            "name": "lillestrom-week2",
+            "description": "NAV Lillestrøm one week later: 100 new users",
+            "week": "2026-W49",
+            "users": tuple(without_current(week1.users) + arrivals),
+        }
+    )
+
+
+def hallingdal_week2(week1: Instance) -> Instance:
+    """Hallingdal a week later: leavers, about 40 arrivals, two advisors away.
+
+    Two thirds of last week's new users have been assessed and are now
+    active, so routing sends them on from the assessment team.
+
+    The users table is the leader's plain caseload export, without
+    current_advisor and since: ``--previous`` (last week's solution) supplies
+    them. One more manual decision: an arriving urgent user is fixed to an
+    assessment advisor in their own municipality.
+    """
+    rng = Random(2049)
+    users = list(week1.users)
+    # About 2 % of users leave (not household members, not locked).
+    locked = {lock.user for lock in week1.locks}
+    candidates = [u for u in users if u.household is None and u.id not in locked]
+    leavers = {u.id for u in rng.sample(candidates, 14)}
+    # Two thirds of last week's new users have been assessed: now active.
+    new_ids = [u.id for u in users if u.status == "new"]
+    assessed = set(new_ids[: len(new_ids) * 2 // 3])
+    stay = [
+        u.model_copy(
+            update={
+                "current_advisor": None,
+                "since": None,
+                "status": "active" if u.id in assessed else u.status,
+            }
+        )
+        for u in users
+        if u.id not in leavers
+    ]
+    arrivals = arrivals_like(users, 40, rng, "u2")
+    advisors = list(week1.advisors)
+    away = {
+        members(advisors, "hol-follow_up")[1].id,
+        members(advisors, "hal-youth")[0].id,
+    }
+    advisors = [
+        a.model_copy(update={"available": False}) if a.id in away else a
+        for a in advisors
+    ]
+    urgent = arrivals[0]
+    assessment = [
+        a
+        for a in advisors
+        if a.team.endswith("assessment")
+        and a.base == urgent.municipality
+        and a.available
+    ] or [a for a in advisors if a.team.endswith("assessment") and a.available]
+    locks = [*week1.locks, Lock(user=urgent.id, advisor=assessment[0].id, kind="fix")]
+    return week1.model_copy(
+        update={
+            "name": "hallingdal-week2",
+            "description": "NAV Hallingdal one week later: 14 users left, 40 "
+            "arrived, 20 assessed, two advisors away, one new fix lock",
+            "week": "2026-W49",
+            "users": tuple(stay + arrivals),
+            "advisors": tuple(advisors),
+            "locks": tuple(locks),
+        }
+    )
+
+
 def main() -> None:
     for build in (hallingdal, nord_gudbrandsdal, lillestrom):
         instance = build()
         write_instance(HERE / instance.name, instance)
         print(report(instance))
+        next_week = {"hallingdal": hallingdal_week2, "lillestrom": lillestrom_week2}
+        if instance.name in next_week:
+            week2 = next_week[instance.name](instance)
+            write_instance(HERE / week2.name, week2)
+            print(report(week2))
 
 
 if __name__ == "__main__":
