@@ -438,11 +438,14 @@ def generate(
     """
     from .generate import generate as write_instance
 
-    write_instance(
-        advisors=advisors,
-        users=users,
-        municipalities=municipalities,
-        seed=seed,
-        out=out,
-    )
+    try:
+        write_instance(
+            advisors=advisors,
+            users=users,
+            municipalities=municipalities,
+            seed=seed,
+            out=out,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     click.echo(f"written: {out}")
