@@ -68,11 +68,18 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.log: list[tuple[float, float, float]] = []
 
     def on_solution_callback(self) -> None:
-        entry = (
-            time.perf_counter() - self.start,
+        self.record(
             self.model.to_objective(self.objective_value),
             self.model.to_objective(self.best_objective_bound),
         )
+
+    def on_bound(self, bound: float) -> None:
+        """A better bound without a new solution (CP-SAT's bound callback)."""
+        if self.log:
+            self.record(self.log[-1][1], self.model.to_objective(bound))
+
+    def record(self, objective: float, bound: float) -> None:
+        entry = (time.perf_counter() - self.start, objective, bound)
         self.log.append(entry)
         if self.callback is not None:
             self.callback(*entry)
@@ -100,6 +107,7 @@ def solve(
     for name, value in params.extra.items():
         setattr(solver.parameters, name, value)
     recorder = _Progress(model, start, progress)
+    solver.best_bound_callback = recorder.on_bound
     code = solver.solve(model.model, recorder)
     wall_s = time.perf_counter() - start
     if code == cp_model.MODEL_INVALID:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any
 
@@ -51,24 +52,49 @@ def summary_table(summary: dict[str, Any]) -> str:
 class ProgressLine:
     """A live line on stderr: elapsed, best objective, bound, gap.
 
-    Shown only after the first second, so quick solves print nothing extra.
+    Refreshed twice a second from a background thread, starting after the
+    first second, so quick solves print nothing extra; the solver's
+    callbacks only store the latest figures.
     """
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
+        self.objective: float | None = None
+        self.bound: float | None = None
         self.shown = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
 
     def update(self, elapsed: float, objective: float, bound: float) -> None:
-        if elapsed < 1.0:
-            return
-        gap = (objective - bound) / objective if objective > 0 else 0.0
-        sys.stderr.write(
-            f"\r  {elapsed:6.1f} s  objective {objective:,.2f}  "
-            f"bound {bound:,.2f}  gap {gap:.2%}   "
-        )
+        self.objective = objective
+        self.bound = bound
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            if time.perf_counter() - self.start >= 1.0:
+                self._draw()
+
+    def _draw(self) -> None:
+        elapsed = time.perf_counter() - self.start
+        if self.objective is None or self.bound is None:
+            figures = "searching for a first solution"
+        else:
+            gap = (
+                (self.objective - self.bound) / self.objective
+                if self.objective > 0
+                else 0.0
+            )
+            figures = (
+                f"objective {self.objective:,.2f}  bound {self.bound:,.2f}  "
+                f"gap {gap:.2%}"
+            )
+        sys.stderr.write(f"\r  {elapsed:6.1f} s  {figures}   ")
         sys.stderr.flush()
         self.shown = True
 
     def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
         if self.shown:
             sys.stderr.write("\n")

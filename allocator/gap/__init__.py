@@ -1,0 +1,25 @@
+"""Generalized assignment problem (GAP) benchmark: the caseload model's core.
+
+Readers for the OR-Library / Yagiura files, three solvers (CP-SAT with LNS,
+HiGHS MIP as a reference, a regret greedy as a baseline) and a benchmark
+runner comparing them with best-known values.
+"""
+
+from allocator.gap.bench import benchmark_gap
+from allocator.gap.cpsat import solve_cpsat
+from allocator.gap.greedy import solve_greedy
+from allocator.gap.highs import solve_highs
+from allocator.gap.read import GapInstance, read_best_known, read_gap
+from allocator.gap.result import GapResult, GapStatus
+
+__all__ = [
+    "GapInstance",
+    "GapResult",
+    "GapStatus",
+    "benchmark_gap",
+    "read_best_known",
+    "read_gap",
+    "solve_cpsat",
+    "solve_greedy",
+    "solve_highs",
+]

@@ -23,7 +23,7 @@ def regret_greedy(arrays: GapArrays, desirability: FloatArray) -> IntArray | Non
     Each placed job goes to its best agent. Returns None when some job no longer
     fits anywhere.
     """
-    m, n = arrays.costs.shape
+    n = arrays.costs.shape[1]
     remaining = arrays.capacities.copy()
     score = np.where(arrays.uses <= remaining[:, None], desirability, np.inf)
     assignment = np.full(n, -1, dtype=np.int64)
@@ -40,9 +40,7 @@ def regret_greedy(arrays: GapArrays, desirability: FloatArray) -> IntArray | Non
         remaining[agent] -= arrays.uses[agent, job]
         # Only the agent that took the job lost room: refresh its row, then the
         # top two of the jobs whose column changed.
-        newly_full = (arrays.uses[agent] > remaining[agent]) & np.isfinite(
-            score[agent]
-        )
+        newly_full = (arrays.uses[agent] > remaining[agent]) & np.isfinite(score[agent])
         score[agent, newly_full] = np.inf
         changed = np.flatnonzero(newly_full & open_jobs)
         if changed.size:
@@ -53,9 +51,7 @@ def regret_greedy(arrays: GapArrays, desirability: FloatArray) -> IntArray | Non
 def _best_and_regret(score: FloatArray) -> tuple[IntArray, FloatArray]:
     """Best agent and regret (second minus best) of each column."""
     if score.shape[0] == 1:
-        return np.zeros(score.shape[1], dtype=np.int64), np.full(
-            score.shape[1], np.inf
-        )
+        return np.zeros(score.shape[1], dtype=np.int64), np.full(score.shape[1], np.inf)
     best = np.argmin(score, axis=0)
     two = np.partition(score, 1, axis=0)[:2]
     with np.errstate(invalid="ignore"):
@@ -69,7 +65,12 @@ def desirabilities(arrays: GapArrays) -> list[FloatArray]:
     """The usual criteria: cost, relative use, and cost times relative use."""
     relative_use = arrays.uses / arrays.capacities[:, None]
     costs = arrays.costs.astype(np.float64)
-    return [costs, relative_use, costs * relative_use, costs + costs.mean() * relative_use]
+    return [
+        costs,
+        relative_use,
+        costs * relative_use,
+        costs + costs.mean() * relative_use,
+    ]
 
 
 def best_greedy(arrays: GapArrays) -> IntArray | None:

@@ -1,4 +1,4 @@
-"""Shift and swap local search on a feasible GAP assignment (numpy, in place)."""
+"""Shift and ejection-chain local search on a feasible GAP assignment (numpy)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,29 @@ import numpy as np
 from allocator.gap.arrays import GapArrays, IntArray
 
 
-def improve(arrays: GapArrays, assignment: IntArray, time_limit: float) -> IntArray:
+def improve(
+    arrays: GapArrays,
+    assignment: IntArray,
+    time_limit: float,
+    passes: int | None = None,
+) -> IntArray:
     """Apply improving shift and swap moves until none is left or time is up.
 
-    A shift moves one job to another agent with room; a swap exchanges the
-    agents of two jobs. Moves are taken best first for shifts and first job,
-    best partner for swaps, which is quick and deterministic.
+    A shift moves one job to another agent with room; a chain moves one job
+    to another agent and one of that agent's jobs on (a swap when it goes back).
+    Moves are taken best first for shifts and first job, best partner for
+    chains, which is quick and deterministic. ``passes`` caps
+    the rounds of (all shifts, one swap pass) for a result that does not
+    depend on the machine's speed.
     """
     deadline = time.perf_counter() + time_limit
     current = assignment.copy()
     loads = arrays.loads(current)
-    while time.perf_counter() < deadline:
+    done = 0
+    while time.perf_counter() < deadline and (passes is None or done < passes):
+        done += 1
         shifted = _shift_all(arrays, current, loads, deadline)
-        swapped = _swap_pass(arrays, current, loads, deadline)
+        swapped = _chain_pass(arrays, current, loads, deadline)
         if not shifted and not swapped:
             break
     return current
@@ -49,37 +59,62 @@ def _shift_all(
     return moved
 
 
-def _swap_pass(
+def _chain_pass(
     arrays: GapArrays, current: IntArray, loads: IntArray, deadline: float
 ) -> bool:
-    """One pass over the jobs, each swapped with its best partner if that helps."""
-    jobs = np.arange(current.size)
+    """One pass of two-step ejection chains; True if any was made.
+
+    Job ``first`` moves from agent a to agent b, and a job ``second`` of b
+    moves on to a third agent c (possibly a) so that b keeps within capacity.
+    With c = a this is a swap. For each first job all seconds are tried at
+    once; the best destination c of each second job is computed once per move.
+    """
+    n = arrays.costs.shape[1]
+    jobs = np.arange(n)
     moved = False
-    for first in range(current.size):
+    onward = _best_onward(arrays, current, loads)
+    for first in range(n):
         if time.perf_counter() >= deadline:
             break
-        a = current[first]
-        b = current  # agent of each candidate partner
-        delta = (
-            arrays.costs[b, first]
-            + arrays.costs[a, jobs]
-            - arrays.costs[a, first]
-            - arrays.costs[b, jobs]
+        a = int(current[first])
+        b = current  # agent of each candidate second job
+        # Step 1: first goes to b, the second job leaves b.
+        step1 = arrays.costs[b, first] - arrays.costs[a, first]
+        fits_b = (
+            loads[b] + arrays.uses[b, first] - arrays.uses[b, jobs]
+            <= arrays.capacities[b]
         )
-        room_a = loads[a] - arrays.uses[a, first] + arrays.uses[a, jobs]
-        room_b = loads[b] - arrays.uses[b, jobs] + arrays.uses[b, first]
-        ok = (
-            (b != a)
-            & (room_a <= arrays.capacities[a])
-            & (room_b <= arrays.capacities[b])
+        # Step 2: the second job goes back to a (room freed by first) ...
+        back = arrays.costs[a, jobs] - arrays.costs[b, jobs]
+        fits_a = (
+            loads[a] - arrays.uses[a, first] + arrays.uses[a, jobs]
+            <= arrays.capacities[a]
         )
-        delta = np.where(ok, delta, 0)
+        back = np.where(fits_a, back, np.inf)
+        # ... or to its best other agent with room as things stand.
+        step2 = np.minimum(back, onward[1])
+        delta = np.where(fits_b & (b != a), step1 + step2, np.inf)
         second = int(np.argmin(delta))
-        if delta[second] >= 0:
+        if not delta[second] < 0:
             continue
         other = int(current[second])
-        loads[a] += arrays.uses[a, second] - arrays.uses[a, first]
+        target = a if back[second] <= onward[1][second] else int(onward[0][second])
+        loads[a] -= arrays.uses[a, first]
         loads[other] += arrays.uses[other, first] - arrays.uses[other, second]
-        current[first], current[second] = other, a
+        loads[target] += arrays.uses[target, second]
+        current[first], current[second] = other, target
+        onward = _best_onward(arrays, current, loads)
         moved = True
     return moved
+
+
+def _best_onward(
+    arrays: GapArrays, current: IntArray, loads: IntArray
+) -> tuple[IntArray, np.ndarray]:
+    """For each job: the cheapest other agent with room now, and the cost change."""
+    jobs = np.arange(current.size)
+    fits = arrays.uses + loads[:, None] <= arrays.capacities[:, None]
+    fits[current, jobs] = False
+    change = np.where(fits, arrays.costs - arrays.costs[current, jobs], np.inf)
+    target = np.argmin(change, axis=0)
+    return target.astype(np.int64), change[target, jobs]

@@ -34,6 +34,7 @@ def build_model(
     solution (reduced-cost fixing); a job always keeps its hinted agent, so the
     hint stays a solution of the model.
     """
+    limits = arrays.capacities
     model = cp_model.CpModel()
     pairs: list[tuple[int, int, cp_model.IntVar]] = []
     per_agent: dict[int, list[tuple[int, cp_model.IntVar]]] = {
@@ -47,7 +48,7 @@ def build_model(
             keep = allowed is None or bool(allowed[agent, job])
             if not keep and (hint is None or hint[job] != agent):
                 continue
-            if arrays.uses[agent, job] > arrays.capacities[agent]:
+            if arrays.uses[agent, job] > limits[agent]:
                 continue
             var = model.new_bool_var(f"x{agent}_{job}")
             row.append(var)
@@ -61,7 +62,7 @@ def build_model(
                     [var for _, var in members],
                     [int(arrays.uses[agent, job]) for job, _ in members],
                 )
-                <= int(arrays.capacities[agent])
+                <= int(limits[agent])
             )
     model.minimize(
         cp_model.LinearExpr.weighted_sum(

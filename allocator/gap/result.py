@@ -54,4 +54,6 @@ def is_feasible(instance: GapInstance, assignment: list[int]) -> bool:
     if any(not 0 <= agent < instance.num_agents for agent in assignment):
         return False
     loads = loads_of(instance, assignment)
-    return all(load <= cap for load, cap in zip(loads, instance.capacities, strict=True))
+    return all(
+        load <= cap for load, cap in zip(loads, instance.capacities, strict=True)
+    )

@@ -1,0 +1,65 @@
+"""One GAP benchmark run for ``allocator bench --format gap``.
+
+The GAP files are solved as a pure assignment problem by the GAP engine
+(``allocator.gap``); best-known values come from the ``data.csv`` found in
+the file's folder or a parent folder (the layout of instances/gap/).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bench import Job
+
+
+def best_known_for(path: Path) -> int | None:
+    """The best-known value of a GAP file from the nearest data.csv above it."""
+    from .gap import read_best_known
+
+    for folder in path.resolve().parents:
+        table = folder / "data.csv"
+        if table.is_file():
+            key = path.resolve().relative_to(folder).as_posix()
+            entry = read_best_known(table).get(key)
+            return entry[2] if entry is not None else None
+    return None
+
+
+def run_gap_job(job: Job) -> dict[str, Any]:
+    """Solve one GAP file with one solver and return its table row."""
+    from .bench import peak_rss_mb
+    from .gap import read_gap, solve_cpsat, solve_greedy, solve_highs
+
+    start = time.perf_counter()
+    path = Path(job.path)
+    instance = read_gap(path)
+    if job.solver == "cpsat":
+        result = solve_cpsat(instance, job.time_limit, job.seed, job.workers)
+    elif job.solver == "highs":
+        result = solve_highs(instance, job.time_limit, job.seed)
+    else:
+        result = solve_greedy(instance)
+    best = best_known_for(path)
+    objective = result.objective
+    return {
+        "instance": f"{path.parent.name}/{path.name}",
+        "solver": job.solver,
+        "time_limit": job.time_limit if job.solver != "greedy" else None,
+        "seed": job.seed if job.solver != "greedy" else None,
+        "status": result.status.value,
+        "objective": objective,
+        "bound": result.bound,
+        "gap": (objective - result.bound) / objective
+        if objective and result.bound is not None
+        else (0.0 if objective == 0 else None),
+        "best_known": best,
+        "gap_to_best_known": (objective - best) / best
+        if objective is not None and best
+        else None,
+        "time_to_first_s": result.time_to_first_s,
+        "wall_s": round(time.perf_counter() - start, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
