@@ -73,6 +73,7 @@ def explain_user(
         },
         "advisor": instance.advisors[chosen].id if chosen is not None else None,
         "current_advisor": user.current_advisor,
+        "prefers_non_local": user.prefer_non_local,
         "chosen": figures(problem, state, u, chosen) if chosen is not None else None,
         "alternatives": [],
     }
@@ -237,7 +238,9 @@ def explain_text(data: dict[str, Any]) -> str:
             f"utilisation {chosen['utilisation_after']:.0%}"
             if chosen["utilisation_after"] is not None
             else None,
-            "non-local preference met" if not chosen["local"] else None,
+            "non-local preference met"
+            if data["prefers_non_local"] and not chosen["local"]
+            else None,
         ]
         lines.append(
             f"  advisor {data['advisor']}: " + ", ".join(s for s in served if s)

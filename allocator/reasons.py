@@ -70,7 +70,7 @@ def blocking_rule(problem: Problem, state: AdvisorState, g: int, a: int) -> str 
     cap = problem.max_municipalities[a]
     served = state.municipalities[a]
     if cap and group.municipality not in served and len(served) >= cap:
-        return f"already serving {cap} municipalities"
+        return f"already serving {cap} other municipalities"
     return None
 
 
@@ -85,6 +85,9 @@ def unassigned_reason(problem: Problem, state: AdvisorState, g: int, u: int) -> 
         rule = blocking_rule(problem, state, g, a) or "free"
         by_rule[rule].append(problem.instance.advisors[a].id)
     if "free" not in by_rule:
+        if len(group.eligible) == 1:
+            (rule, (only,)) = next(iter(by_rule.items()))
+            return f"the only eligible advisor, {only}, is {rule}"
         parts = [f"{named(ids)} {rule}" for rule, ids in by_rule.items()]
         count = len(group.eligible)
         return f"all {count} eligible advisors are full: {'; '.join(parts)}"
