@@ -98,12 +98,12 @@ def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
     """What the unassigned users say is missing, in FTE where capacity is short.
 
     Users who had eligible advisors but found them full are capacity missing
-    in their team kind ("youth team: 2.50 FTE short for users in hol, al");
-    users with no eligible advisor at all miss a competence, authority or a
-    team, and are counted under that reason.
+    in their team kind, broken down by municipality ("youth team: 2.50 FTE
+    short for users in hol and al (hol 1.50, al 1.00)"); users with no
+    eligible advisor at all miss a competence, authority or a team, and are
+    counted under that reason.
     """
-    short_weight: dict[str, float] = defaultdict(float)
-    short_places: dict[str, set[str]] = defaultdict(set)
+    short: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     missing: dict[str, int] = defaultdict(int)
     for group in problem.groups:
         for u in group.user_idcs:
@@ -111,14 +111,21 @@ def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
                 continue
             user = problem.instance.users[u]
             if group.eligible:
-                short_weight[group.kind] += user.weight
-                short_places[group.kind].add(user.municipality)
+                short[group.kind][user.municipality] += user.weight
             else:
                 missing[no_advisor_reason(problem.facts, user, group.kind)] += 1
-    lines = [
-        f"{kind} team: {weight / cases_per_fte(problem, kind):.2f} FTE short for "
-        f"users in {', '.join(sorted(short_places[kind]))}"
-        for kind, weight in sorted(short_weight.items())
-    ]
+    lines = []
+    for kind, places in sorted(short.items()):
+        per_fte = cases_per_fte(problem, kind)
+        ranked = sorted(places.items(), key=lambda item: (-item[1], item[0]))
+        names = [name for name, _ in ranked]
+        where = " and ".join(
+            [", ".join(names[:-1]), names[-1]] if len(names) > 1 else names
+        )
+        detail = ", ".join(f"{name} {weight / per_fte:.2f}" for name, weight in ranked)
+        total = sum(places.values()) / per_fte
+        lines.append(
+            f"{kind} team: {total:.2f} FTE short for users in {where} ({detail})"
+        )
     lines += [f"{count} user(s): {reason}" for reason, count in sorted(missing.items())]
     return lines

@@ -172,3 +172,35 @@ def test_validate_shows_capacity_against_demand(tiny):
     code, stdout, _ = run("validate", tiny)
     assert code == 0
     assert "follow_up" in stdout and "6.0" in stdout
+
+
+def test_youth_shortage_is_reported_in_fte_per_municipality(tiny, tmp_path):
+    """Six young users and one youth advisor: validate and solve name the gap."""
+    teams = tiny / "teams.csv"
+    teams.write_text(teams.read_text() + "t-youth,Youth,youth,\n")
+    advisors = tiny / "advisors.csv"
+    advisors.write_text(
+        advisors.read_text() + "a4,Advisor Four,t-youth,state,nord,0.5,1,,,true\n"
+    )
+    toml = tiny / "instance.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            '[[routing]]\nteam_kind = "follow_up"',
+            '[[routing]]\nteam_kind = "youth"\nage_max = 29\n\n[[routing]]\nteam_kind = "follow_up"',
+        )
+    )
+    users = tiny / "users.csv"
+    young = [
+        f"y{i},{'sor' if i < 4 else 'nord'},22,0,,active,false,1,,,,false"
+        for i in range(6)
+    ]
+    users.write_text(users.read_text() + "\n".join(young) + "\n")
+    code, stdout, _ = run("validate", tiny)
+    assert code == 0
+    # Demand 6 against capacity 0.5 FTE x 4 = 2: 4 weighted users = 1.00 FTE.
+    assert "youth" in stdout and "SHORT by 1.00 FTE" in stdout
+    code, stdout, _ = run("solve", tiny, "--out", tmp_path / "s")
+    assert code == 0
+    # a4 (based in nord, capacity 2) takes the two nord users; the four sor
+    # users wait: 4 weighted users / 4 cases per FTE = 1.00 FTE, all in sor.
+    assert "youth team: 1.00 FTE short for users in sor (sor 1.00)" in stdout
