@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .problem import SCALE, Problem
+from .problem import SCALE, Problem, scaled_weight
 
 Allocation = Sequence[int | None]
 
@@ -36,7 +36,9 @@ def objective_terms(problem: Problem, allocation: Allocation) -> dict[str, float
         a = allocation[u]
         current = problem.current[u]
         if a is None:
-            terms["unassigned"] += cents(weights.unassigned * user.weight)
+            terms["unassigned"] += cents(
+                weights.unassigned * scaled_weight(user.weight) / SCALE
+            )
             terms["urgent_unassigned"] += weights.urgent_unassigned * user.urgent
         else:
             terms["travel"] += cents(weights.travel * problem.km(a, user.municipality))
@@ -75,7 +77,7 @@ def peaks(problem: Problem, allocation: Allocation) -> float:
     load = [0] * problem.num_advisors
     for u, a in enumerate(allocation):
         if a is not None:
-            load[a] += round(problem.instance.users[u].weight * SCALE)
+            load[a] += scaled_weight(problem.instance.users[u].weight)
     per_team: dict[int, list[int]] = {}
     for a, advisor in enumerate(problem.instance.advisors):
         if advisor.available and problem.capacity[a] > 0:

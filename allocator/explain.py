@@ -16,7 +16,7 @@ from .eligibility import first_breach
 from .errors import SolutionError
 from .evaluate import objective_terms
 from .previous import read_previous
-from .problem import SCALE, Problem, build_problem
+from .problem import SCALE, Problem, build_problem, scaled_weight
 from .reasons import AdvisorState
 
 
@@ -50,7 +50,7 @@ def explain_user(
     without = list(allocation)
     without[u] = None
     state = AdvisorState.of(problem, without)
-    weight = round(user.weight * SCALE)
+    weight = scaled_weight(user.weight)
     current = problem.current[u]
     current_id = instance.advisors[current].id if current is not None else None
     forbidden = frozenset(
@@ -166,7 +166,7 @@ def figures(problem: Problem, state: AdvisorState, u: int, a: int) -> dict[str, 
     user = problem.instance.users[u]
     advisor = problem.instance.advisors[a]
     cap = problem.capacity[a]
-    load_after = state.load[a] + round(user.weight * SCALE)
+    load_after = state.load[a] + scaled_weight(user.weight)
     return {
         "continuity": problem.current[u] == a,
         "travel_km": round(problem.km(a, user.municipality), 1),

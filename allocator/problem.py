@@ -7,7 +7,7 @@ ones, so a caseload of 40,000 users costs variables per group, not per user.
 Users with a lock or a household are groups of one.
 
 Quantities are integers scaled by ``SCALE`` so the CP-SAT model stays exact:
-a user of weight 1.5 weighs 150, a capacity of 37.5 is 3750.
+a user of weight 1.5 weighs 1500, a capacity of 37.5 is 37500.
 """
 
 from __future__ import annotations
@@ -21,7 +21,16 @@ from .domain import Advisor, Instance, Lock, User, week_start
 from .eligibility import Facts, first_breach, routed_kind
 from .errors import InputProblem, InstanceError
 
-SCALE = 100
+SCALE = 1000
+
+
+def scaled_weight(weight: float) -> int:
+    """A user's weight in model units, rounded up.
+
+    Weights round up and capacities down, so a load the model accepts never
+    exceeds the true capacity, whatever decimals the input has.
+    """
+    return math.ceil(weight * SCALE - 1e-6)
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -353,7 +362,7 @@ def make_group(
         municipality=user.municipality,
         rule_idx=rule_idx,
         kind=kind,
-        weight=round(user.weight * SCALE),
+        weight=scaled_weight(user.weight),
         urgent=user.urgent,
         prefer_non_local=user.prefer_non_local,
         current=current_idx,
@@ -447,7 +456,7 @@ def advisor_lock_overload(
     users = [problem.instance.users[user_idx[lock.user]] for lock in locks]
     advisor = problem.instance.advisors[a]
     rows = ", ".join(str(lock.row) for lock in locks)
-    weight = sum(round(u.weight * SCALE) for u in users)
+    weight = sum(scaled_weight(u.weight) for u in users)
     problems = []
     if weight > problem.capacity[a]:
         problems.append(

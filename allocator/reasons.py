@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from .eligibility import first_breach, no_advisor_reason
-from .problem import SCALE, Problem
+from .problem import SCALE, Problem, scaled_weight
 
 MAX_NAMED = 4  # advisors named in one reason before "and N more"
 
@@ -47,13 +47,13 @@ class AdvisorState:
         state = cls(problem)
         for u, current in enumerate(problem.current):
             if current is not None:
-                weight = round(problem.instance.users[u].weight * SCALE)
+                weight = scaled_weight(problem.instance.users[u].weight)
                 state.current_load[current] += weight
         for u, a in enumerate(allocation):
             if a is None:
                 continue
             user = problem.instance.users[u]
-            state.load[a] += round(user.weight * SCALE)
+            state.load[a] += scaled_weight(user.weight)
             state.intake[a] += problem.current[u] != a
             state.municipalities[a].add(user.municipality)
         return state

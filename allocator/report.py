@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .problem import SCALE, Problem
+from .domain import Advisor
+from .problem import Problem
 from .solve import Result
 
 Row = dict[str, Any]
@@ -84,7 +85,7 @@ def assignment_rows(
 def advisor_rows(problem: Problem, allocation: Sequence[int | None]) -> list[Row]:
     """advisor_load.csv: one row per input advisor, idle ones included."""
     instance = problem.instance
-    load = [0] * problem.num_advisors
+    load = [0.0] * problem.num_advisors
     users = [0] * problem.num_advisors
     newcomers = [0] * problem.num_advisors
     municipalities: list[set[str]] = [set() for _ in range(problem.num_advisors)]
@@ -92,22 +93,22 @@ def advisor_rows(problem: Problem, allocation: Sequence[int | None]) -> list[Row
         if a is None:
             continue
         user = instance.users[u]
-        load[a] += round(user.weight * SCALE)
+        load[a] += user.weight
         users[a] += 1
         newcomers[a] += problem.current[u] != a
         municipalities[a].add(user.municipality)
     rows = []
     for a, advisor in enumerate(instance.advisors):
-        capacity = problem.capacity[a] / SCALE
+        # The exact figures of FORMAT.md; the model's scaled integers are
+        # only ever on the safe side of them.
+        capacity = exact_capacity(problem, advisor)
         row: Row = {
             "advisor": advisor.id,
             "team": advisor.team,
             "fte": advisor.fte,
-            "capacity": capacity,
-            "load": load[a] / SCALE,
-            "utilisation": round(load[a] / problem.capacity[a], 4)
-            if problem.capacity[a]
-            else None,
+            "capacity": round(capacity, 6),
+            "load": round(load[a], 6),
+            "utilisation": round(load[a] / capacity, 4) if capacity else None,
             "users": users[a],
             "new_users": newcomers[a],
             "intake_limit": problem.intake_limit[a],
@@ -117,6 +118,14 @@ def advisor_rows(problem: Problem, allocation: Sequence[int | None]) -> list[Row
             row[column] = advisor.extra.get(column, "")
         rows.append(row)
     return rows
+
+
+def exact_capacity(problem: Problem, advisor: Advisor) -> float:
+    """fte x casework_share x cases_per_fte(kind), unrounded."""
+    policy = problem.instance.policy
+    kind = problem.facts.teams[advisor.team].kind
+    per_fte = policy.cases_per_fte_by_kind.get(kind, policy.cases_per_fte)
+    return advisor.fte * advisor.casework_share * per_fte
 
 
 def team_rows(problem: Problem, advisor_load: list[Row]) -> list[Row]:

@@ -418,3 +418,10 @@ def test_minimal_churn_frees_an_overfull_advisor():
     users = [user(f"u{i}", current_advisor="a1") for i in range(3)]
     inst = instance(users, [advisor("a1", fte=0.5), advisor("a2")])
     assert build_problem(inst).pinned == frozenset()
+
+
+def test_capacity_is_never_exceeded_by_rounding():
+    """Four users of weight 1.005 (4.02) do not fit a capacity of 4; three do."""
+    inst = instance([user(f"u{i}", weight=1.005) for i in range(4)], [advisor("a1")])
+    assert not verify(respect_capacity, inst, {f"u{i}": "a1" for i in range(4)})
+    assert verify(respect_capacity, inst, {f"u{i}": "a1" for i in range(3)})
