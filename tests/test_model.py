@@ -425,3 +425,55 @@ def test_capacity_is_never_exceeded_by_rounding():
     inst = instance([user(f"u{i}", weight=1.005) for i in range(4)], [advisor("a1")])
     assert not verify(respect_capacity, inst, {f"u{i}": "a1" for i in range(4)})
     assert verify(respect_capacity, inst, {f"u{i}": "a1" for i in range(3)})
+
+
+# --- Continuity (R12) against rotation (R13) ---
+
+
+def solve_alone(inst, **options):
+    """Advisor id per user after a full solve (one worker, deterministic)."""
+    from allocator.solve import SolveParams, solve
+
+    problem = build_problem(inst, **options)
+    result = solve(problem, SolveParams(time_limit=5, workers=1))
+    ids = [a.id for a in inst.advisors]
+    return {
+        u.id: ids[a] if a is not None else None
+        for u, a in zip(inst.users, result.allocation, strict=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("rotation", "reassignment", "expected"),
+    [
+        (20, 50, "a1"),  # rotation cheaper than a move: continuity wins
+        (100, 50, "a2"),  # rotation dearer than a move: the user rotates
+    ],
+)
+def test_rotation_against_continuity(rotation, reassignment, expected):
+    """A user 30 months with a1 (rotation after 24) moves iff rotation outweighs."""
+    inst = instance(
+        [user("u1", current_advisor="a1", since=dt.date(2024, 5, 1))],
+        [advisor("a1"), advisor("a2")],
+        weights={
+            "rotation": rotation,
+            "reassignment": reassignment,
+            "unassigned": 1000,
+        },
+        rotation_months=24,
+        week="2026-W48",
+    )
+    assert solve_alone(inst) == {"u1": expected}
+
+
+def test_continuity_holds_below_rotation_threshold():
+    """Ten months with a1 under rotation 24: the user stays, even if a2 is idle."""
+    inst = instance(
+        [user("u1", current_advisor="a1", since=dt.date(2026, 1, 5))],
+        [advisor("a1"), advisor("a2")],
+        weights={"rotation": 100, "reassignment": 50, "load_balance": 100},
+        rotation_months=24,
+        week="2026-W48",
+    )
+    assert solve_alone(inst) == {"u1": "a1"}
+    assert solve_alone(inst, rebalance=True) == {"u1": "a1"}
