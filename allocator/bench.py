@@ -184,6 +184,10 @@ def table(rows: list[dict[str, Any]]) -> str:
         f"{'objective':>13} {'bound':>13} {'gap':>7} {'to best':>8} "
         f"{'first s':>8} {'wall s':>8} {'MB':>7}"
     )
+    # Allocator runs also show what the optimiser gains over the baseline.
+    outcomes = any("unassigned" in row for row in rows)
+    if outcomes:
+        header += f" {'unassigned':>10} {'travel km':>11} {'spread':>7}"
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
@@ -195,6 +199,13 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{fmt(row.get('time_to_first_s'), '.2f'):>8} "
             f"{fmt(row.get('wall_s'), '.2f'):>8} "
             f"{fmt(row.get('peak_rss_mb'), '.0f'):>7}"
+            + (
+                f" {fmt(row.get('unassigned'), 'd'):>10} "
+                f"{fmt(row.get('travel_km'), ',.1f'):>11} "
+                f"{fmt(row.get('utilisation_spread'), '.2f'):>7}"
+                if outcomes
+                else ""
+            )
         )
     lines.append("-" * len(header))
     lines += averages(rows)

@@ -31,6 +31,8 @@ def scaled_weight(weight: float) -> int:
     exceeds the true capacity, whatever decimals the input has.
     """
     return math.ceil(weight * SCALE - 1e-6)
+
+
 EARTH_RADIUS_KM = 6371.0
 
 

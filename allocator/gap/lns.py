@@ -34,6 +34,12 @@ SUB_DETERMINISTIC_TIME = 0.01
 RELATED_SHARE = 0.5
 # Freed jobs targeted at the start; adapted by the sub-problems' outcome.
 START_JOBS = 30
+# The freed jobs may also move to the agents outside the groups (each outside
+# agent joins one group, with the room its fixed jobs leave); this share of
+# those outside agents' jobs is freed too.
+WIDE = True
+EXTRA_SHARE = 0.0
+SUB_PARAMS: dict[str, object] = {}
 
 
 @dataclass
@@ -72,19 +78,25 @@ def run_lns(
             # as half the agents or more runs alone.
             count = max(1, min(workers, m // state.agents_freed))
             groups = _pick_groups(arrays, state, rng, count)
+            areas = _areas(m, groups, rng)
+            freed_jobs = [
+                _freed_jobs(state.assignment, g, a, rng)
+                for g, a in zip(groups, areas, strict=True)
+            ]
             seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=len(groups))]
             futures = [
                 pool.submit(
                     _solve_sub,
                     arrays,
                     state.assignment,
-                    g,
+                    a,
+                    j,
                     allowed,
                     s,
                     deadline,
                     max(1, workers // count),
                 )
-                for g, s in zip(groups, seeds, strict=True)
+                for a, j, s in zip(areas, freed_jobs, seeds, strict=True)
             ]
             outcomes = [f.result() for f in futures]
             _apply(arrays, state, outcomes, m, deadline)
@@ -144,18 +156,52 @@ def _pick_groups(
     return groups
 
 
+def _areas(
+    num_agents: int, groups: list[IntArray], rng: np.random.Generator
+) -> list[IntArray]:
+    """Split the agents outside the groups among them, at random."""
+    if not WIDE:
+        return groups
+    taken = np.concatenate(groups)
+    outside = rng.permutation(np.setdiff1d(np.arange(num_agents), taken))
+    return [
+        np.sort(np.concatenate([g, outside[k :: len(groups)]]))
+        for k, g in enumerate(groups)
+    ]
+
+
+def _freed_jobs(
+    assignment: IntArray, group: IntArray, area: IntArray, rng: np.random.Generator
+) -> IntArray:
+    """All jobs of the group, plus a random share of the rest of the area's."""
+    in_group = np.isin(assignment, group)
+    if EXTRA_SHARE > 0:
+        others = np.isin(assignment, area) & ~in_group
+        in_group |= others & (rng.random(assignment.size) < EXTRA_SHARE)
+    return np.flatnonzero(in_group)
+
+
 def _solve_sub(
     arrays: GapArrays,
     assignment: IntArray,
     agents: IntArray,
+    jobs: IntArray,
     allowed: BoolArray | None,
     seed: int,
     deadline: float,
     threads: int,
 ) -> tuple[IntArray | None, bool]:
-    """Re-solve the jobs of ``agents`` among them; (new assignment, optimal)."""
-    jobs = np.flatnonzero(np.isin(assignment, agents))
-    sub = build_model(arrays, agents, jobs, allowed, hint=assignment)
+    """Re-solve ``jobs`` among ``agents``; (new assignment, optimal).
+
+    Jobs of ``agents`` that are not freed stay and use up part of the room.
+    """
+    fixed = np.ones(assignment.size, dtype=bool)
+    fixed[jobs] = False
+    kept = arrays.uses[assignment, np.arange(assignment.size)] * fixed
+    limits = arrays.capacities - np.bincount(
+        assignment, weights=kept, minlength=arrays.capacities.size
+    ).astype(np.int64)
+    sub = build_model(arrays, agents, jobs, allowed, hint=assignment, limits=limits)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = threads
     solver.parameters.random_seed = seed
@@ -164,6 +210,8 @@ def _solve_sub(
     solver.parameters.interleave_search = threads > 1
     # The wall limit only guards the overall deadline.
     solver.parameters.max_time_in_seconds = max(deadline - time.perf_counter(), 0.01)
+    for key, value in SUB_PARAMS.items():
+        setattr(solver.parameters, key, value)
     status = solver.solve(sub.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False

@@ -27,14 +27,17 @@ def build_model(
     jobs: IntArray,
     allowed: BoolArray | None = None,
     hint: IntArray | None = None,
+    limits: IntArray | None = None,
 ) -> SubModel:
     """Boolean x[i, j] for each allowed pair, one agent per job, capacities.
 
     ``allowed`` (shape (m, n)) drops pairs that cannot be in an improving
     solution (reduced-cost fixing); a job always keeps its hinted agent, so the
-    hint stays a solution of the model.
+    hint stays a solution of the model. ``limits`` (shape (m,)) replaces the
+    capacities when the agents keep other, fixed jobs (their remaining room).
     """
-    limits = arrays.capacities
+    if limits is None:
+        limits = arrays.capacities
     model = cp_model.CpModel()
     pairs: list[tuple[int, int, cp_model.IntVar]] = []
     per_agent: dict[int, list[tuple[int, cp_model.IntVar]]] = {
