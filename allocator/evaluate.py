@@ -78,11 +78,7 @@ def peaks(problem: Problem, allocation: Allocation) -> float:
     for u, a in enumerate(allocation):
         if a is not None:
             load[a] += scaled_weight(problem.instance.users[u].weight)
-    per_team: dict[int, list[int]] = {}
-    for a, advisor in enumerate(problem.instance.advisors):
-        if advisor.available and problem.capacity[a] > 0:
-            per_team.setdefault(problem.team_of[a], []).append(a)
     total = 0
-    for members in per_team.values():
+    for members in problem.balanced_teams().values():
         total += max(math.ceil(1000 * load[a] / problem.capacity[a]) for a in members)
     return total / 1000

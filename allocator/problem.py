@@ -107,6 +107,14 @@ class Problem:
             )
         return self._candidates[key]
 
+    def balanced_teams(self) -> dict[int, list[int]]:
+        """Team index -> its available advisors with capacity (R16's scope)."""
+        members: dict[int, list[int]] = {}
+        for a, advisor in enumerate(self.instance.advisors):
+            if advisor.available and self.capacity[a] > 0:
+                members.setdefault(self.team_of[a], []).append(a)
+        return members
+
     def km(self, advisor_idx: int, municipality: str) -> float:
         base = self.instance.advisors[advisor_idx].base
         return self.travel[(base, municipality)]

@@ -156,7 +156,7 @@ def load_balance(
     if weight == 0:
         return None
     term = Term()
-    for t, advisors in balanced_teams(problem).items():
+    for t, advisors in problem.balanced_teams().items():
         peak = model.new_int_var(0, PER_MILLE, f"utilisation_peak[{t}]")
         for a in advisors:
             load = sum(problem.groups[g].weight * var for g, var in v.by_advisor[a])
@@ -164,15 +164,6 @@ def load_balance(
             model.add(PER_MILLE * load <= peak * problem.capacity[a])
         term.add(weight * OBJ_SCALE / PER_MILLE, peak)
     return term
-
-
-def balanced_teams(problem: Problem) -> dict[int, list[int]]:
-    """Team index -> its available advisors with capacity."""
-    members: dict[int, list[int]] = {}
-    for a, advisor in enumerate(problem.instance.advisors):
-        if advisor.available and problem.capacity[a] > 0:
-            members.setdefault(problem.team_of[a], []).append(a)
-    return members
 
 
 # The index of soft goals, by the policy weight that switches each.
