@@ -264,7 +264,7 @@ def machine_meta(
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for package in ("allocator", "ortools", "highspy", "pandas"):
+    for package in ("allocator", "ortools", "highspy", "numpy", "openpyxl"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
