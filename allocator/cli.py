@@ -30,8 +30,9 @@ def main() -> None:
     \b
     Example:
       allocator validate instances/hallingdal
-      allocator solve instances/hallingdal
-      allocator check instances/hallingdal solutions/hallingdal/latest
+      allocator solve instances/hallingdal --out solutions/hallingdal/week1
+      allocator check instances/hallingdal solutions/hallingdal/week1
+      allocator explain instances/hallingdal solutions/hallingdal/week1 u00002
     """
 
 
@@ -256,14 +257,14 @@ def validate(instance: Path) -> None:
 @click.argument("instance", type=INSTANCE_DIR)
 @click.argument("solution", type=INSTANCE_DIR)
 def check(instance: Path, solution: Path) -> None:
-    """Check a SOLUTION folder against INSTANCE, rule by rule (FORMAT.md 4-5).
+    """Check a SOLUTION folder against INSTANCE, rule by rule.
 
     Independent of the optimiser: exit 0 when every rule holds, else exit 1
     with one line per violation.
 
     \b
     Example:
-      allocator check instances/hallingdal solutions/hallingdal/latest
+      allocator check instances/hallingdal solutions/hallingdal/week1
     """
     from .checker import check_solution
 
@@ -429,7 +430,7 @@ def bench(
 def generate(
     advisors: int, users: int, municipalities: int, seed: int, out: Path
 ) -> None:
-    """Write a synthetic instance in the FORMAT.md layout.
+    """Write a synthetic instance folder (the layout the README's Input describes).
 
     \b
     Example:
