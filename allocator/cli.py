@@ -108,9 +108,21 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=1,
+    default=8,
     show_default=True,
-    help="CP-SAT search workers (1 searches deterministically).",
+    help="CP-SAT subsolvers, interleaved so the answer is reproducible.",
+)
+@click.option(
+    "--deterministic-time",
+    type=click.FloatRange(min=0.01),
+    help="CP-SAT deterministic-time budget (default: 0.1 per second of "
+    "--time-limit); a search it ends is reproducible.",
+)
+@click.option(
+    "--portfolio",
+    is_flag=True,
+    help="Run the workers as CP-SAT's free parallel portfolio: faster on very "
+    "large instances, not reproducible under a time limit.",
 )
 @click.option(
     "--previous",
@@ -160,6 +172,8 @@ def solve(
     time_limit: float | None,
     seed: int | None,
     workers: int,
+    deterministic_time: float | None,
+    portfolio: bool,
     previous: Path | None,
     rebalance: bool,
     max_moves: int | None,
@@ -188,6 +202,8 @@ def solve(
         time_limit=time_limit,
         seed=seed,
         workers=workers,
+        portfolio=portfolio,
+        deterministic_time=deterministic_time,
         solver=solver,
         cli_locks=locks,
         previous=previous,

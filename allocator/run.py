@@ -37,7 +37,9 @@ class RunOptions:
     out: Path | None = None
     time_limit: float | None = None
     seed: int | None = None
-    workers: int = 1
+    workers: int = 8
+    portfolio: bool = False
+    deterministic_time: float | None = None
     solver: str = "cpsat"
     cli_locks: list[Lock] = field(default_factory=list)
     previous: Path | None = None
@@ -63,6 +65,8 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
         else instance.policy.time_limit_s,
         seed=options.seed if options.seed is not None else instance.policy.seed,
         workers=options.workers,
+        portfolio=options.portfolio,
+        deterministic_time=options.deterministic_time,
         extra=options.cpsat,
     )
     start = time.perf_counter()
@@ -96,6 +100,11 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
         "seed": params.seed,
         "time_limit_s": params.time_limit,
         "workers": params.workers,
+        "portfolio": params.portfolio,
+        "deterministic_time": None if params.portfolio else params.budget,
+        # What ended the search: "proof" or "deterministic_time" give the
+        # same answer on every run, "wall_clock" may not.
+        "stopped_by": result.stopped_by,
         "rebalance": options.rebalance,
         "previous": str(options.previous) if options.previous else None,
         "greedy_objective": greedy.objective,

@@ -13,6 +13,13 @@ from .cpsat import AllocationModel
 from .problem import Problem
 
 SolveStatus = Literal["optimal", "feasible", "no_solution"]
+StopReason = Literal["proof", "deterministic_time", "wall_clock", "none"]
+
+# Deterministic time units per wall-clock second granted by default. On the
+# project's 2-core machine eight interleaved workers spend about 0.2 to 0.45
+# units a second, so a budget of 0.1 per second ends the search well before
+# the wall clock does, and the answer is reproducible.
+DETERMINISTIC_PER_SECOND = 0.1
 # Called on every improving solution with (elapsed s, objective, bound).
 ProgressCallback = Callable[[float, float, float], None]
 
@@ -23,10 +30,25 @@ class SolveParams:
 
     time_limit: float = 10.0
     seed: int = 0
-    # One worker searches deterministically (same input and seed, same
-    # answer) and, with linearization level 2, proves these models faster
-    # on two cores than a portfolio does; see solutions/BENCHMARKS.md.
-    workers: int = 1
+    # CP-SAT subsolvers. By default they are interleaved deterministically
+    # (same input and seed, same answer); eight of them found much better
+    # first allocations than one worker and prove the weekly instances as
+    # fast (solutions/BENCHMARKS.md).
+    workers: int = 8
+    # The free-running parallel portfolio: faster on very large instances,
+    # but its answer under a time limit depends on thread timing.
+    portfolio: bool = False
+    # CP-SAT's deterministic time budget; None = time_limit x
+    # DETERMINISTIC_PER_SECOND. A search stopped by it (or by a proof) gives
+    # the same answer on every run; one stopped by the wall clock may not.
+    deterministic_time: float | None = None
+
+    @property
+    def budget(self) -> float:
+        if self.deterministic_time is not None:
+            return self.deterministic_time
+        return self.time_limit * DETERMINISTIC_PER_SECOND
+
     # Extra CP-SAT parameters by name (from a --params TOML file).
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -44,6 +66,8 @@ class Result:
     allocation: list[int | None]  # advisor index per user, None = unassigned
     solver: str = "cpsat"
     log: list[tuple[float, float, float]] = field(default_factory=list)
+    # What ended the search; reproducible unless "wall_clock".
+    stopped_by: StopReason = "none"
 
     @property
     def gap(self) -> float:
@@ -73,11 +97,6 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             self.model.to_objective(self.best_objective_bound),
         )
 
-    def on_bound(self, bound: float) -> None:
-        """A better bound without a new solution (CP-SAT's bound callback)."""
-        if self.log:
-            self.record(self.log[-1][1], self.model.to_objective(bound))
-
     def record(self, objective: float, bound: float) -> None:
         entry = (time.perf_counter() - self.start, objective, bound)
         self.log.append(entry)
@@ -99,15 +118,17 @@ def solve(
     build_s = time.perf_counter() - start
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = params.time_limit
+    if not params.portfolio:
+        solver.parameters.max_deterministic_time = params.budget
     solver.parameters.random_seed = params.seed
     solver.parameters.num_workers = params.workers
+    solver.parameters.interleave_search = params.workers > 1 and not params.portfolio
     # Level 2 puts the capacity and at-most-one structure into the LP,
     # which is what closes the gap on the shipped instances.
     solver.parameters.linearization_level = 2
     for name, value in params.extra.items():
         setattr(solver.parameters, name, value)
     recorder = _Progress(model, start, progress)
-    solver.best_bound_callback = recorder.on_bound
     code = solver.solve(model.model, recorder)
     wall_s = time.perf_counter() - start
     if code == cp_model.MODEL_INVALID:
@@ -123,6 +144,15 @@ def solve(
             allocation=[None] * len(problem.instance.users),
             log=recorder.log,
         )
+    if code == cp_model.OPTIMAL:
+        stopped_by: StopReason = "proof"
+    elif (
+        not params.portfolio
+        and solver.response_proto.deterministic_time >= params.budget - 1e-9
+    ):
+        stopped_by = "deterministic_time"
+    else:
+        stopped_by = "wall_clock"
     objective = model.to_objective(solver.objective_value)
     bound = model.to_objective(solver.best_objective_bound)
     return Result(
@@ -134,4 +164,5 @@ def solve(
         time_to_first_s=recorder.log[0][0] if recorder.log else wall_s,
         allocation=model.allocation(solver),
         log=recorder.log,
+        stopped_by=stopped_by,
     )

@@ -22,6 +22,7 @@ def summary_table(summary: dict[str, Any]) -> str:
         ("bound", number(summary["bound"])),
         ("gap", number(summary["gap"], "{:.2%}")),
         ("wall time", f"{summary['wall_s']:.2f} s"),
+        ("stopped by", summary.get("stopped_by", "-")),
         ("users", f"{k['users']:,}"),
         ("assigned", f"{k['assigned']:,}"),
         ("unassigned", f"{k['unassigned']:,} ({k['urgent_unassigned']} urgent)"),

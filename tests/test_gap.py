@@ -1,8 +1,11 @@
 """Tests of the GAP benchmark part: reader, the three solvers, the runner."""
 
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from ortools.sat.python import cp_model
 
 from allocator.gap import (
     GapStatus,
@@ -13,6 +16,11 @@ from allocator.gap import (
     solve_greedy,
     solve_highs,
 )
+from allocator.gap.arrays import GapArrays
+from allocator.gap.greedy import best_greedy
+from allocator.gap.highs import reduced_costs
+from allocator.gap.lns import run_lns
+from allocator.gap.model import build_model, read_assignment
 from allocator.gap.read import parse_gap
 from allocator.gap.result import cost_of, is_feasible, loads_of
 
@@ -110,3 +118,39 @@ def test_benchmark_rows_carry_gap_to_best_known() -> None:
     assert by_solver["cpsat"]["gap_to_best_known"] == 0.0
     assert by_solver["cpsat"]["best_known"] == 261
     assert by_solver["greedy"]["time_limit"] is None
+
+
+def test_lns_keeps_feasibility_and_never_worsens() -> None:
+    """LNS (both neighbourhoods) ends feasible and no worse than its start."""
+    instance = read_gap(DATA / "cattrysse1994" / "gap2-0")
+    arrays = GapArrays.of(instance)
+    start = best_greedy(arrays)
+    assert start is not None
+    lp = reduced_costs(arrays, time_limit=5.0)
+    assert lp is not None
+    state = run_lns(
+        arrays,
+        start,
+        time.perf_counter() + 0.5,
+        seed=0,
+        workers=2,
+        reduced=(lp.reduced, lp.value),
+    )
+    assert state.rounds > 0
+    assert is_feasible(instance, [int(a) for a in state.assignment])
+    assert state.cost == arrays.cost(state.assignment) <= arrays.cost(start)
+
+
+def test_sub_model_respects_remaining_room() -> None:
+    """A sub-model with reduced limits cannot place a job on an agent without room."""
+    instance = parse_gap("2 2\n1 1\n5 5\n3 3\n3 3\n6 6", "room")
+    arrays = GapArrays.of(instance)
+    agents = np.arange(2, dtype=np.int64)
+    jobs = np.arange(2, dtype=np.int64)
+    limits = np.asarray([3, 6], dtype=np.int64)  # agent 0 has room for one job
+    sub = build_model(arrays, agents, jobs, limits=limits)
+    solver = cp_model.CpSolver()
+    assert solver.solve(sub.model) == cp_model.OPTIMAL
+    found = read_assignment(solver, sub, np.zeros(2, dtype=np.int64))
+    assert sorted(found.tolist()) == [0, 1]
+    assert solver.objective_value == 6

@@ -88,6 +88,7 @@ def limit_municipalities(
         serves = []
         for municipality, members in by_municipality.items():
             flag = model.new_bool_var(f"serves[{a},{municipality}]")
+            variables.serves[a, municipality] = flag
             for g, var in members:
                 model.add(var <= problem.groups[g].size * flag)
             serves.append(flag)
@@ -101,6 +102,8 @@ def keep_households_together(
     for h, members in enumerate(problem.households):
         advisors = sorted({a for g in members for a in problem.groups[g].eligible})
         choice = {a: model.new_bool_var(f"household[{h},{a}]") for a in advisors}
+        for a, var in choice.items():
+            variables.household[h, a] = var
         model.add(sum(choice.values()) <= 1)
         for g in members:
             for a, var in variables.by_group[g]:

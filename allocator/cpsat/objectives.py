@@ -88,6 +88,7 @@ def reassignments(
             continue
         # moved >= size - stay, its own non-negative variable (see left).
         moved = model.new_int_var(0, group.size, f"moved[{g}]")
+        v.moved[g] = moved
         model.add(moved + stay >= group.size)
         term.add(weight * OBJ_SCALE, moved)
     return term
@@ -158,6 +159,7 @@ def load_balance(
     term = Term()
     for t, advisors in problem.balanced_teams().items():
         peak = model.new_int_var(0, PER_MILLE, f"utilisation_peak[{t}]")
+        v.peak[t] = peak
         for a in advisors:
             load = sum(problem.groups[g].weight * var for g, var in v.by_advisor[a])
             # load / capacity <= peak / 1000, kept linear by multiplying out.

@@ -20,6 +20,12 @@ class Variables:
     def __init__(self, model: cp_model.CpModel, problem: Problem) -> None:
         self.assign: dict[tuple[int, int], cp_model.IntVar] = {}
         self.left: dict[int, cp_model.IntVar] = {}
+        # Helpers the rules and goals make, kept here so a hint can set them:
+        # serves[a, municipality], household[h, a], moved[g], peak[team].
+        self.serves: dict[tuple[int, str], cp_model.IntVar] = {}
+        self.household: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.moved: dict[int, cp_model.IntVar] = {}
+        self.peak: dict[int, cp_model.IntVar] = {}
         self.by_group: list[list[tuple[int, cp_model.IntVar]]] = []
         self.by_advisor: list[list[tuple[int, cp_model.IntVar]]] = [
             [] for _ in range(problem.num_advisors)
