@@ -38,7 +38,7 @@ class Job:
     solver: str
     time_limit: float
     seed: int
-    workers: int
+    workers: int | None
     out: str
     format: str = "allocator"
     params: tuple[tuple[str, Any], ...] = ()
@@ -115,7 +115,7 @@ def make_jobs(
     paths: Sequence[Path],
     time_limits: Sequence[float],
     seeds: Sequence[int],
-    workers: int,
+    workers: int | None,
     out: Path,
     fmt: str,
     solvers: Sequence[str],

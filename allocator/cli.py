@@ -108,9 +108,8 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=8,
-    show_default=True,
-    help="CP-SAT subsolvers, interleaved so the answer is reproducible.",
+    help="CP-SAT subsolvers, interleaved so the answer is reproducible "
+    "(default: 1 for a weekly re-solve, 8 when most users are open).",
 )
 @click.option(
     "--deterministic-time",
@@ -171,7 +170,7 @@ def solve(
     out: Path | None,
     time_limit: float | None,
     seed: int | None,
-    workers: int,
+    workers: int | None,
     deterministic_time: float | None,
     portfolio: bool,
     previous: Path | None,
@@ -312,9 +311,7 @@ def check(instance: Path, solution: Path) -> None:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="CP-SAT workers per run.",
+    help="CP-SAT workers per run (default: as solve chooses; 2 for GAP).",
 )
 @click.option(
     "--parallel",
@@ -353,7 +350,7 @@ def bench(
     instances: tuple[Path, ...],
     time_limits: tuple[float, ...],
     seeds: tuple[int, ...],
-    workers: int,
+    workers: int | None,
     parallel: int,
     params_file: Path | None,
     input_format: str,
@@ -384,9 +381,9 @@ def bench(
     if not set(chosen) <= allowed:
         raise click.UsageError(f"--solver must be one of {sorted(allowed)} here.")
     cores = os.cpu_count() or 1
-    if workers * parallel > cores:
+    if (workers or 1) * parallel > cores:
         click.echo(
-            f"warning: {workers} workers x {parallel} parallel runs exceed the "
+            f"warning: {workers or 1} workers x {parallel} parallel runs exceed the "
             f"{cores} cores; times will be slower and less comparable.",
             err=True,
         )

@@ -37,7 +37,7 @@ def run_gap_job(job: Job) -> dict[str, Any]:
     path = Path(job.path)
     instance = read_gap(path)
     if job.solver == "cpsat":
-        result = solve_cpsat(instance, job.time_limit, job.seed, job.workers)
+        result = solve_cpsat(instance, job.time_limit, job.seed, job.workers or 2)
     elif job.solver == "highs":
         result = solve_highs(instance, job.time_limit, job.seed)
     else:

@@ -37,7 +37,7 @@ class RunOptions:
     out: Path | None = None
     time_limit: float | None = None
     seed: int | None = None
-    workers: int = 8
+    workers: int | None = None
     portfolio: bool = False
     deterministic_time: float | None = None
     solver: str = "cpsat"
@@ -99,7 +99,7 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
     extra: dict[str, Any] = {
         "seed": params.seed,
         "time_limit_s": params.time_limit,
-        "workers": params.workers,
+        "workers": result.workers,
         "portfolio": params.portfolio,
         "deterministic_time": None if params.portfolio else params.budget,
         # What ended the search: "proof" or "deterministic_time" give the
