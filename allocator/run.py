@@ -23,6 +23,7 @@ from .write import (
     ADVISOR_COLUMNS,
     MUNICIPALITY_COLUMNS,
     TEAM_COLUMNS,
+    check_target,
     csv_text,
     header_of,
     report_files,
@@ -69,6 +70,8 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
         deterministic_time=options.deterministic_time,
         extra=options.cpsat,
     )
+    folder = options.out if options.out is not None else default_run_folder(instance)
+    check_target(folder)
     start = time.perf_counter()
     previous: Previous | None = None
     if options.previous is not None:
@@ -118,7 +121,6 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
     changes = change_rows(instance, report.assignments, previous)
     report.summary["changes"] = change_counts(changes)
     report.summary["shortages"] = shortages(problem, result.allocation)
-    folder = options.out if options.out is not None else default_run_folder(instance)
     files: dict[str, str | bytes] = dict(report_files(report))
     files["changes.csv"] = csv_text(changes, CHANGE_COLUMNS)
     files["progress.csv"] = progress_csv(result.log)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .errors import SolutionError
 from .report import Report, Row
 
 # A spreadsheet runs a text cell starting with one of these as a formula.
@@ -71,6 +72,23 @@ def report_files(report: Report) -> dict[str, str]:
         ),
         "summary.json": json.dumps(report.summary, indent=2, ensure_ascii=False) + "\n",
     }
+
+
+def check_target(out: Path) -> None:
+    """Refuse an --out folder that holds anything but an earlier solution.
+
+    A solve replaces its folder as a whole, so pointing --out at an instance
+    folder, a home directory or "." must fail before anything is touched.
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise SolutionError(f"--out {out} exists and is not a folder.")
+    if any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise SolutionError(
+            f"--out {out} exists and is not a solution folder (no summary.json); "
+            "choose a new or empty folder."
+        )
 
 
 def write_folder(files: dict[str, str | bytes], out: Path) -> None:

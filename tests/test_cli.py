@@ -204,3 +204,18 @@ def test_youth_shortage_is_reported_in_fte_per_municipality(tiny, tmp_path):
     # a4 (based in nord, capacity 2) takes the two nord users; the four sor
     # users wait: 4 weighted users / 4 cases per FTE = 1.00 FTE, all in sor.
     assert "youth team: 1.00 FTE short for users in sor (sor 1.00)" in stdout
+
+
+def test_out_folder_that_is_not_a_solution_is_refused(tiny, tmp_path):
+    """--out pointing at the instance folder exits 1 and leaves it untouched."""
+    before = sorted(p.name for p in tiny.iterdir())
+    code, _, stderr = run("solve", tiny, "--out", tiny)
+    assert code == 1 and "not a solution folder" in stderr
+    assert sorted(p.name for p in tiny.iterdir()) == before
+
+
+def test_out_folder_with_an_earlier_solution_is_replaced(tiny, tmp_path):
+    """Solving twice into one folder replaces the earlier solution."""
+    assert run("solve", tiny, "--out", tmp_path / "s")[0] == 0
+    assert run("solve", tiny, "--out", tmp_path / "s", "--fix", "u6=a2")[0] == 0
+    assert "u6,sor,t-follow,a2" in (tmp_path / "s" / "assignments.csv").read_text()
