@@ -3,13 +3,13 @@
 The checker reads only the domain entities and the files a solve wrote. It
 shares no code with the optimisation model (``problem.py``, ``cpsat/``) on
 purpose: routing, authority, capacity, intake limit and travel are worked out
-again here, in plain Python, from FORMAT.md and the shared contract, so that a
+again here, in plain Python, from the format the README specifies, so that a
 mistake in one is caught by the other.
 
 ``check_solution`` returns one line per violation. Each line starts with the
-rule it breaks: ``rule N (...)`` for FORMAT.md section 4, ``no user dropped``,
-or the output file (and row) for section 5. Lines never carry anything about a
-user except its id.
+rule it breaks: ``rule N (...)`` for the README's allocation rules, ``no user
+dropped``, or the output file (and row) for the output section. Lines never
+carry anything about a user except its id.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ SOLVE_STATUSES = ("optimal", "feasible", "no_solution")
 ROW_STATUSES = ("assigned", "unassigned")
 
 
-# --- Derived quantities, worked out from FORMAT.md and the contract ---------
+# --- Derived quantities, worked out from the README's format -----------------
 
 
 def rule_matches(rule: RoutingRule, user: User) -> bool:
@@ -1139,7 +1139,7 @@ def summary_kpis(sol: Solution) -> list[str]:
     return problems
 
 
-# The index of the rules, in the order FORMAT.md lists them.
+# The index of the rules, in the order the README's format lists them.
 SECTION_4_RULES: tuple[Callable[[Solution], list[str]], ...] = (
     rule_1_team,
     rule_2_competence,
@@ -1176,7 +1176,7 @@ SECTION_5_CHECKS: tuple[Callable[[Solution], list[str]], ...] = (
 
 
 def check_solution(instance: Instance, solution_dir: Path) -> list[str]:
-    """Check the files a solve wrote against the instance and FORMAT.md 4-5.
+    """Check a solve's files against the instance: the README's rules and output.
 
     Parameters
     ----------

@@ -363,7 +363,7 @@ def bench(
     Example:
       allocator bench instances/tiny instances/hallingdal \\
           --time-limit 5 --time-limit 10 --seed 0 --seed 1
-      allocator bench --format gap ../shared/gap/cattrysse1994/* --time-limit 1
+      allocator bench --format gap instances/gap/cattrysse1994/* --time-limit 1
     """
     import os
     import tomllib

@@ -1,4 +1,4 @@
-"""Who may take whom: FORMAT.md section 4 rules 1, 2, 3, 6 and forbid locks.
+"""Who may take whom: the README's allocation rules 1, 2, 3, 6 and forbid locks.
 
 These rules depend only on the (user, advisor) pair, so the model enforces
 them by never creating a variable for a pair that breaks one (pruning); the

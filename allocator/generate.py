@@ -310,7 +310,7 @@ def casework_fte(advisor: Advisor) -> float:
 
 
 def intake_limit(advisor: Advisor, per_fte: float = INTAKE_PER_FTE) -> int:
-    """New users the advisor may take in a week (FORMAT.md section 3)."""
+    """New users the advisor may take in a week (the README's table formats)."""
     if not advisor.available:
         return 0
     posts = casework_fte(advisor) * per_fte
@@ -900,7 +900,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def cell(value: object) -> str:
-    """One CSV cell as FORMAT.md reads it: lists ``;``-joined, true/false."""
+    """One CSV cell as the README's format reads it: lists ``;``-joined, true/false."""
     if isinstance(value, str):
         return value
     if value is None:
@@ -952,7 +952,7 @@ def toml_value(value: object) -> str:
 
 
 def instance_toml(instance: Instance) -> str:
-    """The text of instance.toml, keys in FORMAT.md's order."""
+    """The text of instance.toml, keys in the format's order."""
     lines = [f"name = {toml_value(instance.name)}"]
     if instance.description:
         lines.append(f"description = {toml_value(instance.description)}")
@@ -1013,7 +1013,7 @@ def _rows(
 
 
 def write_instance(folder: Path, instance: Instance) -> None:
-    """Write ``instance`` as FORMAT.md's folder: instance.toml and the CSV tables.
+    """Write ``instance`` as the format's folder: instance.toml and the CSV tables.
 
     locks.csv and travel.csv are written only when the instance has locks or
     road distances; a stale copy from an earlier write is removed so the

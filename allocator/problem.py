@@ -133,7 +133,7 @@ def build_problem(
     churn); ``rebalance`` lets the model move users when that improves the
     objective, at most ``max_moves`` of them.
 
-    Raises InstanceError when a fix lock cannot hold (FORMAT.md section 4).
+    Raises InstanceError when a fix lock cannot hold (the README's allocation rules).
     """
     facts = Facts.of(instance)
     advisor_idx = {a.id: i for i, a in enumerate(instance.advisors)}

@@ -1,4 +1,4 @@
-"""Read an instance folder (FORMAT.md sections 1-3) into a validated Instance.
+"""Read an instance folder (the README's input format) into a validated Instance.
 
 Reading runs in three stages (STYLE.md 6.2). ``tables.py`` turns every file
 into rows of strings. This module parses instance.toml and every row into
@@ -72,7 +72,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Columns:
-    """The columns FORMAT.md section 3 names for one table."""
+    """The columns the README's table formats name for one table."""
 
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
@@ -156,7 +156,7 @@ def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
     ------
     InstanceError
         Carrying every problem found (at most 50 listed), when any file breaks
-        FORMAT.md. Suspicious but legal input gives ``DataWarning`` instead.
+        the README's format. Suspicious but legal input gives ``DataWarning`` instead.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -1045,7 +1045,7 @@ class Bound(NamedTuple):
     holds: Callable[[float], bool]
 
 
-# FORMAT.md section 3's ranges, per table.
+# The README's table formats: ranges, per table.
 BOUNDS: dict[str, tuple[Bound, ...]] = {
     "municipalities": (
         Bound("population", "a whole number >= 0", lambda v: v >= 0),

@@ -1,4 +1,4 @@
-"""What a solve reports: the FORMAT.md section 5 tables and summary, as data.
+"""What a solve reports: the README's output tables and summary, as data.
 
 Rows are lists of dicts with Python values; ``write.py`` formats and writes
 them. Figures are recomputed here from the per-user allocation, not read from
@@ -99,7 +99,7 @@ def advisor_rows(problem: Problem, allocation: Sequence[int | None]) -> list[Row
         municipalities[a].add(user.municipality)
     rows = []
     for a, advisor in enumerate(instance.advisors):
-        # The exact figures of FORMAT.md; the model's scaled integers are
+        # The exact figures of the README's format; the model's scaled integers are
         # only ever on the safe side of them.
         capacity = exact_capacity(problem, advisor)
         row: Row = {

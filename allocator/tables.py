@@ -1,4 +1,4 @@
-"""Tolerant reading of the input tables (FORMAT.md section 1).
+"""Tolerant reading of the input tables (the README's input section).
 
 Team leaders export their caseload from the case system and edit it in Excel,
 so one table may arrive as UTF-8 with or without a byte-order mark, as
@@ -28,11 +28,11 @@ import openpyxl
 
 from allocator.errors import DataWarning, InputProblem, InstanceError
 
-# The sheets a workbook may carry; FORMAT.md section 1.
+# The sheets a workbook may carry; the README's input section.
 SHEETS = ("municipalities", "teams", "advisors", "users", "locks", "travel")
 
 # Characters that make a spreadsheet run a cell as a formula; the tool writes
-# such text with a leading "'" (FORMAT.md section 5) and strips it on reading.
+# such text with a leading "'" (the README's output section) and strips it on reading.
 _FORMULA_START = "=+-@"
 
 _TRUE = frozenset({"true", "yes", "ja", "sann", "1"})

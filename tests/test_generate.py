@@ -36,7 +36,7 @@ from allocator.read import read_instance
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ("hallingdal", "nord-gudbrandsdal", "lillestrom")
 
-# FORMAT.md section 3, column for column.
+# the README's table formats, column for column.
 FORMAT_COLUMNS = {
     "municipalities.csv": ["id", "name", "population", "lat", "lon"],
     "teams.csv": ["id", "name", "kind", "municipalities"],
@@ -330,7 +330,7 @@ def tiny() -> Instance:
 
 
 def test_written_headers_match_format(tmp_path: Path) -> None:
-    """Every table's header is FORMAT.md section 3's columns, in order."""
+    """Every table's header is the columns of the README's table formats, in order."""
     write_instance(tmp_path / "tiny", tiny())
     written = sorted(p.name for p in (tmp_path / "tiny").iterdir())
     assert written == sorted([*FORMAT_COLUMNS, "instance.toml"])

@@ -789,7 +789,7 @@ FALSE_SPELLINGS = ["false", "no", "nei", "usann", "0"]
     ],
 )
 def test_bool_spellings(text: str, value: bool) -> None:
-    """Every boolean spelling FORMAT.md lists, in any case."""
+    """Every boolean spelling the README's format lists, in any case."""
     assert parse_bool(text, default=not value) is value
 
 

@@ -1,4 +1,4 @@
-"""Hard rules of FORMAT.md section 4, one function each.
+"""The README's hard allocation rules, one function each.
 
 Rules 1, 2, 3, 6 and the forbid half of rule 7 depend only on the pair and are
 enforced by pruning in ``problem.py`` (no variable exists for a pair that
