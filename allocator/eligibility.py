@@ -22,6 +22,8 @@ class Facts:
     teams: dict[str, Team]
     authority: dict[str, frozenset[str]]
     authority_competences: frozenset[str]
+    # (user, advisor) pairs a forbid lock excludes (rule 7).
+    forbidden: frozenset[tuple[str, str]]
 
     @classmethod
     def of(cls, instance: Instance) -> Facts:
@@ -37,6 +39,11 @@ class Facts:
             authority=authority,
             authority_competences=frozenset(
                 c.id for c in instance.competences if c.municipal_authority
+            ),
+            forbidden=frozenset(
+                (lock.user, lock.advisor)
+                for lock in instance.locks
+                if lock.kind == "forbid"
             ),
         )
 
@@ -110,11 +117,9 @@ def availability_rule(
     return f"advisor {advisor.id} is not available this week"
 
 
-def forbid_rule(
-    forbidden: frozenset[tuple[str, str]], user: User, advisor: Advisor
-) -> str | None:
+def forbid_rule(facts: Facts, user: User, advisor: Advisor) -> str | None:
     """Rule 7 (forbid half): a forbid lock excludes the pair."""
-    if (user.id, advisor.id) not in forbidden:
+    if (user.id, advisor.id) not in facts.forbidden:
         return None
     return f"a forbid lock excludes advisor {advisor.id}"
 
@@ -130,7 +135,6 @@ def first_breach(
     kind: str,
     advisor: Advisor,
     current: str | None,
-    forbidden: frozenset[tuple[str, str]],
 ) -> str | None:
     """The first pair rule the (user, advisor) pair breaks, or None if eligible."""
     return (
@@ -139,7 +143,7 @@ def first_breach(
         or competence_rule(facts, user, advisor)
         or authority_rule(facts, user, advisor)
         or availability_rule(facts, user, advisor, current)
-        or forbid_rule(forbidden, user, advisor)
+        or forbid_rule(facts, user, advisor)
     )
 
 

@@ -15,9 +15,9 @@ from .domain import Instance, RoutingRule
 from .eligibility import first_breach
 from .errors import SolutionError
 from .evaluate import objective_terms
+from .ledger import Ledger
 from .previous import read_previous
-from .problem import SCALE, Problem, build_problem, scaled_weight
-from .reasons import AdvisorState
+from .problem import Problem, build_problem, scaled_weight
 
 
 def explain(instance: Instance, solution: Path, user_id: str) -> dict[str, Any]:
@@ -49,13 +49,10 @@ def explain_user(
     chosen = allocation[u]
     without = list(allocation)
     without[u] = None
-    state = AdvisorState.of(problem, without)
+    state = Ledger.of(problem, without)
     weight = scaled_weight(user.weight)
     current = problem.current[u]
     current_id = instance.advisors[current].id if current is not None else None
-    forbidden = frozenset(
-        (lock.user, lock.advisor) for lock in instance.locks if lock.kind == "forbid"
-    )
     fixed = next(
         (
             lock
@@ -81,7 +78,7 @@ def explain_user(
         if a == chosen:
             continue
         advisor = instance.advisors[a]
-        breach = first_breach(problem.facts, user, kind, advisor, current_id, forbidden)
+        breach = first_breach(problem.facts, user, kind, advisor, current_id)
         if breach is None and fixed is not None and fixed.advisor != advisor.id:
             breach = (
                 f"lock: {fixed.source} row {fixed.row} fixes the user to "
@@ -121,26 +118,12 @@ def describe_rule(rule: RoutingRule) -> str:
 
 
 def load_breach(
-    problem: Problem, state: AdvisorState, u: int, a: int, weight: int
+    problem: Problem, state: Ledger, u: int, a: int, weight: int
 ) -> str | None:
     """Rules 4 and 5 against the solution's other users, with figures."""
     user = problem.instance.users[u]
-    cap = problem.capacity[a]
-    if state.load[a] + weight > cap:
-        return (
-            f"capacity: carries {state.load[a] / SCALE:g} of {cap / SCALE:g}, "
-            f"the user weighs {weight / SCALE:g}"
-        )
-    limit = problem.intake_limit[a]
-    if limit is not None and problem.current[u] != a and state.intake[a] >= limit:
-        return f"intake: already {state.intake[a]} new users of a weekly limit {limit}"
-    most = problem.max_municipalities[a]
-    served = state.municipalities[a]
-    if most and user.municipality not in served and len(served) >= most:
-        return (
-            f"municipalities: already serves {', '.join(sorted(served))} (limit {most})"
-        )
-    return None
+    breach = state.breach(a, weight, user.municipality, problem.current[u] != a)
+    return breach.detail if breach else None
 
 
 def household_breach(
@@ -161,7 +144,7 @@ def household_breach(
     return None
 
 
-def figures(problem: Problem, state: AdvisorState, u: int, a: int) -> dict[str, Any]:
+def figures(problem: Problem, state: Ledger, u: int, a: int) -> dict[str, Any]:
     """What taking user u would mean for advisor a: the goals' figures."""
     user = problem.instance.users[u]
     advisor = problem.instance.advisors[a]
@@ -178,7 +161,7 @@ def figures(problem: Problem, state: AdvisorState, u: int, a: int) -> dict[str, 
 
 
 def worse_on(
-    problem: Problem, state: AdvisorState, u: int, a: int, chosen: int | None
+    problem: Problem, state: Ledger, u: int, a: int, chosen: int | None
 ) -> list[str]:
     """Goals on which advisor a does worse than the chosen one, with figures."""
     theirs = figures(problem, state, u, a)

@@ -143,9 +143,6 @@ def build_problem(
     current = [advisor_idx.get(u.current_advisor or "") for u in instance.users]
     intake_applied = any(c is not None for c in current)
     fixed = {lock.user: lock for lock in instance.locks if lock.kind == "fix"}
-    forbidden = frozenset(
-        (lock.user, lock.advisor) for lock in instance.locks if lock.kind == "forbid"
-    )
     problem = Problem(
         instance=instance,
         facts=facts,
@@ -169,9 +166,9 @@ def build_problem(
         routing=routing,
         current=current,
     )
-    problem.groups = make_groups(problem, fixed, forbidden, advisor_idx)
+    problem.groups = make_groups(problem, fixed, advisor_idx)
     problem.households = household_groups(problem)
-    check_fix_locks(problem, fixed, forbidden, advisor_idx)
+    check_fix_locks(problem, fixed, advisor_idx)
     problem.settled = settled_groups(problem)
     if rebalance:
         problem.max_moves = max_moves
@@ -304,12 +301,11 @@ def rotation_due(problem: Problem, user: User) -> bool:
 def make_groups(
     problem: Problem,
     fixed: dict[str, Lock],
-    forbidden: frozenset[tuple[str, str]],
     advisor_idx: dict[str, int],
 ) -> list[Group]:
     """Group interchangeable users; locked and household users stand alone."""
     instance = problem.instance
-    forbidden_users = {user for user, _ in forbidden}
+    forbidden_users = {user for user, _ in problem.facts.forbidden}
     buckets: dict[tuple, list[int]] = defaultdict(list)
     for idx, user in enumerate(instance.users):
         alone = (
@@ -332,9 +328,7 @@ def make_groups(
         buckets[key].append(idx)
     groups = []
     for user_idcs in buckets.values():
-        groups.append(
-            make_group(problem, tuple(user_idcs), fixed, forbidden, advisor_idx)
-        )
+        groups.append(make_group(problem, tuple(user_idcs), fixed, advisor_idx))
     return groups
 
 
@@ -342,7 +336,6 @@ def make_group(
     problem: Problem,
     user_idcs: tuple[int, ...],
     fixed: dict[str, Lock],
-    forbidden: frozenset[tuple[str, str]],
     advisor_idx: dict[str, int],
 ) -> Group:
     """One group with its eligible advisors (rules 1, 2, 3, 6, forbid, fix)."""
@@ -358,9 +351,7 @@ def make_group(
     eligible = tuple(
         i
         for i in sorted(candidates)
-        if first_breach(
-            problem.facts, user, kind, instance.advisors[i], current_id, forbidden
-        )
+        if first_breach(problem.facts, user, kind, instance.advisors[i], current_id)
         is None
     )
     lock = fixed.get(user.id)
@@ -397,7 +388,6 @@ def household_groups(problem: Problem) -> list[list[int]]:
 def check_fix_locks(
     problem: Problem,
     fixed: dict[str, Lock],
-    forbidden: frozenset[tuple[str, str]],
     advisor_idx: dict[str, int],
 ) -> None:
     """Reject fix locks that cannot hold with rules 1 to 6 or each other."""
@@ -417,7 +407,6 @@ def check_fix_locks(
             problem.routing[u][1],
             instance.advisors[a],
             current_id,
-            forbidden,
         )
         if breach is not None:
             problems.append(lock_problem(lock, f"fix lock cannot hold: {breach}."))

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from .eligibility import first_breach, no_advisor_reason
+from .ledger import Ledger
 from .problem import SCALE, Problem, scaled_weight
 
 MAX_NAMED = 4  # advisors named in one reason before "and N more"
@@ -17,64 +18,38 @@ MAX_NAMED = 4  # advisors named in one reason before "and N more"
 
 def explain_all(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
     """One reason per user: empty unless unassigned or changed."""
-    state = AdvisorState.of(problem, allocation)
+    ledger = Ledger.of(problem, allocation)
+    held = current_loads(problem)
     reasons = []
     group_of = {u: g for g, grp in enumerate(problem.groups) for u in grp.user_idcs}
     for u, user in enumerate(problem.instance.users):
         g = group_of[u]
         parts = []
         if allocation[u] is None:
-            parts.append(unassigned_reason(problem, state, g, u))
+            parts.append(unassigned_reason(problem, ledger, g, u))
         if user.current_advisor and allocation[u] != problem.current[u]:
-            parts.append(change_reason(problem, state, g, u, allocation[u]))
+            parts.append(change_reason(problem, held, g, u, allocation[u]))
         reasons.append("; ".join(p for p in parts if p))
     return reasons
 
 
-class AdvisorState:
-    """Each advisor's load, intake and municipalities after the allocation."""
-
-    def __init__(self, problem: Problem) -> None:
-        n = problem.num_advisors
-        self.load = [0] * n
-        self.intake = [0] * n
-        self.municipalities: list[set[str]] = [set() for _ in range(n)]
-        # Scaled weight of the users whose current advisor each one is.
-        self.current_load = [0] * n
-
-    @classmethod
-    def of(cls, problem: Problem, allocation: Sequence[int | None]) -> AdvisorState:
-        state = cls(problem)
-        for u, current in enumerate(problem.current):
-            if current is not None:
-                weight = scaled_weight(problem.instance.users[u].weight)
-                state.current_load[current] += weight
-        for u, a in enumerate(allocation):
-            if a is None:
-                continue
-            user = problem.instance.users[u]
-            state.load[a] += scaled_weight(user.weight)
-            state.intake[a] += problem.current[u] != a
-            state.municipalities[a].add(user.municipality)
-        return state
+def current_loads(problem: Problem) -> list[int]:
+    """Scaled weight of the users whose current advisor each advisor is."""
+    loads = [0] * problem.num_advisors
+    for u, current in enumerate(problem.current):
+        if current is not None:
+            loads[current] += scaled_weight(problem.instance.users[u].weight)
+    return loads
 
 
-def blocking_rule(problem: Problem, state: AdvisorState, g: int, a: int) -> str | None:
-    """Which pair-independent rule keeps advisor a from taking one more of g."""
+def blocking_rule(problem: Problem, ledger: Ledger, g: int, a: int) -> str | None:
+    """Which of rules 4-5 keeps advisor a from taking one more of group g."""
     group = problem.groups[g]
-    if state.load[a] + group.weight > problem.capacity[a]:
-        return "at capacity"
-    limit = problem.intake_limit[a]
-    if limit is not None and group.current != a and state.intake[a] >= limit:
-        return "at the weekly intake limit"
-    cap = problem.max_municipalities[a]
-    served = state.municipalities[a]
-    if cap and group.municipality not in served and len(served) >= cap:
-        return f"already serving {cap} other municipalities"
-    return None
+    breach = ledger.breach(a, group.weight, group.municipality, group.current != a)
+    return breach.label if breach else None
 
 
-def unassigned_reason(problem: Problem, state: AdvisorState, g: int, u: int) -> str:
+def unassigned_reason(problem: Problem, ledger: Ledger, g: int, u: int) -> str:
     """Why user u got no advisor: no eligible advisor, or all of them full."""
     group = problem.groups[g]
     user = problem.instance.users[u]
@@ -82,7 +57,7 @@ def unassigned_reason(problem: Problem, state: AdvisorState, g: int, u: int) -> 
         return no_advisor_reason(problem.facts, user, group.kind)
     by_rule: dict[str, list[str]] = defaultdict(list)
     for a in group.eligible:
-        rule = blocking_rule(problem, state, g, a) or "free"
+        rule = blocking_rule(problem, ledger, g, a) or "free"
         by_rule[rule].append(problem.instance.advisors[a].id)
     if "free" not in by_rule:
         if len(group.eligible) == 1:
@@ -103,7 +78,7 @@ def unassigned_reason(problem: Problem, state: AdvisorState, g: int, u: int) -> 
 
 
 def change_reason(
-    problem: Problem, state: AdvisorState, g: int, u: int, new: int | None
+    problem: Problem, held: list[int], g: int, u: int, new: int | None
 ) -> str:
     """Why user u no longer has the previous advisor."""
     instance = problem.instance
@@ -116,14 +91,7 @@ def change_reason(
     if group.fixed is not None and group.fixed != previous:
         return f"fix lock to advisor {instance.advisors[group.fixed].id}"
     if previous not in group.eligible:
-        forbidden = frozenset(
-            (lock.user, lock.advisor)
-            for lock in instance.locks
-            if lock.kind == "forbid"
-        )
-        breach = first_breach(
-            problem.facts, user, group.kind, advisor, advisor.id, forbidden
-        )
+        breach = first_breach(problem.facts, user, group.kind, advisor, advisor.id)
         return f"previous advisor no longer allowed: {breach}"
     if group.rerouted:
         rule = problem.routing[u][0] + 1
@@ -135,11 +103,11 @@ def change_reason(
     if group.rotation_due:
         months = instance.policy.rotation_months
         return f"rotation: with advisor {advisor.id} for more than {months:g} months"
-    held = state.current_load[previous]
-    if held > problem.capacity[previous]:
+    if held[previous] > problem.capacity[previous]:
         return (
-            f"advisor {advisor.id}'s current caseload {held / SCALE:g} exceeds "
-            f"capacity {problem.capacity[previous] / SCALE:g}"
+            f"advisor {advisor.id}'s current caseload "
+            f"{held[previous] / SCALE:g} exceeds capacity "
+            f"{problem.capacity[previous] / SCALE:g}"
         )
     goal = "to balance load" if new is not None else "to make room"
     return f"moved {goal} under the policy weights"

@@ -477,3 +477,21 @@ def test_continuity_holds_below_rotation_threshold():
     )
     assert solve_alone(inst) == {"u1": "a1"}
     assert solve_alone(inst, rebalance=True) == {"u1": "a1"}
+
+
+def test_greedy_never_splits_a_household():
+    """When the household's advisor is full, the next member waits (rule 8).
+
+    Both members have a1, which now has room for one: the second member must
+    not be sent to a2 as a full current advisor's users otherwise are.
+    """
+    from allocator.greedy import solve_greedy
+
+    users = [
+        user("u1", household="h", current_advisor="a1"),
+        user("u2", household="h", current_advisor="a1"),
+    ]
+    inst = instance(users, [advisor("a1", fte=0.25), advisor("a2")])
+    allocation = solve_greedy(build_problem(inst)).allocation
+    placed = {a for a in allocation if a is not None}
+    assert len(placed) == 1

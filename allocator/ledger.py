@@ -1,0 +1,85 @@
+"""Each advisor's load, intake and municipalities: rules 4 and 5 by hand.
+
+The model enforces capacity, intake and the municipality limit as
+constraints; outside the model the same three rules are asked in three
+places (the greedy baseline placing users, the reasons for an unassigned
+user, ``explain``). They all use this one ledger and its one ``breach``
+test, so the three can never disagree about what "full" means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .problem import SCALE, Problem, scaled_weight
+
+
+@dataclass(frozen=True)
+class Breach:
+    """Which of rules 4-5 stops an advisor taking one more user."""
+
+    # Short label, for lists of advisors: "at capacity".
+    label: str
+    # The same with its figures: "capacity: carries 4 of 4, the user weighs 1".
+    detail: str
+
+
+class Ledger:
+    """Per advisor: scaled load, new users, municipalities served."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        n = problem.num_advisors
+        self.load = [0] * n
+        self.intake = [0] * n
+        self.municipalities: list[set[str]] = [set() for _ in range(n)]
+
+    @classmethod
+    def of(cls, problem: Problem, allocation: Sequence[int | None]) -> Ledger:
+        """The ledger after a per-user allocation."""
+        ledger = cls(problem)
+        for u, a in enumerate(allocation):
+            if a is not None:
+                user = problem.instance.users[u]
+                newcomer = problem.current[u] != a
+                ledger.take(a, scaled_weight(user.weight), user.municipality, newcomer)
+        return ledger
+
+    def take(self, a: int, weight: int, municipality: str, newcomer: bool) -> None:
+        self.load[a] += weight
+        self.intake[a] += newcomer
+        self.municipalities[a].add(municipality)
+
+    def breach(
+        self, a: int, weight: int, municipality: str, newcomer: bool
+    ) -> Breach | None:
+        """Rule 4 (capacity, intake) or 5 (municipalities) against one more user."""
+        p = self.problem
+        cap = p.capacity[a]
+        if self.load[a] + weight > cap:
+            return Breach(
+                "at capacity",
+                f"capacity: carries {self.load[a] / SCALE:g} of {cap / SCALE:g}, "
+                f"the user weighs {weight / SCALE:g}",
+            )
+        limit = p.intake_limit[a]
+        if newcomer and limit is not None and self.intake[a] >= limit:
+            return Breach(
+                "at the weekly intake limit",
+                f"intake: already {self.intake[a]} new users of a weekly limit {limit}",
+            )
+        most = p.max_municipalities[a]
+        served = self.municipalities[a]
+        if most and municipality not in served and len(served) >= most:
+            return Breach(
+                f"already serving {most} other municipalities",
+                f"municipalities: already serves {', '.join(sorted(served))} "
+                f"(limit {most})",
+            )
+        return None
+
+    def utilisation(self, a: int) -> float:
+        cap = self.problem.capacity[a]
+        return self.load[a] / cap if cap else math.inf
