@@ -185,10 +185,6 @@ class Instance(Entity):
     # Raw [policy] table as read, for summary.json.
     policy_raw: dict[str, object] = Field(default_factory=dict)
 
-    def file_of(self, table: str) -> str:
-        """The file a table was read from, for messages."""
-        return self.files.get(table, f"{table}.csv")
-
 
 def week_start(week: str | None) -> dt.date | None:
     """Monday of an ISO week such as ``2026-W48``; None when not given."""
