@@ -1,5 +1,5 @@
 """``python -m allocator`` runs the command line."""
 
-from .cli import main
+from allocator.cli import main
 
 main()

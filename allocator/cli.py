@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from .domain import Instance, Lock
-from .errors import AllocatorError, DataWarning, InstanceError
+from allocator.domain import Instance, Lock
+from allocator.errors import AllocatorError, DataWarning, InstanceError
 
 EXIT_INPUT = 1
 EXIT_NO_SOLUTION = 3
@@ -84,7 +84,7 @@ def parse_locks(pairs: tuple[str, ...], kind: str) -> list[Lock]:
 
 
 def load(folder: Path, locks: list[Lock] | None = None) -> Instance:
-    from .read import read_instance
+    from allocator.io.read import read_instance
 
     return read_instance(folder, extra_locks=locks or [])
 
@@ -191,7 +191,7 @@ def solve(
           --previous solutions/hallingdal/week1 --xlsx
       allocator solve instances/tiny --out /tmp/tiny --fix u5=a2 --forbid u6=a3
     """
-    from .run import RunOptions, run_solve
+    from allocator.run import RunOptions, run_solve
 
     if max_moves is not None and not rebalance:
         raise click.UsageError("--max-moves needs --rebalance.")
@@ -216,7 +216,7 @@ def solve(
         outcome = run_solve(data, options)
     summary = outcome.report.summary
     if not quiet:
-        from .terminal import summary_table
+        from allocator.render.text import summary_table
 
         click.echo(summary_table(summary))
         click.echo(f"written: {outcome.folder}")
@@ -242,8 +242,8 @@ def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
     """
     import json
 
-    from .explain import explain as explain_user
-    from .explain import explain_text
+    from allocator.analysis.explain import explain as explain_user
+    from allocator.analysis.explain import explain_text
 
     with user_errors():
         data = explain_user(load(instance), solution, user)
@@ -259,8 +259,8 @@ def validate(instance: Path) -> None:
     Example:
       allocator validate instances/hallingdal
     """
-    from .capacity import capacity_overview
-    from .problem import build_problem
+    from allocator.analysis.capacity import capacity_overview
+    from allocator.engine.problem import build_problem
 
     with user_errors():
         data = load(instance)
@@ -281,7 +281,7 @@ def check(instance: Path, solution: Path) -> None:
     Example:
       allocator check instances/hallingdal solutions/hallingdal/week1
     """
-    from .checker import check_solution
+    from allocator.checker import check_solution
 
     with user_errors():
         data = load(instance)
@@ -368,7 +368,13 @@ def bench(
     import os
     import tomllib
 
-    from .bench import machine_meta, make_jobs, run_jobs, table, write_results
+    from allocator.runs.bench import (
+        machine_meta,
+        make_jobs,
+        run_jobs,
+        table,
+        write_results,
+    )
 
     default_solvers: tuple[str, ...]
     if input_format == "allocator":
@@ -450,7 +456,7 @@ def generate(
       allocator generate --advisors 1000 --users 40000 \\
           --municipalities 40 --seed 1 --out /tmp/region
     """
-    from .generate import generate as write_instance
+    from allocator.generate import generate as write_instance
 
     try:
         write_instance(

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from .domain import (
+from allocator.domain import (
     Advisor,
     Competence,
     HostAgreement,

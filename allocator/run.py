@@ -8,18 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .capacity import shortages
-from .changes import CHANGE_COLUMNS, change_counts, change_rows
-from .domain import Instance, Lock
-from .greedy import solve_greedy
-from .previous import Previous, apply_previous, read_previous
-from .problem import build_problem
-from .reasons import explain_all
-from .report import Report, build_report
-from .solve import SolveParams, solve
-from .terminal import ProgressLine
-from .workbook import workbook_bytes
-from .write import (
+from allocator.analysis.capacity import shortages
+from allocator.analysis.changes import CHANGE_COLUMNS, change_counts, change_rows
+from allocator.analysis.reasons import explain_all
+from allocator.analysis.report import Report, build_report
+from allocator.domain import Instance, Lock
+from allocator.engine.cpsat.solver import SolveParams, solve
+from allocator.engine.greedy import solve_greedy
+from allocator.engine.problem import build_problem
+from allocator.io.previous import Previous, apply_previous, read_previous
+from allocator.io.write import (
     ADVISOR_COLUMNS,
     MUNICIPALITY_COLUMNS,
     TEAM_COLUMNS,
@@ -29,6 +27,8 @@ from .write import (
     report_files,
     write_folder,
 )
+from allocator.io.xlsx import workbook_bytes
+from allocator.render.text import ProgressLine
 
 
 @dataclass

@@ -7,8 +7,6 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from allocator.cpsat.constraints import Rule
-from allocator.cpsat.variables import Variables
 from allocator.domain import (
     Advisor,
     Competence,
@@ -22,7 +20,9 @@ from allocator.domain import (
     User,
     Weights,
 )
-from allocator.problem import Problem, build_problem
+from allocator.engine.cpsat.constraints import Rule
+from allocator.engine.cpsat.variables import Variables
+from allocator.engine.problem import Problem, build_problem
 
 
 def user(uid: str, municipality: str = "nord", **fields: Any) -> User:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from allocator.analysis.explain import explain_user
 from allocator.domain import Lock
-from allocator.explain import explain_user
-from allocator.problem import build_problem
+from allocator.engine.problem import build_problem
 
 from .helpers import advisor, instance, user
 

@@ -31,7 +31,7 @@ from allocator.generate import (
     team,
     write_instance,
 )
-from allocator.read import read_instance
+from allocator.io.read import read_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ("hallingdal", "nord-gudbrandsdal", "lillestrom")

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from allocator.checker import check_solution
-from allocator.read import read_instance
+from allocator.io.read import read_instance
 from allocator.run import RunOptions, run_solve
 
 INSTANCES = Path(__file__).parent.parent / "instances"

@@ -7,18 +7,18 @@ import datetime as dt
 import pytest
 from ortools.sat.python import cp_model
 
-from allocator.cpsat import AllocationModel
-from allocator.cpsat.constraints import (
+from allocator.domain import HostAgreement, Lock, Team
+from allocator.engine.cpsat import AllocationModel
+from allocator.engine.cpsat.constraints import (
     hold_fix_locks,
     keep_households_together,
     limit_municipalities,
     respect_capacity,
     respect_intake_limit,
 )
-from allocator.domain import HostAgreement, Lock, Team
+from allocator.engine.evaluate import objective, objective_terms
+from allocator.engine.problem import build_problem
 from allocator.errors import InstanceError
-from allocator.evaluate import objective, objective_terms
-from allocator.problem import build_problem
 
 from .helpers import advisor, eligible, instance, user, verify
 
@@ -432,7 +432,7 @@ def test_capacity_is_never_exceeded_by_rounding():
 
 def solve_alone(inst, **options):
     """Advisor id per user after a full solve (one worker, deterministic)."""
-    from allocator.solve import SolveParams, solve
+    from allocator.engine.cpsat.solver import SolveParams, solve
 
     problem = build_problem(inst, **options)
     result = solve(problem, SolveParams(time_limit=5, workers=1))
@@ -485,7 +485,7 @@ def test_greedy_never_splits_a_household():
     Both members have a1, which now has room for one: the second member must
     not be sent to a2 as a full current advisor's users otherwise are.
     """
-    from allocator.greedy import solve_greedy
+    from allocator.engine.greedy import solve_greedy
 
     users = [
         user("u1", household="h", current_advisor="a1"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from allocator.checker import check_solution
-from allocator.evaluate import objective
+from allocator.engine.evaluate import objective
+from allocator.engine.problem import build_problem
 from allocator.generate import generate
-from allocator.problem import build_problem
-from allocator.read import read_instance
+from allocator.io.read import read_instance
 from allocator.run import RunOptions, run_solve
 
 SEEDS = range(12)

@@ -28,8 +28,8 @@ from allocator.domain import (
     Weights,
 )
 from allocator.errors import DataWarning, InputProblem, InstanceError
-from allocator.read import read_instance
-from allocator.tables import (
+from allocator.io.read import read_instance
+from allocator.io.tables import (
     CellError,
     cell_text,
     parse_bool,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from allocator.checker import check_solution
-from allocator.evaluate import objective_terms
-from allocator.problem import build_problem
-from allocator.read import read_instance
+from allocator.engine.evaluate import objective_terms
+from allocator.engine.problem import build_problem
+from allocator.io.read import read_instance
 from allocator.run import RunOptions, run_solve
 
 TINY = Path(__file__).parent.parent / "instances" / "tiny"

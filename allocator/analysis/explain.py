@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .domain import Instance, RoutingRule
-from .eligibility import first_breach
-from .errors import SolutionError
-from .evaluate import objective_terms
-from .ledger import Ledger
-from .previous import read_previous
-from .problem import Problem, build_problem, scaled_weight
+from allocator.domain import Instance, RoutingRule
+from allocator.engine.eligibility import first_breach
+from allocator.engine.evaluate import objective_terms
+from allocator.engine.ledger import Ledger
+from allocator.engine.problem import Problem, build_problem, scaled_weight
+from allocator.errors import SolutionError
+from allocator.io.previous import read_previous
 
 
 def explain(instance: Instance, solution: Path, user_id: str) -> dict[str, Any]:

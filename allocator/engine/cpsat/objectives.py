@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ..problem import SCALE, Problem
-from .variables import Variables
+from allocator.engine.cpsat.variables import Variables
+from allocator.engine.problem import SCALE, Problem
 
 # One objective unit is weight x natural unit (a user, a km, a percentage
 # point); the model keeps two decimals.

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
-from .evaluate import objective
-from .ledger import Ledger
-from .problem import Problem, voluntary
-from .solve import Result
+from allocator.engine.cpsat.solver import Result
+from allocator.engine.evaluate import objective
+from allocator.engine.ledger import Ledger
+from allocator.engine.problem import Problem, voluntary
 
 
 def solve_greedy(problem: Problem) -> Result:

@@ -1,3 +1,3 @@
 """The CP-SAT model: variables, hard rules, soft goals and their assembly."""
 
-from .builder import AllocationModel as AllocationModel
+from allocator.engine.cpsat.builder import AllocationModel as AllocationModel

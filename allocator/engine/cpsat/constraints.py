@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from ..problem import Problem
-from .variables import Variables
+from allocator.engine.cpsat.variables import Variables
+from allocator.engine.problem import Problem
 
 Rule = Callable[[cp_model.CpModel, Problem, Variables], None]
 

@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .domain import Instance
-from .errors import InputProblem, InstanceError
-from .tables import CellError, parse_date, parse_text, read_table
+from allocator.domain import Instance
+from allocator.errors import InputProblem, InstanceError
+from allocator.io.tables import CellError, parse_date, parse_text, read_table
 
 
 @dataclass(frozen=True)

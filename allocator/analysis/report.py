@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .domain import Advisor
-from .problem import Problem
-from .solve import Result
+from allocator.domain import Advisor
+from allocator.engine.cpsat.solver import Result
+from allocator.engine.problem import Problem
 
 Row = dict[str, Any]
 

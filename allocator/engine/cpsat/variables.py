@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
-from ..problem import Problem
+from allocator.engine.problem import Problem
 
 
 class Variables:

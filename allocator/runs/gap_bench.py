@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .bench import Job
+    from allocator.runs.bench import Job
 
 
 def best_known_for(path: Path) -> int | None:
     """The best-known value of a GAP file from the nearest data.csv above it."""
-    from .gap import read_best_known
+    from allocator.gap import read_best_known
 
     for folder in path.resolve().parents:
         table = folder / "data.csv"
@@ -30,8 +30,8 @@ def best_known_for(path: Path) -> int | None:
 
 def run_gap_job(job: Job) -> dict[str, Any]:
     """Solve one GAP file with one solver and return its table row."""
-    from .bench import peak_rss_mb
-    from .gap import read_gap, solve_cpsat, solve_greedy, solve_highs
+    from allocator.gap import read_gap, solve_cpsat, solve_greedy, solve_highs
+    from allocator.runs.bench import peak_rss_mb
 
     start = time.perf_counter()
     path = Path(job.path)

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .problem import SCALE, Problem, scaled_weight
+from allocator.engine.problem import SCALE, Problem, scaled_weight
 
 
 @dataclass(frozen=True)

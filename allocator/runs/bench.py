@@ -51,8 +51,8 @@ def peak_rss_mb() -> float:
 
 def run_allocator_job(job: Job) -> dict[str, Any]:
     """Solve one allocator instance and report its row (runs in a child)."""
-    from .read import read_instance
-    from .run import RunOptions, run_solve
+    from allocator.io.read import read_instance
+    from allocator.run import RunOptions, run_solve
 
     start = time.perf_counter()
     instance = read_instance(Path(job.path))
@@ -97,7 +97,7 @@ def run_job(job: Job) -> dict[str, Any]:
     """Dispatch by input format; a failing run becomes a row, not a crash."""
     try:
         if job.format == "gap":
-            from .gap_bench import run_gap_job
+            from allocator.runs.gap_bench import run_gap_job
 
             return run_gap_job(job)
         return run_allocator_job(job)

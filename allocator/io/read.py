@@ -40,7 +40,7 @@ from allocator.domain import (
     week_start,
 )
 from allocator.errors import DataWarning, InputProblem, InstanceError
-from allocator.tables import (
+from allocator.io.tables import (
     SHEETS,
     CellError,
     Row,

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .eligibility import no_advisor_reason
-from .problem import SCALE, Problem
+from allocator.engine.eligibility import no_advisor_reason
+from allocator.engine.problem import SCALE, Problem
 
 
 def kind_balance(problem: Problem) -> dict[str, tuple[float, float]]:

@@ -9,8 +9,8 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
-from .cpsat import AllocationModel
-from .problem import Problem
+from allocator.engine.cpsat import AllocationModel
+from allocator.engine.problem import Problem
 
 SolveStatus = Literal["optimal", "feasible", "no_solution"]
 StopReason = Literal["proof", "deterministic_time", "wall_clock", "none"]

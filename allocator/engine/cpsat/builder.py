@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
 
-from ..problem import Problem
-from .constraints import HARD_CONSTRAINTS
-from .objectives import OBJ_SCALE, OBJECTIVE_TERMS, PER_MILLE
-from .variables import Variables
+from allocator.engine.cpsat.constraints import HARD_CONSTRAINTS
+from allocator.engine.cpsat.objectives import OBJ_SCALE, OBJECTIVE_TERMS, PER_MILLE
+from allocator.engine.cpsat.variables import Variables
+from allocator.engine.problem import Problem
 
 
 class AllocationModel:

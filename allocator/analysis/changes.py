@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .domain import Instance
-from .previous import Previous
-from .report import Row
+from allocator.analysis.report import Row
+from allocator.domain import Instance
+from allocator.io.previous import Previous
 
 CHANGE_COLUMNS = [
     "user", "kind", "from", "to", "from_team", "to_team", "team_change",

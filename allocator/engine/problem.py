@@ -17,9 +17,9 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .domain import Advisor, Instance, Lock, User, week_start
-from .eligibility import Facts, first_breach, routed_kind
-from .errors import InputProblem, InstanceError
+from allocator.domain import Advisor, Instance, Lock, User, week_start
+from allocator.engine.eligibility import Facts, first_breach, routed_kind
+from allocator.errors import InputProblem, InstanceError
 
 SCALE = 1000
 

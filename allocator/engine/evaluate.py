@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .problem import SCALE, Problem, scaled_weight
+from allocator.engine.problem import SCALE, Problem, scaled_weight
 
 Allocation = Sequence[int | None]
 

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .report import Row
+from allocator.analysis.report import Row
 
 MAX_WIDTH = 60
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .domain import Advisor, Instance, Team, User
+from allocator.domain import Advisor, Instance, Team, User
 
 
 @dataclass(frozen=True)

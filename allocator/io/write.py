@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import SolutionError
-from .report import Report, Row
+from allocator.analysis.report import Report, Row
+from allocator.errors import SolutionError
 
 # A spreadsheet runs a text cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@")

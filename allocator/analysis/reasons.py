@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .eligibility import first_breach, no_advisor_reason
-from .ledger import Ledger
-from .problem import SCALE, Problem, scaled_weight
+from allocator.engine.eligibility import first_breach, no_advisor_reason
+from allocator.engine.ledger import Ledger
+from allocator.engine.problem import SCALE, Problem, scaled_weight
 
 MAX_NAMED = 4  # advisors named in one reason before "and N more"
 

@@ -1,0 +1,5 @@
+"""The room that touches files.
+
+Tolerant tables, the instance reader, the previous plan and the solution
+writer.
+"""

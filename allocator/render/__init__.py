@@ -1,0 +1,1 @@
+"""Figures to text (and later HTML); computes nothing."""

@@ -1,0 +1,1 @@
+"""Many solves: benchmark jobs and their tables."""
