@@ -1,0 +1,43 @@
+"""allocator: allocate a NAV office's caseload to teams and advisors.
+
+The public API (a table of contents; see the README's "Python API")::
+
+    import allocator
+    instance = allocator.read_instance("instances/tiny")
+    solution = allocator.solve(instance, time_limit=5, seed=0)
+    solution.assignments          # pandas DataFrame, one row per user
+    solution.write("solutions/tiny/notebook")
+
+Every rejected input raises :class:`AllocatorError` (``InstanceError``
+carries ``.problems``, each with file, row, column and message).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from allocator.api import check as check
+from allocator.api import read_instance as read_instance
+from allocator.api import solve as solve
+from allocator.domain import Instance as Instance
+from allocator.errors import AllocatorError as AllocatorError
+from allocator.errors import InputProblem as InputProblem
+from allocator.errors import InstanceError as InstanceError
+from allocator.errors import SolutionError as SolutionError
+from allocator.solution import Solution as Solution
+
+try:
+    __version__ = version("allocator")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0+source"
+
+__all__ = [
+    "AllocatorError",
+    "InputProblem",
+    "Instance",
+    "InstanceError",
+    "Solution",
+    "SolutionError",
+    "__version__",
+    "check",
+    "read_instance",
+    "solve",
+]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from allocator.analysis.capacity import shortages
-from allocator.analysis.changes import CHANGE_COLUMNS, change_counts, change_rows
+from allocator.analysis.changes import change_counts, change_rows
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
@@ -18,17 +18,10 @@ from allocator.engine.greedy import solve_greedy
 from allocator.engine.problem import build_problem
 from allocator.io.previous import Previous, apply_previous, read_previous
 from allocator.io.write import (
-    ADVISOR_COLUMNS,
-    MUNICIPALITY_COLUMNS,
-    TEAM_COLUMNS,
     check_target,
-    csv_text,
-    header_of,
-    report_files,
-    write_folder,
 )
-from allocator.io.xlsx import workbook_bytes
 from allocator.render.text import ProgressLine
+from allocator.solution import Solution
 
 
 @dataclass
@@ -53,13 +46,35 @@ class RunOptions:
 
 @dataclass
 class Outcome:
+    """A written solve: the folder and the solution in it."""
+
     folder: Path
-    report: Report
-    changes: list[dict[str, Any]]
+    solution: Solution
+
+    @property
+    def report(self) -> Report:
+        return self.solution.report
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return self.solution.changes
 
 
 def run_solve(instance: Instance, options: RunOptions) -> Outcome:
-    """Solve ``instance`` and write its solution folder."""
+    """Solve ``instance`` and write its solution folder (the CLI's ``solve``)."""
+    folder = options.out if options.out is not None else default_run_folder(instance)
+    check_target(folder)
+    solution = solve_instance(instance, options)
+    solution.write(folder, xlsx=options.xlsx)
+    return Outcome(folder=folder, solution=solution)
+
+
+def solve_instance(instance: Instance, options: RunOptions) -> Solution:
+    """Solve ``instance`` and return the :class:`Solution`; writes nothing.
+
+    ``options.out`` and ``options.xlsx`` are ignored here (see ``run_solve``).
+    Raises ``InstanceError``/``SolutionError`` for a bad ``--previous``.
+    """
     params = SolveParams(
         time_limit=options.time_limit
         if options.time_limit is not None
@@ -70,8 +85,6 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
         deterministic_time=options.deterministic_time,
         extra=options.cpsat,
     )
-    folder = options.out if options.out is not None else default_run_folder(instance)
-    check_target(folder)
     start = time.perf_counter()
     previous: Previous | None = None
     if options.previous is not None:
@@ -121,33 +134,13 @@ def run_solve(instance: Instance, options: RunOptions) -> Outcome:
     changes = change_rows(instance, report.assignments, previous)
     report.summary["changes"] = change_counts(changes)
     report.summary["shortages"] = shortages(problem, result.allocation)
-    files: dict[str, str | bytes] = dict(report_files(report))
-    files["changes.csv"] = csv_text(changes, CHANGE_COLUMNS)
-    files["progress.csv"] = progress_csv(result.log)
-    if options.xlsx:
-        files["allocation.xlsx"] = workbook_bytes(sheets(report, changes))
-    write_folder(files, folder)
-    return Outcome(folder=folder, report=report, changes=changes)
-
-
-def sheets(
-    report: Report, changes: list[dict[str, Any]]
-) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
-    """The workbook's sheets: every report, with its header."""
-    assignment_header = list(report.assignments[0]) if report.assignments else []
-    return {
-        "assignments": (assignment_header, report.assignments),
-        "advisor load": (
-            header_of(report.advisor_load, ADVISOR_COLUMNS),
-            report.advisor_load,
-        ),
-        "team load": (header_of(report.team_load, TEAM_COLUMNS), report.team_load),
-        "municipality load": (
-            header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
-            report.municipality_load,
-        ),
-        "changes": (CHANGE_COLUMNS, changes),
-    }
+    return Solution(
+        instance=instance,
+        problem=problem,
+        result=result,
+        report=report,
+        changes=changes,
+    )
 
 
 def add_since(reference: dt.date, instance: Instance, report: Report) -> None:
@@ -169,10 +162,3 @@ def default_run_folder(instance: Instance) -> Path:
     """solutions/<name>/run-<UTC timestamp>: a fresh folder per run."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return Path("solutions") / instance.name / f"run-{stamp}"
-
-
-def progress_csv(log: list[tuple[float, float, float]]) -> str:
-    """The solver's improving solutions, for the solution folder."""
-    lines = ["elapsed_s,objective,bound"]
-    lines += [f"{t:.3f},{obj:.2f},{bound:.2f}" for t, obj, bound in log]
-    return "\n".join(lines) + "\n"
