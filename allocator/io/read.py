@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import hashlib
 import json
 import math
@@ -1027,14 +1028,57 @@ def _reference_problem(
     table: str,
     values: Collection[str],
 ) -> list[InputProblem]:
-    """A problem when any of ``values`` is not an id of ``table``."""
+    """A problem when any of ``values`` is not an id of ``table``.
+
+    A users.csv cell is never repeated (user data) and gets no suggestion,
+    which would hint at its value; elsewhere the unknown ids are quoted with
+    a "did you mean" for ids of municipalities, teams, advisors and
+    competences.
+    """
     unknown = _unknown(draft, table, values)
     if not unknown:
         return []
-    listed = ", ".join(f'"{value}"' for value in unknown)
+    source = _source(table, draft)
+    if where[0] == draft.label("users"):
+        count = (
+            f"{len(unknown)} of the {len(values)} values in the cell are not among them"
+            if len(values) > 1
+            else "the value is not one of them"
+        )
+        message = f"expected {what} from {source}; {count}. {_private_note()}"
+        return [InputProblem(*where, message)]
+    listed = ", ".join(
+        f'"{value}"{_did_you_mean(draft, table, value)}' for value in unknown
+    )
     found = f"unknown {listed}" if len(values) > 1 or len(unknown) > 1 else listed
-    message = f"expected {what} from {_source(table, draft)}, found {found}."
+    message = f"expected {what} from {source}, found {found}."
     return [InputProblem(*where, message)]
+
+
+def _private_note() -> str:
+    """The users.csv promise, as a sentence: 'The value is not shown (user data).'"""
+    return PRIVATE[:1].upper() + PRIVATE[1:]
+
+
+# Tables whose ids get a "did you mean" (never users: their ids are user data).
+_SUGGESTED = frozenset({"municipalities", "teams", "advisors", COMPETENCES})
+
+
+def _did_you_mean(draft: Draft, table: str, value: str) -> str:
+    """' (did you mean "gol"?)' for the closest known id, or ''.
+
+    The same id in another case wins; otherwise difflib's closest match
+    above a similarity of 0.6.
+    """
+    known = draft.ids.get(table)
+    if table not in _SUGGESTED or not known:
+        return ""
+    folded = {key.casefold(): key for key in known}
+    match = folded.get(value.strip().casefold())
+    if match is None:
+        close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+        match = close[0] if close else None
+    return f' (did you mean "{match}"?)' if match is not None else ""
 
 
 class Bound(NamedTuple):
@@ -1178,10 +1222,14 @@ def check_routing_references(draft: Draft) -> list[InputProblem]:
 
 
 def _lock_place(draft: Draft, lock: Lock) -> tuple[str, int | None]:
-    """Where a lock was written: a row of the locks table, or a CLI option."""
+    """Where a lock was written: a row of the locks table, or a CLI option.
+
+    A command-line lock is named as typed (``--fix u5=a3``): with several
+    options the message must say which one failed.
+    """
     if lock.source == draft.label("locks"):
         return lock.source, lock.row
-    return lock.source, None
+    return f"{lock.source} {lock.user}={lock.advisor}", None
 
 
 def _lock_where(draft: Draft, lock: Lock) -> str:
@@ -1370,20 +1418,28 @@ def _listing(ids: list[str]) -> str:
 
 
 def _warn_departed_advisors(draft: Draft) -> None:
-    """A current_advisor not in advisors.csv has left; the users are placed anew."""
+    """A current_advisor not in advisors.csv has left; the users are placed anew.
+
+    One warning for all such users, naming users and rows but never the
+    cell (user data), and saying what was expected.
+    """
     advisors = draft.ids.get("advisors") or {}
-    left: dict[str, list[str]] = {}
-    for user in draft.users:
-        if user.current_advisor is not None and user.current_advisor not in advisors:
-            left.setdefault(user.current_advisor, []).append(user.id)
-    for advisor, users in left.items():
-        warnings.warn(
-            f"{draft.label('users')}: current_advisor {advisor} of user(s) "
-            f"{_listing(users)} is not in {draft.label('advisors')}; that advisor "
-            "has left, so these users are placed anew.",
-            DataWarning,
-            stacklevel=3,
-        )
+    left = [
+        user
+        for user in draft.users
+        if user.current_advisor is not None and user.current_advisor not in advisors
+    ]
+    if not left:
+        return
+    named = _listing([f"{u.id} (row {u.row})" for u in left])
+    warnings.warn(
+        f"{draft.label('users')}, column current_advisor: expected an advisor id "
+        f"from {draft.label('advisors')}, found another value for "
+        f"{len(left)} user(s): {named}. {_private_note()} An advisor who is "
+        "not in that file has left, so these users are placed anew.",
+        DataWarning,
+        stacklevel=3,
+    )
 
 
 def _warn_missing_coordinates(draft: Draft) -> None:
