@@ -32,17 +32,28 @@ def change_rows(
             continue
         source = row["previous_advisor"]
         from_team = teams.get(source, previous.team.get(user, "") if previous else "")
+        # An arrival is an arrival even when users.csv already names an
+        # advisor; it is never "moved" from an advisor to the same one.
+        kind = "arrived" if arrived else change_kind(row)
+        if arrived:
+            reason = "new this week"
+            if row["changed"]:
+                reason += f"; {row['reason']}" if row["reason"] else ""
+            elif source:
+                reason += f" (users.csv names advisor {source})"
+        else:
+            reason = row["reason"]
         rows.append(
             {
                 "user": user,
-                "kind": "arrived" if arrived and not source else change_kind(row),
+                "kind": kind,
                 "from": source,
                 "to": row["advisor"],
                 "from_team": from_team,
                 "to_team": row["team"],
                 "team_change": bool(source) and from_team != row["team"],
                 "locked": user in locked,
-                "reason": row["reason"] if not arrived or source else "new this week",
+                "reason": reason,
             }
         )
     present = {row["user"] for row in assignments}

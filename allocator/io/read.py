@@ -175,6 +175,7 @@ def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
         raise InstanceError(_ordered(problems, draft))
     _warn_departed_advisors(draft)
     _warn_missing_coordinates(draft)
+    _rename_carried(draft)
     return _build(draft, digest.hexdigest())
 
 
@@ -226,16 +227,85 @@ def _travel_map(distances: list[Distance]) -> dict[tuple[str, str], float]:
 
 
 def _extra_columns(tables: Mapping[str, Table]) -> dict[str, tuple[str, ...]]:
-    """Unknown columns, in file order, of the tables whose entities carry them."""
+    """Unknown columns, in file order, of the tables whose entities carry them.
+
+    Names are as written out: see ``carried_names``.
+    """
     return {
-        name: tuple(
-            table.spelling_of(column)
-            for column in table.header
-            if column not in COLUMNS[name].known
-        )
+        name: tuple(carried_names(name, _unknown_columns(name, table)).values())
         for name, table in tables.items()
         if COLUMNS[name].carries_extra
     }
+
+
+def _unknown_columns(name: str, table: Table) -> list[str]:
+    """A table's unknown columns as spelled in the file, in file order."""
+    known = COLUMNS[name].known
+    return [table.spelling_of(c) for c in table.header if c not in known]
+
+
+# The output file each table's unknown columns are carried to, and the
+# columns the tool itself writes there (the README's Output section).
+CARRIED_TO: dict[str, tuple[str, tuple[str, ...]]] = {
+    "users": (
+        "assignments.csv",
+        ("user", "municipality", "team", "advisor", "status", "previous_advisor",
+         "changed", "rule", "travel_km", "reason", "since"),
+    ),
+    "advisors": (
+        "advisor_load.csv",
+        ("advisor", "team", "fte", "capacity", "load", "utilisation", "users",
+         "new_users", "intake_limit", "municipalities"),
+    ),
+}  # fmt: skip
+# What a carried column whose name the output already uses is renamed with.
+CARRIED_PREFIX = "input_"
+
+
+def carried_names(name: str, columns: Sequence[str]) -> dict[str, str]:
+    """Unknown column as written -> the name it is carried under.
+
+    A column whose name equals (in any case) a column the tool writes to the
+    same output file is renamed with the prefix ``input_`` (again, until the
+    name is free), so that it can never replace a computed column and every
+    solution reads back with ``check``, ``explain`` and ``--previous``.
+    """
+    if name not in CARRIED_TO:
+        return {column: column for column in columns}
+    taken = {c.casefold() for c in CARRIED_TO[name][1]}
+    taken |= {c.casefold() for c in columns}
+    names = {}
+    for column in columns:
+        carried = column
+        if column.casefold() in {c.casefold() for c in CARRIED_TO[name][1]}:
+            carried = CARRIED_PREFIX + column
+            while carried.casefold() in taken:
+                carried = CARRIED_PREFIX + carried
+            taken.add(carried.casefold())
+        names[column] = carried
+    return names
+
+
+def _rename_carried(draft: Draft) -> None:
+    """Carry renamed unknown columns under their new names (see carried_names)."""
+    for name in CARRIED_TO:
+        table = draft.tables.get(name)
+        if table is None:
+            continue
+        names = carried_names(name, _unknown_columns(name, table))
+        if all(old == new for old, new in names.items()):
+            continue
+        entities = getattr(draft, name)
+        setattr(
+            draft,
+            name,
+            [
+                e.model_copy(
+                    update={"extra": {names.get(k, k): v for k, v in e.extra.items()}}
+                )
+                for e in entities
+            ],
+        )
 
 
 # --- instance.toml ------------------------------------------------------------
@@ -717,12 +787,19 @@ def _check_columns(name: str, table: Table, problems: list[InputProblem]) -> boo
     for column in missing:
         message = f'expected a column named "{column}", found none.'
         problems.append(InputProblem(table.label, table.header_row, column, message))
-    unknown = [table.spelling_of(c) for c in table.header if c not in columns.known]
+    unknown = _unknown_columns(name, table)
     if unknown:
         fate = "kept and carried to the output" if columns.carries_extra else "ignored"
         listed = ", ".join(f'"{c}"' for c in unknown)
+        renamed = [
+            f'"{old}" is also a column of {CARRIED_TO[name][0]}, so it is written '
+            f'as "{new}"'
+            for old, new in carried_names(name, unknown).items()
+            if old != new and columns.carries_extra
+        ]
+        also = f"; {'; '.join(renamed)}" if renamed else ""
         warnings.warn(
-            f"{table.label}: unknown columns {listed} are {fate}.",
+            f"{table.label}: unknown columns {listed} are {fate}{also}.",
             DataWarning,
             stacklevel=4,
         )
