@@ -13,8 +13,9 @@ from allocator.analysis.changes import change_counts, change_rows
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
-from allocator.engine.cpsat.solver import SolveParams, solve
+from allocator.engine.cpsat.solver import SolveParams
 from allocator.engine.greedy import solve_greedy
+from allocator.engine.placement import solve_placing_first
 from allocator.engine.problem import build_problem
 from allocator.io.previous import Previous, apply_previous, read_previous
 from allocator.io.write import (
@@ -98,7 +99,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         result = greedy
     else:
         line = ProgressLine() if options.progress else None
-        result = solve(
+        # The weekly move rule: a settled user moves only to place a
+        # waiting one (see allocator.engine.placement).
+        problem, result = solve_placing_first(
             problem,
             params,
             hint=greedy.allocation,
