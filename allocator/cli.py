@@ -238,7 +238,7 @@ def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
 
     \b
     Example:
-      allocator explain instances/tiny solutions/tiny/reference u6
+      allocator explain instances/hallingdal solutions/hallingdal/week1 u00002
     """
     import json
 
@@ -252,18 +252,31 @@ def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
-def validate(instance: Path) -> None:
+@click.option(
+    "--previous",
+    type=INSTANCE_DIR,
+    help="Last week's solution folder, read as solve --previous reads it.",
+)
+def validate(instance: Path, previous: Path | None) -> None:
     """Read and check INSTANCE; show capacity against demand before solving.
+
+    Also names each user no advisor may take (and why) and each household
+    whose members no single advisor may serve.
 
     \b
     Example:
       allocator validate instances/hallingdal
+      allocator validate instances/hallingdal-week2 \\
+          --previous solutions/hallingdal/week1
     """
     from allocator.analysis.capacity import capacity_overview
     from allocator.engine.problem import build_problem
+    from allocator.io.previous import apply_previous, read_previous
 
     with user_errors():
         data = load(instance)
+        if previous is not None:
+            data = apply_previous(data, read_previous(previous))
         problem = build_problem(data)
     click.echo(capacity_overview(problem))
 

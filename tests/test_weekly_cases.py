@@ -1,0 +1,317 @@
+"""The weekly-run cases from the field (tests/data/cases), each with its value,
+and more inputs of the same kinds."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from allocator.cli import main
+
+CASES = Path(__file__).parent / "data" / "cases"
+TINY = Path(__file__).parent.parent / "instances" / "tiny"
+PRIVATE = "The value is not shown (user data)."
+
+
+def run(*args: object) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def copy(source: Path, tmp_path: Path, name: str = "inst") -> Path:
+    target = tmp_path / name
+    shutil.copytree(source, target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return target
+
+
+def edit(folder: Path, name: str, old: str, new: str) -> None:
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def by_user(path: Path) -> dict[str, dict[str, str]]:
+    return {row["user"]: row for row in rows(path)}
+
+
+# --- household-split-across-team-kinds -------------------------------------
+
+SPLIT = (
+    "household h1: members are routed to follow_up (u8) and youth (u9); "
+    "no advisor can serve both"
+)
+
+
+def test_case_household_split_named_by_validate():
+    code, out, _ = run("validate", CASES / "household-split-across-team-kinds")
+    assert code == 0
+    assert f"  1 household(s) that no advisor can serve whole:\n    {SPLIT}" in out
+
+
+def test_case_household_split_reason_is_not_room(tmp_path):
+    out = tmp_path / "sol"
+    code, stdout, _ = run(
+        "solve", CASES / "household-split-across-team-kinds", "--out", out
+    )
+    assert code == 0
+    u9 = by_user(out / "assignments.csv")["u9"]
+    assert (u9["status"], u9["reason"]) == ("unassigned", SPLIT)
+    assert f"  short: 1 user(s): {SPLIT}" in stdout
+    assert run("check", CASES / "household-split-across-team-kinds", out)[0] == 0
+
+
+def test_household_split_by_municipality_within_one_kind(tmp_path):
+    """Same kind, but the two members' municipalities have different teams."""
+    folder = copy(CASES / "household-split-across-team-kinds", tmp_path)
+    edit(
+        folder,
+        "teams.csv",
+        "t-follow,Follow-up,follow_up,",
+        "t-follow,Follow-up,follow_up,nord",
+    )
+    edit(folder, "teams.csv", "t-youth,Youth,youth,", "t-youth,Youth,follow_up,sor")
+    edit(folder, "users.csv", "u9,nord,22,", "u9,sor,45,")
+    code, out, _ = run("validate", folder)
+    assert code == 0
+    expected = (
+        "household h1: no advisor is eligible for every member (u8, u9), "
+        "so its members cannot share one advisor"
+    )
+    assert f"    {expected}" in out
+    sol = tmp_path / "sol"
+    assert run("solve", folder, "--out", sol)[0] == 0
+    assert by_user(sol / "assignments.csv")["u9"]["reason"] == expected
+
+
+def test_household_member_waits_for_the_households_full_advisor(tmp_path):
+    """Room is the cause only when it is: u9 may only join a2, who is full."""
+    folder = copy(CASES / "household-split-across-team-kinds", tmp_path)
+    # Both members follow-up; a3 (sor) cannot serve nord's authority need...
+    edit(folder, "users.csv", "u9,nord,22,", "u9,nord,45,")
+    # ...and a2 holds exactly one more user.
+    edit(
+        folder,
+        "advisors.csv",
+        "a2,Advisor Two,t-follow,nord,nord,1,1",
+        "a2,Advisor Two,t-follow,nord,nord,0.25,1",
+    )
+    edit(
+        folder,
+        "advisors.csv",
+        "a3,Advisor Three,t-follow,state,sor,0.5,1",
+        "a3,Advisor Three,t-follow,state,sor,0.25,1",
+    )
+    edit(folder, "users.csv", "u5,sor,60,0,,active", "u5,nord,60,0,,active")
+    sol = tmp_path / "sol"
+    assert run("solve", folder, "--out", sol, "--workers", "1")[0] == 0
+    placed = by_user(sol / "assignments.csv")
+    waiting = [u for u in ("u8", "u9") if placed[u]["status"] == "unassigned"]
+    assert len(waiting) == 1
+    (other,) = {"u8", "u9"} - set(waiting)
+    reason = placed[waiting[0]]["reason"]
+    assert reason.startswith(f"household h1: member {other} has advisor ")
+    assert reason.endswith(", who is at capacity")
+
+
+# --- user-values-in-messages -------------------------------------------------
+
+
+def test_case_unknown_needs_not_repeated():
+    code, _, err = run("validate", CASES / "user-values-in-messages")
+    assert code == 1
+    assert err == (
+        "error: the input was rejected; nothing was written.\n"
+        "  users.csv, row 6, column needs: expected competence ids from "
+        "[[competence]] in instance.toml; 2 of the 2 values in the cell are not "
+        f"among them. {PRIVATE}\n"
+    )
+
+
+def test_case_unknown_current_advisor_warning_keeps_value_out(tmp_path):
+    folder = copy(CASES / "user-values-in-messages", tmp_path)
+    edit(folder, "users.csv", "hiv_followup;rusomsorg", "")
+    code, _, err = run("validate", folder)
+    assert code == 0
+    assert err == (
+        "warning: users.csv, column current_advisor: expected an advisor id from "
+        "advisors.csv, found another value for 1 user(s): u6 (row 7). "
+        f"{PRIVATE} An advisor who is not in that file has left, so these users "
+        "are placed anew.\n"
+    )
+    assert "Hansen" not in err
+
+
+def test_unknown_municipality_of_a_user_not_repeated_nor_suggested(tmp_path):
+    folder = copy(TINY, tmp_path)
+    edit(folder, "users.csv", "u2,sor,", "u2,Sor,")
+    code, _, err = run("validate", folder)
+    assert code == 1
+    assert (
+        "  users.csv, row 3, column municipality: expected a municipality id from "
+        f"municipalities.csv; the value is not one of them. {PRIVATE}\n"
+    ) in err
+    assert "Sor" not in err and "did you mean" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    [
+        ("advisors.csv", "a3,Advisor Three,t-follow", "a3,Advisor Three,T-Follow",
+         'advisors.csv, row 4, column team: expected a team id from teams.csv, '
+         'found "T-Follow" (did you mean "t-follow"?).'),
+        ("advisors.csv", ",state,sor,0.5", ",state,soor,0.5",
+         'advisors.csv, row 4, column base: expected a municipality id from '
+         'municipalities.csv, found "soor" (did you mean "sor"?).'),
+    ],
+)  # fmt: skip
+def test_did_you_mean_for_ids(tmp_path, name, old, new, expected):
+    folder = copy(TINY, tmp_path)
+    edit(folder, name, old, new)
+    code, _, err = run("validate", folder)
+    assert code == 1 and f"  {expected}\n" in err
+
+
+def test_did_you_mean_for_an_advisor_in_a_lock(tmp_path):
+    folder = copy(TINY, tmp_path)
+    code, _, err = run("solve", folder, "--out", tmp_path / "s", "--fix", "u5=A3")
+    assert code == 1
+    assert (
+        "  --fix u5=A3, column advisor: expected an advisor id from advisors.csv, "
+        'found "A3" (did you mean "a3"?).\n'
+    ) in err
+
+
+def test_failing_fix_lock_names_user_and_advisor(tmp_path):
+    folder = copy(TINY, tmp_path)
+    code, _, err = run(
+        "solve", folder, "--out", tmp_path / "s", "--fix", "u5=a2", "--fix", "u4=a3"
+    )
+    assert code == 1
+    assert err == (
+        "error: the input was rejected; nothing was written.\n"
+        "  --fix u4=a3: fix lock of user u4 to advisor a3 cannot hold: advisor a3 "
+        "lacks competence social_assistance.\n"
+    )
+
+
+# --- extra-column-overwrites-output ------------------------------------------
+
+
+def test_case_extra_columns_renamed_and_read_back(tmp_path):
+    case = CASES / "extra-column-overwrites-output"
+    week1 = tmp_path / "w1"
+    code, _, err = run("solve", case, "--out", week1)
+    assert code == 0
+    assert (
+        'warning: users.csv: unknown columns "advisor" are kept and carried to '
+        'the output; "advisor" is also a column of assignments.csv, so it is '
+        'written as "input_advisor".\n'
+    ) in err
+    header = (week1 / "assignments.csv").read_text().splitlines()[0]
+    assert header == (
+        "user,municipality,team,advisor,status,previous_advisor,changed,rule,"
+        "travel_km,reason,input_advisor,since"
+    )
+    load = rows(week1 / "advisor_load.csv")
+    assert [r["advisor"] for r in load] == ["a1", "a2", "a3"]
+    assert {r["input_municipalities"] for r in load} == {"nord;sor"}
+    assert {r["input_advisor"] for r in rows(week1 / "assignments.csv")} == {
+        "Kari Nordmann"
+    }
+    assert run("check", case, week1)[0] == 0
+    code, out, _ = run("explain", case, week1, "u1")
+    assert code == 0 and out.startswith("user u1: routing rule 1")
+    week2 = tmp_path / "w2"
+    assert run("solve", case, "--out", week2, "--previous", week1)[0] == 0
+    kinds = [r["kind"] for r in rows(week2 / "changes.csv")]
+    assert "arrived" not in kinds and "left" not in kinds
+
+
+def test_extra_columns_in_any_case_and_chained_names(tmp_path):
+    folder = copy(TINY, tmp_path)
+    users = folder / "users.csv"
+    lines = users.read_text().splitlines()
+    users.write_text(
+        "\n".join(
+            [lines[0] + ",User,input_user,REASON"]
+            + [line + ",x,y,z" for line in lines[1:]]
+        )
+        + "\n"
+    )
+    advisors = folder / "advisors.csv"
+    lines = advisors.read_text().splitlines()
+    advisors.write_text(
+        "\n".join([lines[0] + ",Load"] + [line + ",7" for line in lines[1:]]) + "\n"
+    )
+    sol = tmp_path / "sol"
+    code, _, err = run("solve", folder, "--out", sol)
+    assert code == 0
+    header = (sol / "assignments.csv").read_text().splitlines()[0].split(",")
+    assert header[-4:] == ["input_input_User", "input_user", "input_REASON", "since"]
+    assert header.count("user") == 1
+    assert (
+        (sol / "advisor_load.csv")
+        .read_text()
+        .splitlines()[0]
+        .endswith(",municipalities,input_Load")
+    )
+    assert (
+        '"User" is also a column of assignments.csv, so it is written as '
+        '"input_input_User"' in err
+    )
+    assert run("check", folder, sol)[0] == 0
+    assert run("solve", folder, "--out", tmp_path / "w2", "--previous", sol)[0] == 0
+    assert not [r for r in rows(tmp_path / "w2" / "changes.csv")]
+
+
+# --- previous-duplicate-rows ---------------------------------------------------
+
+
+def duplicate(sol: Path, user: str, copies: int = 1) -> None:
+    path = sol / "assignments.csv"
+    lines = path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"{user},"))
+    extra = [lines[at].replace(",a1,", ",a2,")] * copies
+    path.write_text("\n".join(lines[: at + 1] + extra + lines[at + 1 :]) + "\n")
+
+
+def test_case_previous_listing_a_user_twice_is_rejected(tmp_path):
+    week1 = tmp_path / "w1"
+    assert run("solve", TINY, "--out", week1)[0] == 0
+    duplicate(week1, "u1")
+    code, _, err = run("solve", TINY, "--previous", week1, "--out", tmp_path / "w2")
+    assert code == 1
+    assert err == (
+        "error: the input was rejected; nothing was written.\n"
+        "  w1/assignments.csv, row 3, column user: expected each user once, found "
+        "user u1 in rows 2 and 3; keep one row per user.\n"
+    )
+    assert not (tmp_path / "w2").exists()
+
+
+def test_previous_three_copies_each_named(tmp_path):
+    week1 = tmp_path / "w1"
+    assert run("solve", TINY, "--out", week1)[0] == 0
+    duplicate(week1, "u2", copies=2)
+    code, _, err = run("explain", TINY, week1, "u2")
+    assert code == 1
+    assert (
+        "row 4, column user: expected each user once, found user u2 in rows 3 and 4"
+        in err
+    )
+    assert (
+        "row 5, column user: expected each user once, found user u2 in rows 3 and 5"
+        in err
+    )
