@@ -100,3 +100,80 @@ def test_only_the_needed_move_is_made():
     solution = solve(tight_week(waiting=True, travel=1.0), workers=1)
     assert placed(solution) == {"s1": "a1", "s2": "a2", "w": "a1"}
     assert solution.summary["objective"] == 50.0
+
+
+# --- short: lines and reasons name the real cause ------------------------------
+
+
+def shortage_week(**policy) -> Instance:
+    """s is a1's current user (so the weekly intake limit applies)."""
+    return instance(
+        [
+            user("s", "nord", current_advisor="a1"),
+            user("n1", "nord", status="new"),
+            user("n2", "nord", status="new"),
+            user("t", "sor"),
+        ],
+        [advisor("a0", team="assess", fte=1.0), advisor("a1", fte=0.5)],
+        weights={"unassigned": 1000, "reassignment": 50},
+        **policy,
+    )
+
+
+def test_intake_and_municipality_limits_are_not_fte_short():
+    """n2 waits for a0's intake limit, t for a1's municipality limit."""
+    solution = solve(
+        shortage_week(intake_per_fte=1, max_municipalities_per_advisor=1), workers=1
+    )
+    reasons = {r["user"]: r["reason"] for r in solution.report.assignments}
+    assert reasons["n2"] == (
+        "the only eligible advisor, a0, is at the weekly intake limit"
+    )
+    assert reasons["t"] == (
+        "the only eligible advisor, a1, is at its limit of 1 municipality"
+    )
+    assert solution.summary["shortages"] == [
+        "1 user(s): every advisor in a follow_up team who may take them already "
+        "serves its limit of municipalities (sor 1)",
+        "1 user(s): every advisor in an assessment team who may take them is at "
+        "the weekly intake limit, not at capacity (nord 1)",
+    ]
+
+
+def test_capacity_is_fte_short():
+    """a1 (capacity 2) holds s; t and a heavier u do not both fit."""
+    inst = shortage_week(intake_per_fte=0)
+    users = [*inst.users, user("u", "nord", weight=2.0)]
+    solution = solve(inst.model_copy(update={"users": tuple(users)}), workers=1)
+    assert solution.summary["shortages"] == [
+        "follow_up team: 0.50 FTE short for users in nord (nord 0.50)"
+    ]
+
+
+def test_authority_cause_in_explain(tmp_path):
+    """explain says why an advisor lacks authority, not only that it does."""
+    from allocator.analysis.explain import explain, explain_text
+    from allocator.domain import HostAgreement
+
+    inst = instance(
+        [user("u", "vest", needs=("social_assistance",))],
+        [
+            advisor("a1", competences=("social_assistance",)),
+            advisor("a2", employer="nord", competences=("social_assistance",)),
+            advisor("a3", employer="sor", competences=("social_assistance",)),
+        ],
+        host_agreements=[HostAgreement(host="nord", members=("sor",))],
+        weights={"unassigned": 1000},
+    )
+    folder = tmp_path / "sol"
+    solve(inst, workers=1).write(folder)
+    text = explain_text(explain(inst, folder, "u"))
+    assert text.splitlines()[2:] == [
+        "  not a1: advisor a1 is a state employee, and state employees never hold "
+        "municipal authority; social_assistance needs it in vest",
+        "  not a2: advisor a2 is employed by nord, which holds municipal authority "
+        "in nord and sor (as host of an agreement); social_assistance needs it "
+        "in vest",
+        "  not a3: advisor a3 is employed by sor, which holds municipal authority "
+        "in sor only; social_assistance needs it in vest",
+    ]

@@ -315,3 +315,128 @@ def test_previous_three_copies_each_named(tmp_path):
         "row 5, column user: expected each user once, found user u2 in rows 3 and 5"
         in err
     )
+
+
+# --- the weekly run with --previous --------------------------------------------
+
+
+def week1(tmp_path: Path) -> Path:
+    out = tmp_path / "w1"
+    assert run("solve", TINY, "--out", out, "--workers", "1")[0] == 0
+    return out
+
+
+def test_arrival_with_an_advisor_is_an_arrival(tmp_path):
+    """A new row whose users.csv names an advisor is never 'moved' to that advisor."""
+    plan = week1(tmp_path)
+    folder = copy(TINY, tmp_path)
+    users = folder / "users.csv"
+    users.write_text(users.read_text() + "u8,nord,50,0,,active,false,1,a2,,,false\n")
+    out = tmp_path / "w2"
+    assert run("solve", folder, "--previous", plan, "--out", out)[0] == 0
+    changes = rows(out / "changes.csv")
+    assert changes == [
+        {"user": "u8", "kind": "arrived", "from": "a2", "to": "a2",
+         "from_team": "t-follow", "to_team": "t-follow", "team_change": "false",
+         "locked": "false", "reason": "new this week (users.csv names advisor a2)"}
+    ]  # fmt: skip
+    assert all(not (r["kind"] == "moved" and r["from"] == r["to"]) for r in changes)
+
+
+def test_previous_of_another_instance_warns_with_counts(tmp_path):
+    plan = week1(tmp_path)
+    folder = copy(TINY, tmp_path)
+    users = folder / "users.csv"
+    users.write_text(users.read_text().replace("\nu", "\nx"))
+    code, _, err = run("solve", folder, "--previous", plan, "--out", tmp_path / "w2")
+    assert code == 0
+    assert (
+        "warning: --previous w1: only 0 of this week's 7 users are in its "
+        "assignments.csv (7 are not, and 7 of its 7 users are not in this week's "
+        "users.csv); is it the plan of another instance, or did the ids change? "
+        "Unmatched users count as arrivals and leavers.\n"
+    ) in err
+
+
+def test_previous_matching_most_users_does_not_warn(tmp_path):
+    plan = week1(tmp_path)
+    folder = copy(TINY, tmp_path)
+    edit(folder, "users.csv", "\nu1,", "\nx1,")
+    code, _, err = run("solve", folder, "--previous", plan, "--out", tmp_path / "w2")
+    assert code == 0 and "only" not in err
+
+
+def test_resolve_from_own_plan_with_older_current_advisor_moves_nobody(tmp_path):
+    """users.csv still names u5's and u6's advisor before last week's plan.
+
+    The plan (u5, u6 with a3) wins with a warning counting them; nobody
+    moves, and two runs write the same plan.
+    """
+    plan = week1(tmp_path)
+    placed = by_user(plan / "assignments.csv")
+    assert (placed["u5"]["advisor"], placed["u6"]["advisor"]) == ("a3", "a3")
+    folder = copy(TINY, tmp_path)
+    edit(
+        folder,
+        "users.csv",
+        "u5,sor,60,0,,active,false,1,,",
+        "u5,sor,60,0,,active,false,1,a2,",
+    )
+    edit(
+        folder,
+        "users.csv",
+        "u6,sor,33,2,,active,false,1,,",
+        "u6,sor,33,2,,active,false,1,a2,",
+    )
+    edit(
+        folder,
+        "users.csv",
+        "u3,nord,52,0,social_assistance,active,false,1,,",
+        "u3,nord,52,0,social_assistance,active,false,1,a2,",
+    )
+    outs = [tmp_path / "again1", tmp_path / "again2"]
+    for out in outs:
+        code, stdout, err = run("solve", folder, "--previous", plan, "--out", out)
+        assert code == 0
+        assert (
+            "warning: users.csv: current_advisor of 2 user(s) differs from the "
+            "previous plan w1/assignments.csv (u5, u6); the plan's advisor is kept "
+            "as the current one, since it is the newer decision.\n"
+        ) in err
+        assert "reassignments  0" in stdout
+    again = by_user(outs[0] / "assignments.csv")
+    assert {u: r["advisor"] for u, r in again.items()} == {
+        u: r["advisor"] for u, r in placed.items()
+    }
+    assert {r["previous_advisor"] for u, r in again.items() if u in ("u5", "u6")} == {
+        "a3"
+    }
+    assert [r for r in rows(outs[0] / "changes.csv") if r["kind"] == "moved"] == []
+    assert (outs[0] / "assignments.csv").read_bytes() == (
+        outs[1] / "assignments.csv"
+    ).read_bytes()
+
+
+def test_validate_names_users_without_eligible_advisor_and_reads_previous(tmp_path):
+    plan = week1(tmp_path)
+    code, out, _ = run("validate", TINY, "--previous", plan)
+    assert code == 0
+    assert (
+        "  1 user(s) with no eligible advisor:\n"
+        "    u4 (users row 5): no advisor in a follow_up team has competence "
+        "social_assistance and authority in sor\n"
+    ) in out + "\n"
+
+
+def test_assessment_team_grammar(tmp_path):
+    folder = copy(TINY, tmp_path)
+    edit(
+        folder,
+        "advisors.csv",
+        "a1,Advisor One,t-assess,state,nord,1,1,,,true",
+        "a1,Advisor One,t-assess,state,nord,1,1,,,false",
+    )
+    code, out, _ = run("validate", folder)
+    assert code == 0
+    assert "no available advisor in an assessment team" in out
+    assert "a assessment" not in out

@@ -77,7 +77,8 @@ class Ledger:
         served = self.municipalities[a]
         if most and municipality not in served and len(served) >= most:
             return Breach(
-                f"already serving {most} other municipalities",
+                f"at its limit of {most} "
+                f"{'municipality' if most == 1 else 'municipalities'}",
                 f"municipalities: already serves {', '.join(sorted(served))} "
                 f"(limit {most})",
                 "municipalities",
@@ -113,7 +114,8 @@ class Ledger:
         served = self.municipalities[a] | {m for _, m, _ in members}
         if most and len(served) > most:
             return Breach(
-                f"already serving {most} other municipalities",
+                f"at its limit of {most} "
+                f"{'municipality' if most == 1 else 'municipalities'}",
                 f"municipalities: would serve {', '.join(sorted(served))} "
                 f"(limit {most})",
                 "municipalities",
