@@ -25,7 +25,9 @@ The rule is solved in up to three steps, each an ordinary CP-SAT solve:
    users makes room, never add a move); everyone else settled stays pinned.
 
 A freed user may move but is never left without an advisor (that would only
-change who waits). Steps 2 and 3 get half of the deterministic budget each.
+change who waits). Each step is a solve with the run's own limits (time limit
+and deterministic budget), so a week where someone waits for room may take
+up to three times as long as one where nobody does, and stays reproducible.
 
 Step 2's allocation is feasible in step 3 and step 1's in both, so the
 objective never gets worse than the pinned week's.
@@ -34,7 +36,6 @@ objective never gets worse than the pinned week's.
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from allocator.engine.cpsat.solver import (
     ProgressCallback,
@@ -50,8 +51,6 @@ SIDE_GOALS = ("load_balance", "travel", "rotation", "non_local")
 # Added to the reassignment weight in step 2 (the model's resolution), so a
 # move that only ties with leaving a user unassigned is not made.
 TIE_BREAK = 0.01
-# The least wall time a step 2 or 3 gets, even when step 1 used it all.
-MIN_STEP_S = 1.0
 # Worst first: how a run of several solves reports what ended its search.
 STOP_ORDER: tuple[StopReason, ...] = ("wall_clock", "deterministic_time", "proof")
 
@@ -115,21 +114,6 @@ def neighbours(
     return frozenset(g for g in free if problem.groups[g].current in advisors)
 
 
-def stage_params(params: SolveParams, started: float) -> SolveParams:
-    """Steps 2 and 3: half the deterministic budget each, the wall time left.
-
-    Fixed shares keep the run reproducible (a budget taken from the wall
-    clock would not be); the wall-clock limit still bounds the whole run,
-    and when it ends a step first, ``stopped_by`` says so.
-    """
-    left = params.time_limit - (time.perf_counter() - started)
-    return dataclasses.replace(
-        params,
-        time_limit=max(left, MIN_STEP_S),
-        deterministic_time=None if params.portfolio else params.budget / 2,
-    )
-
-
 def solve_placing_first(
     problem: Problem,
     params: SolveParams,
@@ -142,7 +126,6 @@ def solve_placing_first(
     move (empty when none moved), so reasons can say why they moved. With
     ``--rebalance`` (nothing pinned) this is a single ordinary solve.
     """
-    started = time.perf_counter()
     first = solve(problem, params, hint=hint, progress=progress)
     if first.status == "no_solution" or not problem.pinned:
         return problem, first
@@ -151,7 +134,7 @@ def solve_placing_first(
         return problem, first
     placing = solve(
         placement_problem(problem, free),
-        stage_params(params, started),
+        params,
         hint=first.allocation,
     )
     if placing.status == "no_solution":
@@ -165,7 +148,7 @@ def solve_placing_first(
     )
     final = solve(
         final_problem,
-        stage_params(params, started),
+        params,
         hint=placing.allocation,
         progress=progress,
     )
