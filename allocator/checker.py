@@ -752,14 +752,38 @@ def assignments_status(sol: Solution) -> list[str]:
 
 
 def assignments_previous_advisor(sol: Solution) -> list[str]:
-    """previous_advisor is the input's current_advisor when that is given."""
-    return [
-        f"{ASSIGNMENTS} row {row.number}: previous_advisor "
-        f"{row.get('previous_advisor')!r} differs from users.csv current_advisor "
-        f"{user.current_advisor} for user {user.id}"
-        for user, row in sol.user_rows()
-        if user.current_advisor and row.get("previous_advisor") != user.current_advisor
-    ]
+    """previous_advisor is the input's current_advisor when that is given.
+
+    With a previous plan (summary.json ``previous``) the plan's advisor may
+    stand instead: it wins over an older users.csv value (the README's
+    ``--previous`` choice). The plan is read from the path summary.json
+    records; when it cannot be read, such rows cannot be judged and pass.
+    """
+    planned = _planned_advisors(sol)
+    problems = []
+    for user, row in sol.user_rows():
+        found = row.get("previous_advisor")
+        if not user.current_advisor or found == user.current_advisor:
+            continue
+        if planned is None or planned.get(user.id) == found:
+            continue
+        problems.append(
+            f"{ASSIGNMENTS} row {row.number}: previous_advisor {found!r} differs "
+            f"from users.csv current_advisor {user.current_advisor} for user "
+            f"{user.id}"
+        )
+    return problems
+
+
+def _planned_advisors(sol: Solution) -> dict[str, str] | None:
+    """user -> advisor in the previous plan; {} without one, None if unreadable."""
+    previous = sol.summary.get("previous") if sol.summary else None
+    if not isinstance(previous, str) or not previous:
+        return {}
+    table = read_table(Path(previous) / ASSIGNMENTS)
+    if isinstance(table, str):
+        return None
+    return {row.get("user"): row.get("advisor") for row in table.rows}
 
 
 def assignments_changed(sol: Solution) -> list[str]:

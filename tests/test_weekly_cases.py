@@ -415,6 +415,21 @@ def test_resolve_from_own_plan_with_older_current_advisor_moves_nobody(tmp_path)
     assert (outs[0] / "assignments.csv").read_bytes() == (
         outs[1] / "assignments.csv"
     ).read_bytes()
+    # The checker accepts the plan's advisor as previous_advisor...
+    assert run("check", folder, outs[0])[0] == 0
+    # ...but neither users.csv's nor the plan's is still a violation.
+    path = outs[0] / "assignments.csv"
+    path.write_text(
+        path.read_text().replace(
+            "u5,sor,t-follow,a3,assigned,a3,", "u5,sor,t-follow,a3,assigned,a1,"
+        )
+    )
+    code, out, _ = run("check", folder, outs[0])
+    assert code == 1
+    assert (
+        "previous_advisor 'a1' differs from users.csv current_advisor a2 for user u5"
+        in out
+    )
 
 
 def test_validate_names_users_without_eligible_advisor_and_reads_previous(tmp_path):
@@ -423,7 +438,7 @@ def test_validate_names_users_without_eligible_advisor_and_reads_previous(tmp_pa
     assert code == 0
     assert (
         "  1 user(s) with no eligible advisor:\n"
-        "    u4 (users row 5): no advisor in a follow_up team has competence "
+        "    u4 (users.csv row 5): no advisor in a follow_up team has competence "
         "social_assistance and authority in sor\n"
     ) in out + "\n"
 

@@ -112,11 +112,12 @@ def contradictions(problem: Problem) -> list[str]:
     stranded.sort()
     lines: list[str] = []
     if stranded:
+        label = instance.files.get("users", "users.csv")
         lines += ["", f"  {len(stranded)} user(s) with no eligible advisor:"]
         for u, kind in stranded[:MAX_LISTED]:
             user = instance.users[u]
             reason = no_advisor_reason(problem.facts, user, kind)
-            lines.append(f"    {user.id} (users row {user.row}): {reason}")
+            lines.append(f"    {user.id} ({label} row {user.row}): {reason}")
         if len(stranded) > MAX_LISTED:
             lines.append(f"    ... and {len(stranded) - MAX_LISTED} more")
     splits = household_splits(problem)
