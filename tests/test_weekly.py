@@ -177,3 +177,26 @@ def test_authority_cause_in_explain(tmp_path):
         "  not a3: advisor a3 is employed by sor, which holds municipal authority "
         "in sor only; social_assistance needs it in vest",
     ]
+
+
+def test_week_two_resolved_from_its_own_plan_moves_nobody(tmp_path):
+    """Hallingdal week 2 (19 moves, 13 waiting) re-solved from its own plan."""
+    from allocator.io.read import read_instance
+    from allocator.run import RunOptions, run_solve
+
+    instances = Path(__file__).parent.parent / "instances"
+    week1 = run_solve(
+        read_instance(instances / "hallingdal"), RunOptions(out=tmp_path / "w1")
+    )
+    week2_instance = read_instance(instances / "hallingdal-week2")
+    week2 = run_solve(
+        week2_instance, RunOptions(out=tmp_path / "w2", previous=week1.folder)
+    )
+    kpis = week2.report.summary["kpis"]
+    assert (kpis["reassignments"], kpis["unassigned"]) == (19, 13)
+    again = run_solve(
+        week2_instance, RunOptions(out=tmp_path / "w3", previous=week2.folder)
+    )
+    assert again.report.summary["kpis"]["reassignments"] == 0
+    assert again.report.summary["changes"]["moved"] == 0
+    assert check(week2_instance, again.folder) == []

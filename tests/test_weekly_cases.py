@@ -455,3 +455,44 @@ def test_assessment_team_grammar(tmp_path):
     assert code == 0
     assert "no available advisor in an assessment team" in out
     assert "a assessment" not in out
+
+
+def test_carried_to_lists_the_columns_the_writer_writes():
+    from allocator.io.read import CARRIED_TO
+    from allocator.io.write import ADVISOR_COLUMNS, ASSIGNMENT_COLUMNS
+
+    assert CARRIED_TO["users"] == ("assignments.csv", (*ASSIGNMENT_COLUMNS, "since"))
+    assert CARRIED_TO["advisors"] == ("advisor_load.csv", tuple(ADVISOR_COLUMNS))
+
+
+def test_every_output_column_name_is_safe_to_carry(tmp_path):
+    """Each output column's name, in some case, as an input column: the tool's
+    own output still reads back with check, explain and --previous."""
+    from allocator.io.read import CARRIED_TO, COLUMNS
+
+    folder = copy(TINY, tmp_path)
+    for table, (_, outputs) in CARRIED_TO.items():
+        names = [
+            c.upper() if i % 2 else c
+            for i, c in enumerate(outputs)
+            if c not in COLUMNS[table].known
+        ]
+        path = folder / f"{table}.csv"
+        lines = path.read_text().splitlines()
+        path.write_text(
+            "\n".join(
+                [lines[0] + "," + ",".join(names)]
+                + [line + "," + ",".join("v" for _ in names) for line in lines[1:]]
+            )
+            + "\n"
+        )
+    sol = tmp_path / "sol"
+    assert run("solve", folder, "--out", sol)[0] == 0
+    placed = rows(sol / "assignments.csv")
+    assert [r["user"] for r in placed] == [f"u{i}" for i in range(1, 8)]
+    assert {r["status"] for r in placed} == {"assigned", "unassigned"}
+    assert run("check", folder, sol)[0] == 0
+    assert run("explain", folder, sol, "u6")[0] == 0
+    week2 = tmp_path / "w2"
+    assert run("solve", folder, "--out", week2, "--previous", sol)[0] == 0
+    assert rows(week2 / "changes.csv") == []
