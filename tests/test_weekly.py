@@ -270,3 +270,22 @@ def test_random_weeks_move_only_to_place(tmp_path):
         assert check(inst, folder) == [], seed
     # The generator must produce the situation under test.
     assert moved_weeks >= 3
+
+
+def test_move_forced_by_the_municipality_limit_says_so():
+    """a1's current users live in two municipalities, its limit is one."""
+    inst = instance(
+        [
+            user("s1", "nord", current_advisor="a1"),
+            user("s2", "sor", current_advisor="a1"),
+        ],
+        [advisor("a1"), advisor("a2")],
+        weights={"unassigned": 1000, "reassignment": 50},
+        max_municipalities_per_advisor=1,
+    )
+    solution = solve(inst, workers=1)
+    moved = [r for r in solution.report.assignments if r["changed"]]
+    assert len(moved) == 1 and moved[0]["advisor"] == "a2"
+    assert moved[0]["reason"] == (
+        "advisor a1's current users live in 2 municipalities, above its limit of 1"
+    )

@@ -250,6 +250,13 @@ def change_reason(
             f"{held[previous] / SCALE:g} exceeds capacity "
             f"{problem.capacity[previous] / SCALE:g}"
         )
+    served = problem.current_municipalities[previous]
+    most = problem.max_municipalities[previous]
+    if most and len(served) > most:
+        return (
+            f"advisor {advisor.id}'s current users live in {len(served)} "
+            f"municipalities, above its limit of {most}"
+        )
     if g in problem.freed and allocation:
         taken = [
             instance.users[v].id

@@ -16,6 +16,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from allocator.domain import Advisor, Instance, Lock, User, week_start
 from allocator.engine.eligibility import Facts, first_breach, routed_kind
@@ -118,6 +119,15 @@ class Problem:
             if advisor.available and self.capacity[a] > 0:
                 members.setdefault(self.team_of[a], []).append(a)
         return members
+
+    @cached_property
+    def current_municipalities(self) -> list[set[str]]:
+        """Per advisor: municipalities of the users it is the current advisor of."""
+        served: list[set[str]] = [set() for _ in range(self.num_advisors)]
+        for u, current in enumerate(self.current):
+            if current is not None:
+                served[current].add(self.instance.users[u].municipality)
+        return served
 
     def current_id(self, u: int) -> str | None:
         """Id of user u's effective current advisor (None if none or left)."""
