@@ -75,9 +75,10 @@ def test_rebalance_moves_for_travel(tmp_path):
     solution = solve(inst, workers=1, rebalance=True)
     assert placed(solution) == {"s1": "a1", "s2": "a2"}
     assert solution.summary["objective"] == 50.0
+    checked(inst, solution, tmp_path)
 
 
-def test_a_move_worth_less_than_its_cost_is_not_made():
+def test_a_move_worth_less_than_its_cost_is_not_made(tmp_path):
     """With reassignment 2000 above unassigned 1000, w waits and nobody moves."""
     base = tight_week(waiting=True)
     weights = base.policy.weights.model_copy(update={"reassignment": 2000})
@@ -89,17 +90,20 @@ def test_a_move_worth_less_than_its_cost_is_not_made():
     assert solution.summary["objective"] == 1060.0
     reason = {r["user"]: r["reason"] for r in solution.report.assignments}["w"]
     assert reason == "the only eligible advisor, a1, is at capacity"
+    checked(inst, solution, tmp_path)
 
 
-def test_only_the_needed_move_is_made():
+def test_only_the_needed_move_is_made(tmp_path):
     """Two settled users could move; one move places w, so only one moves.
 
     s2 (sor) is the one: moving it to a2 (based in sor) also saves travel,
     so of the equally needed moves the full objective picks it.
     """
-    solution = solve(tight_week(waiting=True, travel=1.0), workers=1)
+    inst = tight_week(waiting=True, travel=1.0)
+    solution = solve(inst, workers=1)
     assert placed(solution) == {"s1": "a1", "s2": "a2", "w": "a1"}
     assert solution.summary["objective"] == 50.0
+    checked(inst, solution, tmp_path)
 
 
 # --- short: lines and reasons name the real cause ------------------------------
@@ -120,11 +124,11 @@ def shortage_week(**policy) -> Instance:
     )
 
 
-def test_intake_and_municipality_limits_are_not_fte_short():
+def test_intake_and_municipality_limits_are_not_fte_short(tmp_path):
     """n2 waits for a0's intake limit, t for a1's municipality limit."""
-    solution = solve(
-        shortage_week(intake_per_fte=1, max_municipalities_per_advisor=1), workers=1
-    )
+    inst = shortage_week(intake_per_fte=1, max_municipalities_per_advisor=1)
+    solution = solve(inst, workers=1)
+    checked(inst, solution, tmp_path)
     reasons = {r["user"]: r["reason"] for r in solution.report.assignments}
     assert reasons["n2"] == (
         "the only eligible advisor, a0, is at the weekly intake limit"
@@ -140,11 +144,14 @@ def test_intake_and_municipality_limits_are_not_fte_short():
     ]
 
 
-def test_capacity_is_fte_short():
+def test_capacity_is_fte_short(tmp_path):
     """a1 (capacity 2) holds s; t and a heavier u do not both fit."""
     inst = shortage_week(intake_per_fte=0)
-    users = [*inst.users, user("u", "nord", weight=2.0)]
-    solution = solve(inst.model_copy(update={"users": tuple(users)}), workers=1)
+    inst = inst.model_copy(
+        update={"users": (*inst.users, user("u", "nord", weight=2.0))}
+    )
+    solution = solve(inst, workers=1)
+    checked(inst, solution, tmp_path)
     assert solution.summary["shortages"] == [
         "follow_up team: 0.50 FTE short for users in nord (nord 0.50)"
     ]
@@ -167,6 +174,7 @@ def test_authority_cause_in_explain(tmp_path):
     )
     folder = tmp_path / "sol"
     solve(inst, workers=1).write(folder)
+    assert check(inst, folder) == []
     text = explain_text(explain(inst, folder, "u"))
     assert text.splitlines()[2:] == [
         "  not a1: advisor a1 is a state employee, and state employees never hold "
@@ -272,7 +280,7 @@ def test_random_weeks_move_only_to_place(tmp_path):
     assert moved_weeks >= 3
 
 
-def test_move_forced_by_the_municipality_limit_says_so():
+def test_move_forced_by_the_municipality_limit_says_so(tmp_path):
     """a1's current users live in two municipalities, its limit is one."""
     inst = instance(
         [
@@ -289,3 +297,4 @@ def test_move_forced_by_the_municipality_limit_says_so():
     assert moved[0]["reason"] == (
         "advisor a1's current users live in 2 municipalities, above its limit of 1"
     )
+    checked(inst, solution, tmp_path)

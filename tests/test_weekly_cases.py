@@ -93,6 +93,7 @@ def test_household_split_by_municipality_within_one_kind(tmp_path):
     sol = tmp_path / "sol"
     assert run("solve", folder, "--out", sol)[0] == 0
     assert by_user(sol / "assignments.csv")["u9"]["reason"] == expected
+    assert run("check", folder, sol)[0] == 0
 
 
 def test_household_member_waits_for_the_households_full_advisor(tmp_path):
@@ -123,6 +124,7 @@ def test_household_member_waits_for_the_households_full_advisor(tmp_path):
     reason = placed[waiting[0]]["reason"]
     assert reason.startswith(f"household h1: member {other} has advisor ")
     assert reason.endswith(", who is at capacity")
+    assert run("check", folder, sol)[0] == 0
 
 
 # --- user-values-in-messages -------------------------------------------------
@@ -341,6 +343,7 @@ def test_arrival_with_an_advisor_is_an_arrival(tmp_path):
          "locked": "false", "reason": "new this week (users.csv names advisor a2)"}
     ]  # fmt: skip
     assert all(not (r["kind"] == "moved" and r["from"] == r["to"]) for r in changes)
+    assert run("check", folder, out)[0] == 0
 
 
 def test_previous_of_another_instance_warns_with_counts(tmp_path):
@@ -350,6 +353,7 @@ def test_previous_of_another_instance_warns_with_counts(tmp_path):
     users.write_text(users.read_text().replace("\nu", "\nx"))
     code, _, err = run("solve", folder, "--previous", plan, "--out", tmp_path / "w2")
     assert code == 0
+    assert run("check", folder, tmp_path / "w2")[0] == 0
     assert (
         "warning: --previous w1: only 0 of this week's 7 users are in its "
         "assignments.csv (7 are not, and 7 of its 7 users are not in this week's "
@@ -364,6 +368,7 @@ def test_previous_matching_most_users_does_not_warn(tmp_path):
     edit(folder, "users.csv", "\nu1,", "\nx1,")
     code, _, err = run("solve", folder, "--previous", plan, "--out", tmp_path / "w2")
     assert code == 0 and "only" not in err
+    assert run("check", folder, tmp_path / "w2")[0] == 0
 
 
 def test_resolve_from_own_plan_with_older_current_advisor_moves_nobody(tmp_path):
