@@ -501,3 +501,19 @@ def test_every_output_column_name_is_safe_to_carry(tmp_path):
     week2 = tmp_path / "w2"
     assert run("solve", folder, "--out", week2, "--previous", sol)[0] == 0
     assert rows(week2 / "changes.csv") == []
+
+
+@pytest.mark.parametrize("command", ["explain", "validate", "check"])
+def test_help_examples_name_folders_that_exist(command):
+    root = Path(__file__).parent.parent
+    code, out, _ = run(command, "--help")
+    assert code == 0
+    examples = [
+        line.split()[2:]
+        for line in out.splitlines()
+        if line.strip().startswith(f"allocator {command} ")
+    ]
+    assert examples
+    for words in examples:
+        folders = [w for w in words if "/" in w]
+        assert folders and all((root / w).is_dir() for w in folders), words
