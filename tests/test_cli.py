@@ -93,7 +93,7 @@ def test_unchanged_week_moves_nobody(tiny, tmp_path):
     assert summary["kpis"]["reassignments"] == 0
     assert summary["changes"]["moved"] == 0
     assert "0 moved" in stdout
-    assert run("check", tiny, tmp_path / "w2")[0] == 0
+    assert run("check", tiny, tmp_path / "w2", "--previous", tmp_path / "w1")[0] == 0
 
 
 def test_fix_lock_moves_user_and_is_reported(tiny, tmp_path):
@@ -109,7 +109,7 @@ def test_fix_lock_moves_user_and_is_reported(tiny, tmp_path):
     moved = next(row for row in rows if row["user"] == "u7")
     assert (moved["from"], moved["to"], moved["locked"]) == ("a2", "a3", "true")
     assert "fix lock" in moved["reason"]
-    assert run("check", tiny, tmp_path / "w2")[0] == 0
+    assert run("check", tiny, tmp_path / "w2", "--previous", tmp_path / "w1")[0] == 0
 
 
 def test_fix_lock_breaking_authority_is_rejected(tiny, tmp_path):
