@@ -1266,3 +1266,58 @@ def test_travel_total_readings(tmp_path: Path, total: float, ok: bool) -> None:
     edit_summary(folder, set_kpi("travel_km", total))
     problems = check_solution(instance, folder)
     assert (problems == []) is ok, problems
+
+
+# --- changes.csv and since --------------------------------------------------
+
+CHANGE_HEADER = "user,kind,from,to,from_team,to_team,team_change,locked,reason\n"
+
+
+def test_changes_file_lists_every_changed_user(tmp_path: Path) -> None:
+    """u9's advisor left (changed=true): it must be listed, as unassigned."""
+    instance, folder = run(tmp_path)
+    (folder / "changes.csv").write_text(
+        CHANGE_HEADER + "u9,unassigned,gone,,,,false,false,previous advisor left\n",
+        encoding="utf-8",
+    )
+    assert check_solution(instance, folder) == []
+    (folder / "changes.csv").write_text(CHANGE_HEADER, encoding="utf-8")
+    assert check_solution(instance, folder) == [
+        "changes.csv: user u9 changed advisor (assignments.csv row 10) but is not "
+        "listed"
+    ]
+
+
+def test_changes_file_never_moves_a_user_to_the_same_advisor(tmp_path: Path) -> None:
+    instance, folder = run(tmp_path)
+    (folder / "changes.csv").write_text(
+        CHANGE_HEADER
+        + "u9,unassigned,gone,,,,false,false,previous advisor left\n"
+        + "u1,moved,a1,a1,t_follow,t_follow,false,false,x\n",
+        encoding="utf-8",
+    )
+    assert check_solution(instance, folder) == [
+        "changes.csv row 3: user u1 moved from a1 to the same advisor"
+    ]
+
+
+def test_since_of_a_new_pairing_is_the_weeks_monday(tmp_path: Path) -> None:
+    """Week 2026-W10 starts 2026-03-02: u2 (no current advisor) pairs anew."""
+
+    def tweak(i: Instance) -> Instance:
+        return i.model_copy(update={"week": "2026-W10"})
+
+    instance, folder = run(tmp_path, tweak)
+
+    def add_since(records: list[list[str]]) -> None:
+        records[0].append("since")
+        for record in records[1:]:
+            kept = record[3] and record[3] == record[5]
+            record.append("" if not record[3] or kept else "2026-03-02")
+
+    edit_rows(folder, "assignments.csv", add_since)
+    assert check_solution(instance, folder) == []
+    edit_cell(folder, "assignments.csv", "u2", "since", "2026-03-09")
+    assert check_solution(instance, folder) == [
+        "assignments.csv row 3: since '2026-03-09' for user u2, expected '2026-03-02'"
+    ]
