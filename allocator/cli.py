@@ -284,21 +284,29 @@ def validate(instance: Path, previous: Path | None) -> None:
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
 @click.argument("solution", type=INSTANCE_DIR)
-def check(instance: Path, solution: Path) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The previous solution the solve was given (checks previous_advisor).",
+)
+def check(instance: Path, solution: Path, previous: Path | None) -> None:
     """Check a SOLUTION folder against INSTANCE, rule by rule.
 
     Independent of the optimiser: exit 0 when every rule holds, else exit 1
-    with one line per violation.
+    with one line per violation. With --previous, each user's previous
+    advisor and since date are checked against that plan, not taken on trust.
 
     \b
     Example:
       allocator check instances/hallingdal solutions/hallingdal/week1
+      allocator check instances/hallingdal-week2 solutions/hallingdal/week2 \\
+          --previous solutions/hallingdal/week1
     """
     from allocator.checker import check_solution
 
     with user_errors():
         data = load(instance)
-        violations = check_solution(data, solution)
+        violations = check_solution(data, solution, previous)
     for line in violations:
         click.echo(line)
     if violations:
