@@ -338,12 +338,12 @@ def test_arrival_with_an_advisor_is_an_arrival(tmp_path):
     assert run("solve", folder, "--previous", plan, "--out", out)[0] == 0
     changes = rows(out / "changes.csv")
     assert changes == [
-        {"user": "u8", "kind": "arrived", "from": "a2", "to": "a2",
-         "from_team": "t-follow", "to_team": "t-follow", "team_change": "false",
+        {"user": "u8", "kind": "arrived", "from": "", "to": "a2",
+         "from_team": "", "to_team": "t-follow", "team_change": "false",
          "locked": "false", "reason": "new this week (users.csv names advisor a2)"}
     ]  # fmt: skip
     assert all(not (r["kind"] == "moved" and r["from"] == r["to"]) for r in changes)
-    assert run("check", folder, out)[0] == 0
+    assert run("check", folder, out, "--previous", plan)[0] == 0
 
 
 def test_previous_of_another_instance_warns_with_counts(tmp_path):
@@ -420,8 +420,8 @@ def test_resolve_from_own_plan_with_older_current_advisor_moves_nobody(tmp_path)
     assert (outs[0] / "assignments.csv").read_bytes() == (
         outs[1] / "assignments.csv"
     ).read_bytes()
-    # The checker accepts the plan's advisor as previous_advisor...
-    assert run("check", folder, outs[0])[0] == 0
+    # check --previous accepts the plan's advisor as previous_advisor...
+    assert run("check", folder, outs[0], "--previous", plan)[0] == 0
     # ...but neither users.csv's nor the plan's is still a violation.
     path = outs[0] / "assignments.csv"
     path.write_text(

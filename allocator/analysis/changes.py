@@ -32,21 +32,20 @@ def change_rows(
             continue
         source = row["previous_advisor"]
         from_team = teams.get(source, previous.team.get(user, "") if previous else "")
-        # An arrival is an arrival even when users.csv already names an
-        # advisor; it is never "moved" from an advisor to the same one.
-        kind = "arrived" if arrived else change_kind(row)
+        reason = row["reason"]
         if arrived:
-            reason = "new this week"
-            if row["changed"]:
-                reason += f"; {row['reason']}" if row["reason"] else ""
-            elif source:
-                reason += f" (users.csv names advisor {source})"
-        else:
-            reason = row["reason"]
+            # An arrival is an arrival, also when users.csv already names an
+            # advisor: it comes from no advisor of the previous plan, so it is
+            # never listed as moved, let alone from an advisor to the same one.
+            named = f" (users.csv names advisor {source})" if source else ""
+            reason = f"new this week{named}" + (
+                f"; {row['reason']}" if row["changed"] and row["reason"] else ""
+            )
+            source = from_team = ""
         rows.append(
             {
                 "user": user,
-                "kind": kind,
+                "kind": "arrived" if arrived else change_kind(row),
                 "from": source,
                 "to": row["advisor"],
                 "from_team": from_team,
