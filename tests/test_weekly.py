@@ -57,6 +57,11 @@ def test_a_move_that_places_a_waiting_user_is_made(tmp_path):
     reason = {r["user"]: r["reason"] for r in solution.report.assignments}["s2"]
     assert reason.startswith("moved to make room: advisor a1 took w,")
     checked(inst, solution, tmp_path)
+    from allocator.analysis.explain import explain, explain_text
+
+    lines = explain_text(explain(inst, tmp_path / "solution", "s2")).splitlines()
+    assert lines[1] == "  advisor a2: travel 0 km, utilisation 50%"
+    assert lines[2] == f"  reason: {reason}"
 
 
 def test_no_move_for_travel_alone_without_rebalance(tmp_path):
@@ -176,7 +181,10 @@ def test_authority_cause_in_explain(tmp_path):
     solve(inst, workers=1).write(folder)
     assert check(inst, folder) == []
     text = explain_text(explain(inst, folder, "u"))
-    assert text.splitlines()[2:] == [
+    assert text.splitlines()[1:] == [
+        "  unassigned",
+        "  reason: no advisor in a follow_up team has competence social_assistance "
+        "and authority in vest",
         "  not a1: advisor a1 is a state employee, and state employees never hold "
         "municipal authority; social_assistance needs it in vest",
         "  not a2: advisor a2 is employed by nord, which holds municipal authority "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from allocator.domain import Instance
@@ -32,6 +32,8 @@ class Previous:
     since: dict[str, dt.date]
     # What that solve used as each user's current advisor.
     previous_advisor: dict[str, str]
+    # The solve's reason (why unassigned or changed; "" otherwise).
+    reason: dict[str, str] = field(default_factory=dict)
 
 
 def read_previous(folder: Path) -> Previous:
@@ -55,7 +57,7 @@ def read_previous(folder: Path) -> Previous:
         raise InstanceError(
             [InputProblem(label, 1, c, "required column is missing.") for c in missing]
         )
-    advisor, team, since, before = {}, {}, {}, {}
+    advisor, team, since, before, reason = {}, {}, {}, {}, {}
     problems = []
     first_row: dict[str, int] = {}
     for row in table.rows:
@@ -77,6 +79,7 @@ def read_previous(folder: Path) -> Previous:
         advisor[user] = parse_text(row.cells.get("advisor", ""))
         team[user] = parse_text(row.cells.get("team", ""))
         before[user] = parse_text(row.cells.get("previous_advisor", ""))
+        reason[user] = parse_text(row.cells.get("reason", ""))
         text = row.cells.get("since", "").strip()
         if text:
             try:
@@ -91,6 +94,7 @@ def read_previous(folder: Path) -> Previous:
         team=team,
         since=since,
         previous_advisor=before,
+        reason=reason,
     )
 
 
