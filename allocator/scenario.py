@@ -40,6 +40,9 @@ from allocator.io.instance_files import (
     table_rows,
     travel_rows,
 )
+
+# The changed instance is written as an ordinary folder (``allocator scenario``).
+from allocator.io.instance_files import write_instance as write_instance
 from allocator.io.read import COLUMNS as READ_COLUMNS
 from allocator.io.read import TOML, build_instance, read_config_doc
 from allocator.io.tables import Row, Table, normalise_header, parse_list

@@ -475,6 +475,13 @@ def run(*args: object) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def test_cli_scenario_has_help_with_an_example() -> None:
+    code, out, _ = run("scenario", "--help")
+    assert code == 0 and "Example" in out and "--out" in out
+    code, out, _ = run("validate", "--help")
+    assert code == 0 and "--scenario" in out
+
+
 def test_cli_scenario_writes_an_ordinary_instance(tmp_path: Path) -> None:
     code, out, err = run("scenario", HALLINGDAL, "C", "--out", tmp_path / "C")
     assert code == 0, err
