@@ -576,3 +576,28 @@ def test_every_shipped_scenario_applies_and_validates(path: Path) -> None:
     assert changed.users == base(name).users
     problem = build_problem(changed)
     assert problem.instance is changed
+
+
+def test_scenario_on_a_workbook_instance(tmp_path: Path) -> None:
+    """Labels stay the workbook's sheets; its locks stay locks, not extra locks."""
+    from tests.test_read import VALID, write_workbook
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    write_workbook(VALID, folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        book = read_instance(folder)
+        changed = apply_scenario(
+            book, scenario(tmp_path, '[[advisors]]\nid = "a4"\navailable = true\n')
+        )
+    assert changed.locks == book.locks
+    assert next(a for a in changed.advisors if a.id == "a4").available is True
+    # A cell the scenario did not write is named in its sheet, with the scenario.
+    path = scenario(tmp_path, '[[remove]]\ntable = "advisors"\nid = "a3"\n', "drop")
+    with pytest.raises(InstanceError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        apply_scenario(book, path)
+    (problem,) = caught.value.problems
+    assert problem.file == f"caseload.xlsx[Locks] with scenario {path}"
+    assert (problem.row, problem.column) == (2, "advisor")
