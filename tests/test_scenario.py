@@ -15,6 +15,7 @@ from allocator.cli import main
 from allocator.domain import Instance
 from allocator.engine.problem import build_problem
 from allocator.errors import DataWarning, InstanceError
+from allocator.generate import generate
 from allocator.io.instance_files import write_instance
 from allocator.io.read import read_instance
 from allocator.scenario import (
@@ -601,3 +602,88 @@ def test_scenario_on_a_workbook_instance(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert problem.file == f"caseload.xlsx[Locks] with scenario {path}"
     assert (problem.row, problem.column) == (2, "advisor")
+
+
+# --- The overlay loses nothing ----------------------------------------------------------
+
+
+def same_instance(one: Instance, two: Instance) -> None:
+    """Equal in every entity (rows and lock sources included), policy and travel."""
+    for field in (
+        "week",
+        "policy",
+        "competences",
+        "host_agreements",
+        "routing",
+        "municipalities",
+        "teams",
+        "advisors",
+        "users",
+        "locks",
+        "travel",
+        "files",
+        "extra_columns",
+    ):
+        assert getattr(one, field) == getattr(two, field), field
+
+
+def with_office_column(folder: Path) -> Path:
+    """A copy of tiny whose advisors.csv carries an unknown "Office" column."""
+    shutil.copytree(TINY, folder)
+    path = folder / "advisors.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    offices = ["Office", "Nord", "=Nord", " Sør "]
+    path.write_text(
+        "\n".join(f"{line},{o}" for line, o in zip(lines, offices, strict=True)) + "\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_carried_columns_can_be_matched_and_set(tmp_path: Path) -> None:
+    """An unknown column the instance carries is text to where and to set."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        inst = read_instance(with_office_column(tmp_path / "office"))
+    changed = apply_scenario(
+        inst,
+        scenario(
+            tmp_path,
+            '[[advisors]]\nwhere = { Office = "Sør" }\nOffice = "Otta"\n'
+            '[[advisors]]\nid = "a1"\noffice = 3\n',
+        ),
+    )
+    assert [a.extra for a in changed.advisors] == [
+        {"Office": "3"},
+        {"Office": "=Nord"},
+        {"Office": "Otta"},
+    ]
+
+
+def test_a_scenario_that_changes_nothing_gives_the_base_back(tmp_path: Path) -> None:
+    """Instance -> rows -> reader -> Instance is lossless on every shipped shape.
+
+    Setting a value a row already has changes nothing, so everything but the
+    name, description and hash must come back equal, rows and all: hand-made
+    (tiny), with locks and road distances (hallingdal), an extra column and
+    a decimal comma (the reader's semicolon fixture), and generated regions.
+    """
+    folders = [TINY, HALLINGDAL, ROOT / "tests/data/read/semicolon"]
+    folders.append(with_office_column(tmp_path / "office"))
+    for seed in (1, 2, 3):
+        folder = tmp_path / f"region{seed}"
+        generate(40, 600, 5, seed=seed, out=folder)
+        folders.append(folder)
+    for folder in folders:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            inst = read_instance(folder)
+            first = inst.advisors[0]
+            text = (
+                f'[[advisors]]\nid = "{first.id}"\nfte = {first.fte}\n'
+                f'[[advisors]]\nwhere = {{ team = "{first.team}" }}\n'
+                f'team = "{first.team}"\n'
+            )
+            changed = apply_scenario(inst, scenario(tmp_path, text, "same"))
+        same_instance(changed, inst)
+        assert changed.name == f"{inst.name}-same"
