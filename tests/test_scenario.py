@@ -567,8 +567,8 @@ def test_structures_are_shipped() -> None:
 @pytest.mark.parametrize(
     "path", SHIPPED, ids=lambda p: f"{p.parent.parent.name}/{p.stem}"
 )
-def test_every_shipped_scenario_applies_and_validates(path: Path) -> None:
-    """Applies without a problem or warning, and builds the model's problem."""
+def test_every_shipped_scenario_applies_validates_and_solves(path: Path) -> None:
+    """Applies without a problem or warning, builds the model and solves."""
     name = path.parent.parent.name
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
@@ -577,6 +577,11 @@ def test_every_shipped_scenario_applies_and_validates(path: Path) -> None:
     assert changed.users == base(name).users
     problem = build_problem(changed)
     assert problem.instance is changed
+    # And it solves: this week's users under the new structure, urgent ones placed.
+    solution = allocator.solve(changed, time_limit=5, seed=0)
+    assert solution.summary["status"] in ("optimal", "feasible")
+    assert solution.summary["kpis"]["urgent_unassigned"] == 0
+    assert len(solution.assignments) == len(base(name).users)
 
 
 def test_scenario_on_a_workbook_instance(tmp_path: Path) -> None:
