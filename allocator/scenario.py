@@ -524,7 +524,7 @@ def apply_scenario(instance: Instance, scenario: Scenario | str | Path) -> Insta
         f"{instance.input_sha256}:{scenario.sha256}".encode()
     ).hexdigest()
     try:
-        return build_instance(
+        changed = build_instance(
             config,
             overlay.tables(),
             problems,
@@ -532,8 +532,26 @@ def apply_scenario(instance: Instance, scenario: Scenario | str | Path) -> Insta
             sha256=digest,
             warn_unknown_columns=False,
         )
+        check_fix_locks(changed)
     except InstanceError as err:
         raise InstanceError(_unique(overlay.locate(err.problems))) from None
+    return changed
+
+
+def check_fix_locks(instance: Instance) -> None:
+    """A fix lock must hold under rules 1 to 6 (FORMAT.md section 4).
+
+    The reader cannot see this (it needs capacity, authority and routing), so
+    the model's own check runs here: a new structure can break a lock the
+    base kept (the fixed advisor loses a competence, moves team, loses
+    authority). Skipped when there is no fix lock, since it builds the
+    model's problem. Raises InstanceError naming the lock.
+    """
+    if not any(lock.kind == "fix" for lock in instance.locks):
+        return
+    from allocator.engine.problem import build_problem
+
+    build_problem(instance)
 
 
 def _unique(problems: Sequence[InputProblem]) -> list[InputProblem]:

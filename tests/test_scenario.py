@@ -207,6 +207,21 @@ def test_problem_outside_the_scenario_names_file_with_scenario(tmp_path: Path) -
     assert "[[routing]] rule" in found[0]
 
 
+def test_fix_lock_the_structure_breaks_is_named_with_the_scenario(
+    tmp_path: Path,
+) -> None:
+    """Hallingdal fixes u00001 (needs sickness_absence) to a0039 (locks.csv row 2)."""
+    found = problems(
+        tmp_path, '[[advisors]]\nid = "a0039"\ncompetences = ["labour_market"]\n'
+    )
+    assert len(found) == 1
+    assert found[0].startswith(
+        f"locks.csv with scenario {tmp_path / 's.toml'}, row 2, column advisor: "
+        "fix lock cannot hold:"
+    )
+    assert "sickness_absence" in found[0]
+
+
 def test_nothing_is_written_by_apply(tmp_path: Path) -> None:
     folder = tmp_path / "hallingdal"
     shutil.copytree(HALLINGDAL, folder)
