@@ -707,3 +707,57 @@ def test_a_scenario_that_changes_nothing_gives_the_base_back(tmp_path: Path) -> 
             changed = apply_scenario(inst, scenario(tmp_path, text, "same"))
         same_instance(changed, inst)
         assert changed.name == f"{inst.name}-same"
+
+
+FORMAT_EXAMPLE = """
+name = "E"                                   # optional; default: the file's stem
+description = "One host municipality (Gol) for all six; shared follow-up"
+
+replace = ["host_agreement"]                 # arrays below replace the base's;
+                                             # without this they are appended
+[[host_agreement]]
+host = "gol"
+members = ["fla", "nes", "hemsedal", "al", "hol"]
+
+[policy]                                     # keys override the base policy
+max_municipalities_per_advisor = 3           # (sub-tables such as weights key by key)
+
+[[teams]]                                    # by id: change the given columns of
+id = "hal-follow_up"                         # that row, or add a new row when the
+name = "NAV Hallingdal oppfølging"           # id is new (then every required
+kind = "follow_up"                           # column must be given)
+
+[[advisors]]                                 # bulk change: every row whose columns
+where = { team = "gol-follow_up" }           # equal all values in `where`...
+team = "hal-follow_up"                       # ...gets these values
+
+[[advisors]]
+where = { employer = "fla" }                 # municipal staff move to the host
+employer = "gol"
+
+[[remove]]                                   # delete rows: by id or by where
+table = "teams"
+id = "gol-follow_up"
+"""
+
+
+def test_the_format_example_applies_as_written(tmp_path: Path) -> None:
+    """FORMAT.md section 6's example, verbatim, on the Hallingdal instance."""
+    changed = apply_scenario(base(), scenario(tmp_path, FORMAT_EXAMPLE, "example"))
+    assert changed.name == "hallingdal-E"
+    assert changed.description == (
+        "One host municipality (Gol) for all six; shared follow-up"
+    )
+    assert [(a.host, a.members) for a in changed.host_agreements] == [
+        ("gol", ("fla", "nes", "hemsedal", "al", "hol"))
+    ]
+    assert changed.policy.max_municipalities_per_advisor == 3
+    teams = {t.id: t for t in changed.teams}
+    assert "gol-follow_up" not in teams
+    assert teams["hal-follow_up"].kind == "follow_up"
+    assert teams["hal-follow_up"].municipalities == ()
+    moved = {a.id for a in base().advisors if a.team == "gol-follow_up"}
+    assert {a.id for a in changed.advisors if a.team == "hal-follow_up"} == moved
+    assert {a.id for a in changed.advisors if a.employer == "gol"} == {
+        a.id for a in base().advisors if a.employer in ("gol", "fla")
+    }
