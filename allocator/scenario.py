@@ -464,12 +464,24 @@ def find_scenario(instance_folder: Path, given: str | Path) -> Path:
 
     ``allocator scenario instances/hallingdal E`` finds
     ``instances/hallingdal/scenarios/E.toml``; a path that exists wins.
+
+    Raises
+    ------
+    InstanceError
+        When it is neither, listing the ids the folder has.
     """
     path = Path(given)
     if path.is_file():
         return path
     candidate = Path(instance_folder) / "scenarios" / f"{given}.toml"
-    return candidate if candidate.is_file() else path
+    if candidate.is_file():
+        return candidate
+    known = ", ".join(p.stem for p in scenario_files(instance_folder)) or "none"
+    message = (
+        f"expected a scenario file, or the id of one in {candidate.parent}, "
+        f"found neither (ids there: {known})."
+    )
+    raise InstanceError([InputProblem(str(given), None, None, message)])
 
 
 # --- Applying a scenario --------------------------------------------------------------

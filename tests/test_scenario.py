@@ -521,6 +521,14 @@ def test_cli_scenario_rejects_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_cli_names_the_scenario_ids_when_none_matches(tmp_path: Path) -> None:
+    code, _, err = run("scenario", HALLINGDAL, "F", "--out", tmp_path / "F")
+    assert code == 1
+    assert "F: expected a scenario file, or the id of one in" in err
+    assert "(ids there: A-state-pooled, B, C, D, E)" in err
+    assert not (tmp_path / "F").exists()
+
+
 def test_cli_scenario_refuses_to_overwrite_the_instance(tmp_path: Path) -> None:
     folder = tmp_path / "tiny"
     shutil.copytree(TINY, folder)
