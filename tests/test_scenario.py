@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import allocator
 from allocator.cli import main
@@ -769,3 +772,44 @@ def test_the_format_example_applies_as_written(tmp_path: Path) -> None:
     assert {a.id for a in changed.advisors if a.employer == "gol"} == {
         a.id for a in base().advisors if a.employer in ("gol", "fla")
     }
+
+
+# --- where matches exactly the rows whose values are equal -------------------------------
+
+WHERE_COLUMNS = ("team", "employer", "base", "fte", "casework_share", "available")
+
+
+def toml_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    columns=st.lists(
+        st.sampled_from(WHERE_COLUMNS), min_size=1, max_size=2, unique=True
+    ),
+    pick=st.integers(min_value=0, max_value=39),
+)
+def test_where_changes_exactly_the_matching_rows(columns: list[str], pick: int) -> None:
+    """Typed values (numbers, booleans, ids) match the cells they equal, no more."""
+    advisors = base().advisors
+    model = advisors[pick]
+    where = {c: getattr(model, c) for c in columns}
+    inline = ", ".join(f"{c} = {toml_literal(v)}" for c, v in where.items())
+    folder = Path(tempfile.mkdtemp())
+    try:
+        path = folder / "w.toml"
+        path.write_text(f'[[advisors]]\nwhere = {{ {inline} }}\nname = "X"\n')
+        changed = apply_scenario(base(), path)
+    finally:
+        shutil.rmtree(folder)
+    expected = [
+        "X" if all(getattr(a, c) == v for c, v in where.items()) else a.name
+        for a in advisors
+    ]
+    assert [a.name for a in changed.advisors] == expected
+    assert "X" in expected
