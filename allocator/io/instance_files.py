@@ -118,6 +118,11 @@ def toml_value(value: object) -> str:
     raise TypeError(f"no TOML form for {type(value).__name__}")
 
 
+# Policy keys added after the first format: written only when not at their
+# default, so that folders written before they existed stay byte-identical.
+OPTIONAL_POLICY: tuple[str, ...] = ()
+
+
 def instance_toml(instance: Instance) -> str:
     """The text of instance.toml, keys in the format's order (FORMAT.md 2)."""
     lines = [f"name = {toml_value(instance.name)}"]
@@ -129,6 +134,8 @@ def instance_toml(instance: Instance) -> str:
     lines += ["", "[policy]"]
     for key in Policy.model_fields:
         value = getattr(policy, key)
+        if key in OPTIONAL_POLICY and value == Policy.model_fields[key].default:
+            continue
         if key not in ("cases_per_fte_by_kind", "weights"):
             lines.append(f"{key} = {toml_value(value)}")
     if policy.cases_per_fte_by_kind:
