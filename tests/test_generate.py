@@ -54,7 +54,8 @@ FORMAT_COLUMNS = {
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    # Files only: a shipped folder may also hold scenarios/ (not built).
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def load(folder: Path) -> Instance:
