@@ -306,3 +306,29 @@ def test_move_forced_by_the_municipality_limit_says_so(tmp_path):
         "advisor a1's current users live in 2 municipalities, above its limit of 1"
     )
     checked(inst, solution, tmp_path)
+
+
+def test_a_forbid_lock_that_keeps_a_user_waiting_is_the_cause(tmp_path):
+    """a1 (fixed s) is full; a2 had room but a forbid lock excludes w from a2."""
+    from allocator.domain import Lock
+
+    inst = instance(
+        [user("s", "nord", current_advisor="a1"), user("w", "nord")],
+        [advisor("a1", fte=0.25), advisor("a2")],
+        locks=[
+            Lock(user="s", advisor="a1", kind="fix", row=2),
+            Lock(user="w", advisor="a2", kind="forbid", row=3),
+        ],
+        weights={"unassigned": 1000, "reassignment": 50},
+    )
+    solution = solve(inst, workers=1)
+    reasons = {r["user"]: r["reason"] for r in solution.report.assignments}
+    assert reasons["w"] == (
+        "a forbid lock excludes advisor a2, who had room; the only eligible "
+        "advisor, a1, is at capacity"
+    )
+    assert solution.summary["shortages"] == [
+        "1 user(s): a forbid lock excludes an advisor in a follow_up team who had "
+        "room; the others who may take them are full (nord 1)"
+    ]
+    checked(inst, solution, tmp_path)

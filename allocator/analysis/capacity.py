@@ -185,6 +185,8 @@ CAUSE_LINES = {
     "its limit of municipalities",
     "weights": "advisors in {team} had room, but the policy weights left them "
     "unassigned",
+    "lock": "a forbid lock excludes an advisor in {team} who had room; the "
+    "others who may take them are full",
 }
 
 

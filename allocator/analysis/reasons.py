@@ -10,7 +10,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from allocator.engine.eligibility import first_breach, no_advisor_reason, team_phrase
+from allocator.engine.eligibility import (
+    first_breach,
+    forbid_rule,
+    no_advisor_reason,
+    team_phrase,
+)
 from allocator.engine.ledger import Breach, Ledger
 from allocator.engine.problem import (
     SCALE,
@@ -30,7 +35,8 @@ class WaitCause:
     ``cause`` is one of ``no_advisor`` (no advisor may take the user at all:
     team, competence, authority, availability or a forbid lock), ``household``
     (the household's members can share no advisor), ``capacity``, ``intake``,
-    ``municipalities`` (rules 4-5 on every advisor who may take the user) or
+    ``municipalities`` (rules 4-5 on every advisor who may take the user),
+    ``lock`` (those are full and a forbid lock excludes one with room) or
     ``weights`` (an advisor had room; the policy preferred to leave the user).
     """
 
@@ -118,13 +124,42 @@ def wait_cause(
     cause = dominant_cause([b for b in breaches.values() if b is not None])
     if len(group.eligible) == 1:
         ((label, (only,)),) = by_label.items()
-        return WaitCause(cause, f"the only eligible advisor, {only}, is {label}")
-    parts = [f"{named(ids)} {label}" for label, ids in by_label.items()]
-    count = len(group.eligible)
-    return WaitCause(
-        cause,
-        f"none of the {count} eligible advisors can take more: {'; '.join(parts)}",
-    )
+        text = f"the only eligible advisor, {only}, is {label}"
+    else:
+        parts = [f"{named(ids)} {label}" for label, ids in by_label.items()]
+        count = len(group.eligible)
+        text = (
+            f"none of the {count} eligible advisors can take more: {'; '.join(parts)}"
+        )
+    barred = forbidden_with_room(problem, ledger, g, u)
+    if barred:
+        # Rule 7 is what stops the user: without the lock they would be placed.
+        return WaitCause(
+            "lock",
+            f"a forbid lock excludes advisor {named(barred)}, who had room; {text}",
+        )
+    return WaitCause(cause, text)
+
+
+def forbidden_with_room(problem: Problem, ledger: Ledger, g: int, u: int) -> list[str]:
+    """Advisors a forbid lock alone keeps from user u, who have room for them."""
+    group = problem.groups[g]
+    user = problem.instance.users[u]
+    facts = problem.facts
+    found = []
+    for a in problem.candidates(group.kind, user.municipality):
+        advisor = problem.instance.advisors[a]
+        if (user.id, advisor.id) not in facts.forbidden:
+            continue
+        breach = first_breach(facts, user, group.kind, advisor, problem.current_id(u))
+        if breach != forbid_rule(facts, user, advisor):
+            continue  # another rule excludes the pair too
+        if (
+            ledger.breach(a, group.weight, group.municipality, group.current != a)
+            is None
+        ):
+            found.append(advisor.id)
+    return found
 
 
 def dominant_cause(breaches: Sequence[Breach]) -> str:
