@@ -230,8 +230,13 @@ def solve(
     so far (exit 130); a second Ctrl-C, or one while reading, aborts and
     writes nothing. An earlier folder at --out is only ever replaced whole.
     """
+    import signal
+
     from allocator.run import RunOptions, run_solve
 
+    # A script that starts solve in the background (cmd &) hands it SIGINT
+    # ignored; Ctrl-C or kill -INT must still mean what the help says.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if max_moves is not None and not rebalance:
         raise click.UsageError("--max-moves needs --rebalance.")
     locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")

@@ -282,6 +282,10 @@ def interruptible_search(
     folder as it was).
     """
     stop = threading.Event()
+    # Set by the worker as its last step. Waiting on an Event, not on
+    # Thread.join: a join that an exception interrupts may take a running
+    # thread for ended, and the process would then exit under CP-SAT's feet.
+    finished = threading.Event()
     box: dict[str, Any] = {}
     presses: list[float] = []
 
@@ -290,14 +294,17 @@ def interruptible_search(
             box["result"] = run(stop)
         except BaseException as error:  # handed to the main thread
             box["error"] = error
+        finally:
+            finished.set()
 
     def on_sigint(_signum: int, _frame: FrameType | None) -> None:
         presses.append(time.perf_counter())
         stop.set()
-        if len(presses) > 1:
+        if len(presses) == 2:
             raise KeyboardInterrupt
-        if on_interrupt is not None:
+        if len(presses) == 1 and on_interrupt is not None:
             on_interrupt()
+        # A third press changes nothing: the abort is already under way.
 
     worker = threading.Thread(target=work, name="cp-sat search", daemon=True)
     previous = signal.signal(signal.SIGINT, on_sigint)
@@ -305,11 +312,12 @@ def interruptible_search(
         started = time.perf_counter()
         worker.start()
         try:
-            while worker.is_alive():
-                worker.join(0.1)
+            while not finished.wait(0.1):
+                pass
         except KeyboardInterrupt:
+            # The second Ctrl-C: let the search stop, then abort unwritten.
             stop.set()
-            worker.join()
+            finished.wait()
             raise
     finally:
         signal.signal(signal.SIGINT, previous)

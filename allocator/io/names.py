@@ -15,27 +15,27 @@ _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
 def plain_name_problem(name: str) -> str | None:
-    """Why ``name`` is not a plain folder name, or None when it is one.
+    """What ``name`` lacks to be a plain folder name, or None when it is one.
 
     A plain name is non-empty, holds no ``/`` or ``\\`` (nor ``: * ? " < > |``
     or control characters, which Windows shares refuse), does not start
     with ``.`` (hidden, ``.`` or ``..``) and does not end in a space or dot.
     """
     if not name:
-        return "it is empty"
+        return "not empty"
     if "/" in name or "\\" in name:
-        return "it holds a / or \\ (a path, not a name)"
+        return "no / or \\: a name, not a path"
     if name.startswith("."):
-        return "it starts with . (a hidden or parent folder)"
+        return "not starting with ., which names a hidden or parent folder"
     if _FORBIDDEN.search(name):
         return (
-            "it holds a character a folder name cannot have "
-            '(: * ? " < > | or a control character)'
+            'none of : * ? " < > | or control characters, which folder '
+            "names cannot hold"
         )
     if name.endswith((" ", ".")):
-        return "it ends with a space or a dot"
+        return "not ending in a space or a dot"
     if len(name.encode("utf-8")) > 200:
-        return "it is longer than 200 bytes"
+        return "at most 200 bytes long"
     return None
 
 
