@@ -196,3 +196,16 @@ def test_a_failed_write_leaves_the_earlier_folder_and_nothing_hidden(tmp_path):
 def test_quiet_still_prints_the_folder_written(tmp_path):
     code, stdout, _ = run("solve", TINY, "--out", tmp_path / "s", "--quiet")
     assert code == 0 and stdout == f"written: {tmp_path / 's'}\n"
+
+
+def test_hidden_folders_of_a_killed_run_are_swept(tmp_path):
+    """A run killed mid-write (SIGKILL, power cut) leaves its staging folder;
+    the next write next to it removes it, but never one of a live process."""
+    dead = tmp_path / ".sol-new-999999999-deadbeef"
+    live = tmp_path / f".sol-old-{os.getpid()}-cafe0000"
+    other = tmp_path / ".other-new-999999999-deadbeef"
+    for path in (dead, live, other):
+        path.mkdir()
+        (path / "a.csv").write_text("x")
+    write_folder({"a.csv": "1\n"}, tmp_path / "sol")
+    assert siblings(tmp_path) == sorted([live.name, other.name, "sol"])

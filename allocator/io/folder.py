@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import glob
 import os
 import shutil
 import signal
@@ -50,7 +51,7 @@ def check_writable(out: Path) -> None:
         base = base.parent
     if not base.is_dir():
         raise SolutionError(f"cannot write to {out}: {base} is not a folder.")
-    probe = base / f".{out.name}-probe-{uuid.uuid4().hex[:8]}"
+    probe = base / _hidden(out, "probe").name
     try:
         probe.mkdir()
     except OSError as error:
@@ -81,7 +82,8 @@ def write_folder(files: dict[str, str | bytes], out: Path) -> None:
     except OSError as error:
         raise SolutionError(f"cannot write to {out}: {_reason(error)}.") from error
     with _parent_lock(out.parent, out):
-        staging = out.with_name(f".{out.name}-new-{uuid.uuid4().hex[:8]}")
+        _sweep(out)
+        staging = _hidden(out, "new")
         try:
             staging.mkdir()
             for name, content in files.items():
@@ -158,7 +160,7 @@ def _exchange(staging: Path, out: Path) -> None:
     """Swap two folders atomically; afterwards ``staging`` holds the old one."""
     if _libc_rename(staging, out, _RENAME_EXCHANGE):
         return
-    aside = out.with_name(f".{out.name}-old-{uuid.uuid4().hex[:8]}")
+    aside = _hidden(out, "old")
     out.rename(aside)
     try:
         staging.rename(out)
@@ -175,6 +177,34 @@ def _rename_new(staging: Path, out: Path) -> None:
     if out.exists():
         raise FileExistsError(errno.EEXIST, "exists", str(out))
     staging.rename(out)
+
+
+def _hidden(out: Path, role: str) -> Path:
+    """A hidden sibling of ``out`` that names its role and this process."""
+    return out.with_name(f".{out.name}-{role}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def _sweep(out: Path) -> None:
+    """Remove hidden siblings of ``out`` left by a run that was killed.
+
+    Called under the lock, so no other run is writing here; a sibling whose
+    process still lives (another machine's, on a share) is left alone.
+    """
+    for role in ("new", "old", "probe"):
+        for path in out.parent.glob(f".{glob.escape(out.name)}-{role}-*-*"):
+            pid = path.name[len(out.name) + len(role) + 3 :].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                _remove(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(folder: Path) -> bool:
