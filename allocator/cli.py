@@ -231,12 +231,14 @@ def solve(
     writes nothing. An earlier folder at --out is only ever replaced whole.
     """
     import signal
+    import threading
 
     from allocator.run import RunOptions, run_solve
 
     # A script that starts solve in the background (cmd &) hands it SIGINT
     # ignored; Ctrl-C or kill -INT must still mean what the help says.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if max_moves is not None and not rebalance:
         raise click.UsageError("--max-moves needs --rebalance.")
     locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")
