@@ -209,3 +209,13 @@ def test_hidden_folders_of_a_killed_run_are_swept(tmp_path):
         (path / "a.csv").write_text("x")
     write_folder({"a.csv": "1\n"}, tmp_path / "sol")
     assert siblings(tmp_path) == sorted([live.name, other.name, "sol"])
+
+
+def test_a_symlinked_out_is_written_where_it_points(tmp_path):
+    target = tmp_path / "real"
+    write_folder({"a.csv": "1\n"}, target)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    write_folder({"a.csv": "2\n"}, link)
+    assert link.is_symlink() and (target / "a.csv").read_text() == "2\n"
+    assert siblings(tmp_path) == ["link", "real"]

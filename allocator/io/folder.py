@@ -76,7 +76,8 @@ def write_folder(files: dict[str, str | bytes], out: Path) -> None:
         SolutionError: ``out`` cannot be written, or another process kept
             changing it while this one wrote.
     """
-    out = out.absolute()
+    # A symlinked --out is written where it points, the link left as it is.
+    out = out.resolve()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
