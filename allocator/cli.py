@@ -195,11 +195,7 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
     show_default=True,
     help="The optimiser, or the greedy baseline.",
 )
-@click.option(
-    "--quiet",
-    is_flag=True,
-    help="No progress line and no summary table; only the folder written.",
-)
+@click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
 def solve(
     instance: Path,
     out: Path | None,
