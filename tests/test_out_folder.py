@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -219,3 +220,21 @@ def test_a_symlinked_out_is_written_where_it_points(tmp_path):
     write_folder({"a.csv": "2\n"}, link)
     assert link.is_symlink() and (target / "a.csv").read_text() == "2\n"
     assert siblings(tmp_path) == ["link", "real"]
+
+
+def test_ctrl_c_during_the_exchange_takes_effect_after_it(tmp_path, monkeypatch):
+    """The swap of old and new folder is never cut in half by Ctrl-C."""
+    out = tmp_path / "sol"
+    write_folder({"a.csv": "1\n"}, out)
+    real_swap = folder_module._swap_in
+
+    def swap_with_a_ctrl_c(staging: Path, target: Path) -> Path | None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # the handler has run by now, and must not have raised
+        return real_swap(staging, target)
+
+    monkeypatch.setattr(folder_module, "_swap_in", swap_with_a_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write_folder({"a.csv": "2\n"}, out)
+    assert (out / "a.csv").read_text() == "2\n"
+    assert siblings(tmp_path) == ["sol"]
