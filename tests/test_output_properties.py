@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -87,11 +87,13 @@ def workbook_view(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
 
 
-# Carried cells through the whole tool. Lone CRs are left to the reader's
-# own tests (CR-only line ends are a dialect it detects).
+# Carried cells through the whole tool (control characters other than tab,
+# CR and LF are the reader's to reject or keep, so they are left out here).
 CARRIED = st.text(
     st.one_of(
-        st.sampled_from(['"', "'", ",", ";", "\t", "\n", "=", "+", "-", "@", " "]),
+        st.sampled_from(
+            ['"', "'", ",", ";", "\t", "\r", "\n", "=", "+", "-", "@", " "]
+        ),
         st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")),
     ),
     max_size=10,
@@ -104,6 +106,8 @@ CARRIED = st.text(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(CARRIED, min_size=7, max_size=7))
+# Cells that start with a tab or a CR are neutralised too, and read back.
+@example(["a\rb", "\r", "=x\r\n", "p\nq", '"', " ; ", "\tz"])
 def test_carried_cells_survive_solve_check_and_previous(notes):
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
@@ -115,7 +119,8 @@ def test_carried_cells_survive_solve_check_and_previous(notes):
         for row, note in zip(rows[1:], notes, strict=True):
             row.append(note)
         with open(folder / "users.csv", "w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(rows)
+            # CRLF, as Excel writes: the csv module then quotes a lone CR too.
+            csv.writer(handle, lineterminator="\r\n").writerows(rows)
         runner = CliRunner()
         first = runner.invoke(
             main, ["solve", str(folder), "--out", str(work / "s"), "--xlsx",
