@@ -36,6 +36,7 @@ objective never gets worse than the pinned week's.
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 from allocator.engine.cpsat.solver import (
     ProgressCallback,
@@ -52,7 +53,12 @@ SIDE_GOALS = ("load_balance", "travel", "rotation", "non_local")
 # move that only ties with leaving a user unassigned is not made.
 TIE_BREAK = 0.01
 # Worst first: how a run of several solves reports what ended its search.
-STOP_ORDER: tuple[StopReason, ...] = ("wall_clock", "deterministic_time", "proof")
+STOP_ORDER: tuple[StopReason, ...] = (
+    "interrupted",
+    "wall_clock",
+    "deterministic_time",
+    "proof",
+)
 
 
 def waiting_kinds(problem: Problem, allocation: list[int | None]) -> set[str]:
@@ -119,15 +125,21 @@ def solve_placing_first(
     params: SolveParams,
     hint: list[int | None] | None = None,
     progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Problem, Result]:
     """Solve under the weekly move rule; returns the problem solved last and its result.
 
     The returned problem has ``freed`` set to the settled groups allowed to
     move (empty when none moved), so reasons can say why they moved. With
     ``--rebalance`` (nothing pinned) this is a single ordinary solve.
+
+    ``stop`` (an interrupt) ends the step under way and skips the rest: the
+    result is then the best full-objective allocation found so far, marked
+    ``stopped_by="interrupted"`` (step 2's allocation, weighed on placement
+    alone, is never returned).
     """
-    first = solve(problem, params, hint=hint, progress=progress)
-    if first.status == "no_solution" or not problem.pinned:
+    first = solve(problem, params, hint=hint, progress=progress, stop=stop)
+    if first.status == "no_solution" or not problem.pinned or interrupted(stop):
         return problem, first
     free = movable_groups(problem, waiting_kinds(problem, first.allocation))
     if not free:
@@ -136,9 +148,10 @@ def solve_placing_first(
         placement_problem(problem, free),
         params,
         hint=first.allocation,
+        stop=stop,
     )
-    if placing.status == "no_solution":
-        return problem, first
+    if placing.status == "no_solution" or interrupted(stop):
+        return problem, with_stops(first, placing)
     moved, count = moved_groups(problem, free, placing.allocation)
     if not moved:
         return problem, with_stops(first, placing)
@@ -151,10 +164,16 @@ def solve_placing_first(
         params,
         hint=placing.allocation,
         progress=progress,
+        stop=stop,
     )
     if final.status == "no_solution" or final.objective > first.objective + 1e-6:
         return problem, with_stops(first, placing, final)
     return final_problem, with_stops(final, first, placing)
+
+
+def interrupted(stop: threading.Event | None) -> bool:
+    """Whether an interrupt asked the run to stop."""
+    return stop is not None and stop.is_set()
 
 
 def with_stops(result: Result, *others: Result) -> Result:
