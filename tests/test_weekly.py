@@ -332,3 +332,22 @@ def test_a_forbid_lock_that_keeps_a_user_waiting_is_the_cause(tmp_path):
         "room; the others who may take them are full (nord 1)"
     ]
     checked(inst, solution, tmp_path)
+
+
+def test_an_interrupt_skips_the_placement_steps():
+    """With the stop already set, no step after the first runs (nothing freed)."""
+    import threading
+
+    from allocator.engine.cpsat.solver import SolveParams
+    from allocator.engine.placement import solve_placing_first
+    from allocator.engine.problem import build_problem
+
+    problem = build_problem(tight_week(waiting=True))
+    stop = threading.Event()
+    stop.set()
+    solved, result = solve_placing_first(
+        problem, SolveParams(workers=1), hint=[0, 0, None], stop=stop
+    )
+    assert result.stopped_by == "interrupted"
+    assert solved is problem and not solved.freed
+    assert result.allocation[1] != 1  # s2 was not moved to a2

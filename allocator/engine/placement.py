@@ -139,8 +139,11 @@ def solve_placing_first(
     alone, is never returned).
     """
     first = solve(problem, params, hint=hint, progress=progress, stop=stop)
-    if first.status == "no_solution" or not problem.pinned or interrupted(stop):
+    if first.status == "no_solution" or not problem.pinned:
         return problem, first
+    if interrupted(stop):
+        # The steps after this one are skipped: say so even if it was proven.
+        return problem, dataclasses.replace(first, stopped_by="interrupted")
     free = movable_groups(problem, waiting_kinds(problem, first.allocation))
     if not free:
         return problem, first
