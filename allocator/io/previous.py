@@ -2,7 +2,10 @@
 
 Its advisors become the users' current advisors, unless users.csv names one
 (an explicit ``current_advisor`` wins: the leader's own export is newer).
-Users missing this week are leavers; new rows are arrivals.
+Users missing this week are leavers; new rows are arrivals. Ids are compared
+as ``normalise_id`` gives them (NFC, without invisible format characters),
+exactly as the instance's ids are, so a users.csv saved on a Mac matches last
+week's plan saved on Windows.
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ from pathlib import Path
 
 from allocator.domain import Instance
 from allocator.errors import InputProblem, InstanceError
-from allocator.io.tables import CellError, parse_date, parse_text, read_table
+from allocator.io.tables import (
+    CellError,
+    normalise_id,
+    parse_date,
+    parse_text,
+    read_table,
+)
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,10 @@ def read_previous(folder: Path) -> Previous:
     advisor, team, since, before = {}, {}, {}, {}
     problems = []
     for row in table.rows:
-        user = parse_text(row.cells.get("user", ""))
-        advisor[user] = parse_text(row.cells.get("advisor", ""))
-        team[user] = parse_text(row.cells.get("team", ""))
-        before[user] = parse_text(row.cells.get("previous_advisor", ""))
+        user = _id(row.cells.get("user", ""))
+        advisor[user] = _id(row.cells.get("advisor", ""))
+        team[user] = _id(row.cells.get("team", ""))
+        before[user] = _id(row.cells.get("previous_advisor", ""))
         text = row.cells.get("since", "").strip()
         if text:
             try:
@@ -71,6 +80,11 @@ def read_previous(folder: Path) -> Previous:
         since=since,
         previous_advisor=before,
     )
+
+
+def _id(text: str) -> str:
+    """An id cell of a previous solution, compared like this week's ids."""
+    return normalise_id(parse_text(text)).strip()
 
 
 def apply_previous(instance: Instance, previous: Previous) -> Instance:
