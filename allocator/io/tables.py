@@ -90,6 +90,10 @@ _MAX_SHOWN = 40
 # Most names listed in one warning about unknown columns.
 MAX_LISTED = 10
 
+# How much of a file the Sniffer sees (its regular expressions are slow on
+# very long lines).
+_SNIFF_CHARS = 64_000
+
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab"}
 
 
@@ -212,6 +216,8 @@ def _format_chars(text: str) -> list[str]:
     A zero-width joiner between two symbols is part of an emoji sequence
     (as in a family emoji) and is kept.
     """
+    if text.isascii():
+        return []
     found = []
     for i, char in enumerate(text):
         if unicodedata.category(char) != "Cf":
@@ -234,6 +240,8 @@ def normalise_id(text: str) -> str:
     file, to ``--fix``/``--forbid`` and to a ``--previous`` solution, so
     comparisons agree everywhere.
     """
+    if text.isascii():
+        return text
     drop = set(_format_chars(text))
     if drop:
         text = "".join(char for char in text if char not in drop)
@@ -302,17 +310,19 @@ def make_table(
     numbered = [(n, list(c)) for n, c in enumerate(raw_rows, 1) if not _is_blank(c)]
     if not numbered:
         raise _file_problem(label, "expected a header row, found an empty file.")
+    # Excel pads rows with empty cells; only up to the last name counts.
+    # Checked first, so that a hostile width costs no per-column work.
+    for number, cells in numbered[: _HEADER_SEARCH_ROWS + 1]:
+        if len(cells) > MAX_COLUMNS and len(_trimmed(cells)) > MAX_COLUMNS:
+            raise _file_problem(
+                label,
+                f"expected at most {MAX_COLUMNS} columns (Excel's limit), found "
+                f"{len(_trimmed(cells))} in this row; the file is damaged or was "
+                "not exported as a table.",
+                number,
+            )
     start = _header_index(label, numbered, required)
     header_number, spelling = numbered[start]
-    # Excel pads rows with empty cells; only named columns count.
-    if len(_trimmed(spelling)) > MAX_COLUMNS:
-        raise _file_problem(
-            label,
-            f"expected at most {MAX_COLUMNS} columns (Excel's limit), found "
-            f"{len(_trimmed(spelling))} in the header row; the file is damaged "
-            "or was not exported as a table.",
-            header_number,
-        )
     spelling = spelling[:MAX_COLUMNS]
     workbook = delimiter is None
     problems = _control_problems(label, header_number, spelling, None, workbook)
@@ -613,7 +623,7 @@ def detect_delimiter(text: str) -> str:
     occur in it, or another one occurs more than twice as often, the one the
     header uses most is taken (ties go to ``,``).
     """
-    lines = [line for line in text.splitlines() if line.strip()][:20]
+    lines = [line for line in text[:_SNIFF_CHARS].splitlines() if line.strip()][:20]
     if not lines:
         return ","
     header = lines[0]
