@@ -340,7 +340,10 @@ def make_table(
         for index in stray:
             strays.setdefault(index, []).append(number)
         problems += cell_problems
-        if cell_problems or stray:
+        # A row whose values cannot be placed under the header is left out;
+        # a row with a bad cell is kept, so that references to its id are
+        # not reported on top of the cell.
+        if stray:
             continue
         values = dict(zip(header, cells, strict=False))
         rows.append(
@@ -526,17 +529,17 @@ _ENCODING_NAMES = {
 
 def _oddities(text: str) -> int:
     """Non-ASCII characters that would be odd in names: symbols, and capitals
-    right after a small letter ("B¾rum", "HŒkon" read with the wrong code page)."""
+    inside a word ("B¾rum", "HŒkon" are Norwegian read with the wrong code page)."""
     count = 0
-    previous = ""
-    for char in text:
-        if ord(char) > 127:
-            category = unicodedata.category(char)
-            if not category.startswith("L") or (
-                category == "Lu" and previous.islower()
-            ):
-                count += 1
-        previous = char
+    for i, char in enumerate(text):
+        if char.isascii():
+            continue
+        category = unicodedata.category(char)
+        inside = 0 < i < len(text) - 1 and text[i - 1].isalpha()
+        if not category.startswith("L") or (
+            category == "Lu" and inside and text[i + 1].islower()
+        ):
+            count += 1
     return count
 
 
@@ -569,7 +572,12 @@ def decode_csv(label: str, data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     zeros = b"\x00" in data
-    candidates = ["utf_16_le", "utf_16_be"] if zeros else _CANDIDATE_ENCODINGS
+    candidates = _CANDIDATE_ENCODINGS
+    if zeros:
+        utf16 = _utf16_order(data)
+        if utf16 is None:
+            raise _file_problem(label, "expected text, found a binary file.")
+        candidates = [utf16]
     matches = list(from_bytes(data, cp_isolation=candidates))
     readings: list[tuple[float, int, str, str]] = []
     for match in matches:
@@ -593,6 +601,21 @@ def decode_csv(label: str, data: bytes) -> str:
         stacklevel=3,
     )
     return text
+
+
+def _utf16_order(data: bytes) -> str | None:
+    """``utf_16_le`` or ``utf_16_be`` when the zero bytes sit where UTF-16 of
+    mostly Latin text puts them (every other byte), else None (binary)."""
+    even = data[0::2].count(0)
+    odd = data[1::2].count(0)
+    half = len(data) // 2
+    if half == 0 or len(data) % 2:
+        return None
+    if odd >= 0.3 * half and even <= 0.05 * half:
+        return "utf_16_le"
+    if even >= 0.3 * half and odd <= 0.05 * half:
+        return "utf_16_be"
+    return None
 
 
 def _sep_line(text: str) -> tuple[str | None, str]:
