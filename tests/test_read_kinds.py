@@ -10,7 +10,6 @@ its file, row and column.
 from __future__ import annotations
 
 import shutil
-import time
 import tomllib
 import unicodedata
 import warnings
@@ -107,6 +106,16 @@ def test_legacy_code_pages_read_and_named(
     instance, messages = read_warned(folder)
     assert instance.municipalities[1].name == name
     assert f"municipalities.csv is not UTF-8; it was read as {called}." in messages
+
+
+def test_excel_unicode_text(tmp_path: Path, tiny: Instance) -> None:
+    """Excel's "Unicode Text": UTF-16 with a byte-order mark, tab-separated."""
+    folder = copy_tiny(tmp_path)
+    text = text_of(folder, "users.csv").replace(",", "\t")
+    (folder / "users.csv").write_bytes(text.encode("utf-16"))
+    instance, messages = read_warned(folder)
+    assert instance.users == tiny.users
+    assert messages == []
 
 
 def test_utf16_without_bom_read_with_warning(tmp_path: Path, tiny: Instance) -> None:
@@ -717,21 +726,22 @@ def test_huge_toml_rejected(tmp_path: Path) -> None:
     assert problem.message.startswith("expected a TOML file of at most 1000000 bytes")
 
 
-def test_hostile_width_fails_fast(tmp_path: Path) -> None:
-    """100,000 columns: rejected by width before any per-column work.
+def test_hostile_width_rejected_by_width(tmp_path: Path) -> None:
+    """100,000 columns: rejected by the width of the row, located.
 
-    The time bound is generous (the figure for the README comes from the
-    benchmark note, not this test); it guards against quadratic reading.
+    How fast that is (and that reading stays linear below the limit) is in
+    solutions/READER-LIMITS.md, not timed here.
     """
     folder = copy_tiny(tmp_path)
     header = text_of(folder, "users.csv").splitlines()[0]
     (folder / "users.csv").write_text(
         header + ",c" * 100_000 + "\nu1" + "," * 100_011 + "\n", encoding="utf-8"
     )
-    start = time.perf_counter()
     (problem,) = problems(folder)
-    assert time.perf_counter() - start < 20
-    assert "expected at most 16384 columns" in problem.message
+    assert str(problem) == (
+        "users.csv, row 1: expected at most 16384 columns (Excel's limit), found "
+        "100012 in this row; the file is damaged or was not exported as a table."
+    )
 
 
 # --- Values beyond what the model represents ------------------------------------------
