@@ -13,6 +13,7 @@ import shutil
 import tomllib
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -625,6 +626,42 @@ def test_formula_without_computed_value(tmp_path: Path) -> None:
         "workbook does not calculate); open and save it in Excel, or paste the "
         "values."
     )
+
+
+def patch_sheet(book_path: Path, sheet: str, old: str, new: str) -> None:
+    """Rewrite one sheet's XML in a saved workbook (what Excel would store)."""
+    with zipfile.ZipFile(book_path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    xml = parts[sheet].decode("utf-8")
+    assert xml.count(old) == 1, old
+    parts[sheet] = xml.replace(old, new).encode("utf-8")
+    with zipfile.ZipFile(book_path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_formula_with_computed_value_is_read(tmp_path: Path) -> None:
+    """A formula Excel calculated reads as its value, "" included."""
+
+    def formulas(book: Any) -> None:
+        book["users"]["H4"] = "=1+1"
+        book["users"]["M1"] = "note"
+        book["users"]["M5"] = '=IF(TRUE,"","x")'
+
+    folder = workbook(tmp_path, formulas)
+    book = folder / "caseload.xlsx"
+    patch_sheet(
+        book, "xl/worksheets/sheet4.xml", "<f>1+1</f><v />", "<f>1+1</f><v>2</v>"
+    )
+    patch_sheet(
+        book,
+        "xl/worksheets/sheet4.xml",
+        '<c r="M5"><f>IF(TRUE,"","x")</f><v />',
+        '<c r="M5" t="str"><f>IF(TRUE,"","x")</f><v />',
+    )
+    instance = read(folder)
+    assert instance.users[2].weight == 2
+    assert instance.users[3].extra == {"note": ""}
 
 
 def test_formula_error_value(tmp_path: Path) -> None:

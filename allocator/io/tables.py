@@ -721,7 +721,10 @@ def _check_swallowed_rows(
     as many delimiters as the header is rows swallowed by a quote that was
     closed too late (by another stray quote further down).
     """
-    header = next((r for r in records if not _is_blank(r)), [])
+    # The widest of the first rows, so that a title row above the header
+    # does not lower the bar.
+    leading = [r for r in records[: _HEADER_SEARCH_ROWS + 2] if not _is_blank(r)]
+    header = max(leading, key=len, default=[])
     needed = max(2, len(header) - 1)
     for number, (cells, (first, last)) in enumerate(
         zip(records, spans, strict=True), 1
@@ -824,23 +827,38 @@ class SheetFacts:
     unreadable: dict[str, str] = field(default_factory=dict)
 
 
-def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title -> its XML part in the package (workbook.xml and its rels)."""
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {
-        r.get("Id"): r.get("Target", "")
-        for r in rels.iter(f"{_PACKAGE_REL}Relationship")
+def _part(base: str, target: str) -> str:
+    """A relationship's target as a path in the package."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return str(PurePosixPath(base).parent / target)
+
+
+def _rels(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, target path) of ``part`` ("" for the package)."""
+    path = PurePosixPath(part)
+    rels = str(path.parent / "_rels" / f"{path.name}.rels") if part else "_rels/.rels"
+    root = ElementTree.fromstring(archive.read(rels))
+    return {
+        r.get("Id", ""): (r.get("Type", ""), _part(part, r.get("Target", "")))
+        for r in root.iter(f"{_PACKAGE_REL}Relationship")
     }
-    paths = {}
-    for sheet in book.iter(f"{_MAIN}sheet"):
-        target = targets.get(sheet.get(f"{_REL}id"), "")
-        if target.startswith("/"):
-            path = target.lstrip("/")
-        else:
-            path = str(PurePosixPath("xl") / target)
-        paths[sheet.get("name", "")] = path
-    return paths
+
+
+def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> its XML part, found as Excel finds it (package rels,
+    workbook, workbook rels)."""
+    book_part = next(
+        target
+        for kind, target in _rels(archive, "").values()
+        if kind.endswith("/officeDocument")
+    )
+    targets = _rels(archive, book_part)
+    book = ElementTree.fromstring(archive.read(book_part))
+    return {
+        sheet.get("name", ""): targets.get(sheet.get(f"{_REL}id", ""), ("", ""))[1]
+        for sheet in book.iter(f"{_MAIN}sheet")
+    }
 
 
 def _sheet_facts(archive: zipfile.ZipFile, path: str) -> SheetFacts:
@@ -872,7 +890,11 @@ def _cell_fact(cell: Any, facts: SheetFacts) -> None:
         facts.unreadable[ref] = (
             value.text if value is not None and value.text else "#error"
         )
-    elif cell.find(f"{_MAIN}f") is not None and (value is None or value.text is None):
+    elif cell.find(f"{_MAIN}f") is not None and (
+        value is None or (not value.text and cell.get("t") != "str")
+    ):
+        # Never calculated: no value, or an empty one where a number belongs
+        # (a formula that computed "" is stored as an empty string, t="str").
         facts.unreadable[ref] = "formula"
 
 
