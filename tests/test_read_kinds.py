@@ -1006,3 +1006,17 @@ def test_an_id_is_one_id_in_any_form(
     expected = unicodedata.normalize("NFC", name)
     assert instance.users[1].id == expected
     assert [(lock.user, lock.advisor) for lock in instance.locks] == [(expected, "a1")]
+
+
+def test_title_row_above_header_that_lacks_a_column(tmp_path: Path) -> None:
+    """The header is still found below a title; the missing column is named there."""
+    folder = copy_tiny(tmp_path)
+    text = text_of(folder, "users.csv").replace(
+        "id,municipality,age,", "id,municipality,alder,"
+    )
+    (folder / "users.csv").write_text("Brukere uke 48\n" + text, encoding="utf-8")
+    (problem,) = problems(folder)
+    assert (
+        str(problem)
+        == 'users.csv, row 2, column age: expected a column named "age", found none.'
+    )

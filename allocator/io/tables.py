@@ -370,16 +370,19 @@ def _header_index(
 ) -> int:
     """Index in ``numbered`` of the header row (see ``make_table``)."""
 
-    def has_all(cells: list[str]) -> bool:
-        names = {normalise_header(cell) for cell in cells}
-        return all(column in names for column in required)
+    def score(cells: list[str]) -> int:
+        names = {normalise_header(cell) for cell in cells[:MAX_COLUMNS]}
+        return sum(1 for column in required if column in names)
 
-    if not required or has_all(numbered[0][1]):
+    if not required:
         return 0
-    below = numbered[1 : _HEADER_SEARCH_ROWS + 1]
-    found = next((i for i, (_, cells) in enumerate(below, 1) if has_all(cells)), None)
-    if found is None:
+    # The row naming most of the required columns (a header may lack one,
+    # which is reported later), if it is not the first.
+    scores = [score(cells) for _, cells in numbered[: _HEADER_SEARCH_ROWS + 1]]
+    best = max(scores)
+    if scores[0] == best or best == 0:
         return 0
+    found = scores.index(best)
     header_number = numbered[found][0]
     above = numbered[:found]
     if all(sum(1 for c in cells if c.strip()) <= 1 for _, cells in above):
