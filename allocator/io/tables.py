@@ -864,10 +864,17 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     }
 
 
+# Markers of what _sheet_facts looks for; a sheet without any (the usual
+# case) is not parsed a second time. Elements may carry a namespace prefix.
+_FACT_MARKERS = re.compile(rb"mergeCell|hidden=|<(?:\w+:)?f[\s>/]|t=\"e\"")
+
+
 def _sheet_facts(archive: zipfile.ZipFile, path: str) -> SheetFacts:
     """Merged ranges, hidden rows and columns, and formula cells without a
     computed value or with an error, streamed from the sheet's XML."""
     facts = SheetFacts()
+    if _FACT_MARKERS.search(archive.read(path)) is None:
+        return facts
     with archive.open(path) as stream:
         for _, element in ElementTree.iterparse(stream):
             tag = element.tag
