@@ -83,13 +83,64 @@ def parse_locks(pairs: tuple[str, ...], kind: str) -> list[Lock]:
     return locks
 
 
-def load(folder: Path, locks: list[Lock] | None = None) -> Instance:
+def load(
+    folder: Path, locks: list[Lock] | None = None, scenario: Path | None = None
+) -> Instance:
+    """Read INSTANCE, then apply --scenario (a file, or an id in scenarios/)."""
     from allocator.io.read import read_instance
 
-    return read_instance(folder, extra_locks=locks or [])
+    instance = read_instance(folder, extra_locks=locks or [])
+    if scenario is None:
+        return instance
+    from allocator.scenario import apply_scenario, find_scenario
+
+    return apply_scenario(instance, find_scenario(folder, scenario))
 
 
 INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+# --- Scenarios (FORMAT.md section 6) -------------------------------------------
+SCENARIO_OPTION = click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Apply this scenario file (or the id of one in INSTANCE/scenarios/) "
+    "to INSTANCE first.",
+)
+
+
+@main.command("scenario")
+@click.argument("instance", type=INSTANCE_DIR)
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the changed instance (new, empty, or written here before).",
+)
+def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
+    """Apply SCENARIO to INSTANCE and write the changed instance folder.
+
+    SCENARIO is a scenario file, or the id of one in INSTANCE/scenarios/.
+    The folder written is an ordinary instance: every other command reads it.
+
+    \b
+    Example:
+      allocator scenario instances/hallingdal E --out /tmp/hallingdal-E
+      allocator validate /tmp/hallingdal-E
+    """
+    from allocator.io.instance_files import write_instance
+
+    if out.resolve() == instance.resolve() or instance.resolve() in (
+        out.resolve().parents
+    ):
+        raise click.UsageError("--out must not be INSTANCE or a folder inside it.")
+    with user_errors():
+        changed = load(instance, scenario=scenario)
+        write_instance(changed, out)
+    click.echo(f"written: {out}")
+
+
+# --- end of scenarios ----------------------------------------------------------
 
 
 @main.command()
@@ -165,6 +216,7 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
     help="The optimiser, or the greedy baseline.",
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
+@SCENARIO_OPTION
 def solve(
     instance: Path,
     out: Path | None,
@@ -181,6 +233,7 @@ def solve(
     xlsx: bool,
     solver: str,
     quiet: bool,
+    scenario: Path | None,
 ) -> None:
     """Allocate every user of INSTANCE and write the solution folder.
 
@@ -212,7 +265,7 @@ def solve(
         progress=not quiet and sys.stderr.isatty(),
     )
     with user_errors():
-        data = load(instance, locks)
+        data = load(instance, locks, scenario)
         outcome = run_solve(data, options)
     summary = outcome.report.summary
     if not quiet:
@@ -229,7 +282,10 @@ def solve(
 @click.argument("solution", type=INSTANCE_DIR)
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
-def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
+@SCENARIO_OPTION
+def explain(
+    instance: Path, solution: Path, user: str, as_json: bool, scenario: Path | None
+) -> None:
     """Why USER got their advisor in SOLUTION, and not another one.
 
     Names the routing rule, the goals the chosen advisor served, and for
@@ -246,13 +302,14 @@ def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
     from allocator.analysis.explain import explain_text
 
     with user_errors():
-        data = explain_user(load(instance), solution, user)
+        data = explain_user(load(instance, scenario=scenario), solution, user)
     click.echo(json.dumps(data, indent=2) if as_json else explain_text(data))
 
 
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
-def validate(instance: Path) -> None:
+@SCENARIO_OPTION
+def validate(instance: Path, scenario: Path | None) -> None:
     """Read and check INSTANCE; show capacity against demand before solving.
 
     \b
@@ -263,7 +320,7 @@ def validate(instance: Path) -> None:
     from allocator.engine.problem import build_problem
 
     with user_errors():
-        data = load(instance)
+        data = load(instance, scenario=scenario)
         problem = build_problem(data)
     click.echo(capacity_overview(problem))
 
@@ -271,21 +328,32 @@ def validate(instance: Path) -> None:
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
 @click.argument("solution", type=INSTANCE_DIR)
-def check(instance: Path, solution: Path) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The previous solution the solve was given (checks previous_advisor).",
+)
+@SCENARIO_OPTION
+def check(
+    instance: Path, solution: Path, previous: Path | None, scenario: Path | None
+) -> None:
     """Check a SOLUTION folder against INSTANCE, rule by rule.
 
     Independent of the optimiser: exit 0 when every rule holds, else exit 1
-    with one line per violation.
+    with one line per violation. With --previous, each user's previous
+    advisor and since date are checked against that plan, not taken on trust.
 
     \b
     Example:
       allocator check instances/hallingdal solutions/hallingdal/week1
+      allocator check instances/hallingdal-week2 solutions/hallingdal/week2 \\
+          --previous solutions/hallingdal/week1
     """
     from allocator.checker import check_solution
 
     with user_errors():
-        data = load(instance)
-        violations = check_solution(data, solution)
+        data = load(instance, scenario=scenario)
+        violations = check_solution(data, solution, previous)
     for line in violations:
         click.echo(line)
     if violations:
