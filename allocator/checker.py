@@ -38,7 +38,7 @@ CAPACITY_SLACK = 1e-6
 GAP_TOLERANCE = 1e-6
 EARTH_RADIUS_KM = 6371.0
 # A text cell starting with one of these would run as a spreadsheet formula.
-FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ASSIGNMENTS = "assignments.csv"
 ADVISOR_LOAD = "advisor_load.csv"

@@ -2,24 +2,51 @@
 
 Errors the package raises on purpose become exit codes here and nowhere else:
 0 a solution was written, 1 the input was rejected, 2 usage error (click),
-3 no solution found within the time limit.
+3 no solution found within the time limit, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from allocator.domain import Instance, Lock
+from allocator.engine import limits
 from allocator.errors import AllocatorError, DataWarning, InstanceError
 
 EXIT_INPUT = 1
 EXIT_NO_SOLUTION = 3
+# 128 + SIGINT, what shells report for a program ended by Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
+# --- Option ranges (CP-SAT's limits): usage errors, exit 2 -------------------
+class FiniteRange(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (which pass its comparisons)."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+TIME_LIMIT = FiniteRange(min=limits.TIME_LIMIT_MIN, max=limits.TIME_LIMIT_MAX)
+DETERMINISTIC_TIME = FiniteRange(
+    min=limits.DETERMINISTIC_MIN, max=limits.DETERMINISTIC_MAX
+)
+SEED = click.IntRange(min=limits.SEED_MIN, max=limits.SEED_MAX)
+WORKERS = click.IntRange(min=1, max=limits.WORKERS_MAX)
+# -----------------------------------------------------------------------------
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +70,10 @@ def user_errors() -> Iterator[None]:
         warnings.simplefilter("always", DataWarning)
         try:
             yield
+        except KeyboardInterrupt:
+            show_warnings(caught)
+            click.echo("\ninterrupted: nothing was written.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except InstanceError as error:
             show_warnings(caught)
             click.echo("error: the input was rejected; nothing was written.", err=True)
@@ -152,19 +183,19 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0.1),
+    type=TIME_LIMIT,
     help="Seconds (default: the policy's time_limit_s).",
 )
-@click.option("--seed", type=int, help="Random seed (default: the policy's seed).")
+@click.option("--seed", type=SEED, help="Random seed (default: the policy's seed).")
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     help="CP-SAT subsolvers, interleaved so the answer is reproducible "
     "(default: 1 for a weekly re-solve, 8 when most users are open).",
 )
 @click.option(
     "--deterministic-time",
-    type=click.FloatRange(min=0.01),
+    type=DETERMINISTIC_TIME,
     help="CP-SAT deterministic-time budget (default: 0.1 per second of "
     "--time-limit); a search it ends is reproducible.",
 )
@@ -243,9 +274,20 @@ def solve(
       allocator solve instances/hallingdal-week2 \\
           --previous solutions/hallingdal/week1 --xlsx
       allocator solve instances/tiny --out /tmp/tiny --fix u5=a2 --forbid u6=a3
+
+    Ctrl-C during the search stops it and writes the best allocation found
+    so far (exit 130); a second Ctrl-C, or one while reading, aborts and
+    writes nothing. An earlier folder at --out is only ever replaced whole.
     """
+    import signal
+    import threading
+
     from allocator.run import RunOptions, run_solve
 
+    # A script that starts solve in the background (cmd &) hands it SIGINT
+    # ignored; Ctrl-C or kill -INT must still mean what the help says.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if max_moves is not None and not rebalance:
         raise click.UsageError("--max-moves needs --rebalance.")
     locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")
@@ -263,6 +305,13 @@ def solve(
         max_moves=max_moves,
         xlsx=xlsx,
         progress=not quiet and sys.stderr.isatty(),
+        interruptible=True,
+        on_interrupt=lambda: click.echo(
+            "\ninterrupted: stopping the search; the best allocation so far will "
+            "be written (Ctrl-C again to abort and write nothing).",
+            err=True,
+        ),
+        on_searching=None if quiet or sys.stderr.isatty() else searching_line,
     )
     with user_errors():
         data = load(instance, locks, scenario)
@@ -272,9 +321,25 @@ def solve(
         from allocator.render.text import summary_table
 
         click.echo(summary_table(summary))
-        click.echo(f"written: {outcome.folder}")
+    click.echo(f"written: {outcome.folder}")
+    if summary.get("stopped_by") == "interrupted":
+        click.echo(
+            "interrupted: the search was stopped early; the best allocation "
+            "found so far was written.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     if summary["status"] == "no_solution":
         sys.exit(EXIT_NO_SOLUTION)
+
+
+def searching_line(elapsed: float) -> None:
+    """Where no live progress line can be drawn (a log): one line instead."""
+    click.echo(
+        f"searching: first allocation after {elapsed:.1f} s; Ctrl-C stops the "
+        "search and writes the best so far.",
+        err=True,
+    )
 
 
 @main.command()
@@ -369,21 +434,21 @@ def check(
 @click.option(
     "--time-limit",
     "time_limits",
-    type=float,
+    type=TIME_LIMIT,
     multiple=True,
     help="Seconds per run (repeatable; default 10).",
 )
 @click.option(
-    "--seed", "seeds", type=int, multiple=True, help="Seeds (repeatable; default 0)."
+    "--seed", "seeds", type=SEED, multiple=True, help="Seeds (repeatable; default 0)."
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     help="CP-SAT workers per run (default: as solve chooses; 2 for GAP).",
 )
 @click.option(
     "--parallel",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     default=1,
     show_default=True,
     help="Runs at the same time.",
@@ -437,6 +502,8 @@ def bench(
     import tomllib
 
     from allocator.runs.bench import (
+        all_failed,
+        check_bench_out,
         machine_meta,
         make_jobs,
         run_jobs,
@@ -465,11 +532,23 @@ def bench(
     if params_file is not None:
         try:
             params = tomllib.loads(params_file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise click.BadParameter(f"{params_file}: {error}") from error
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise click.BadParameter(
+                f"{params_file}: {error}", param_hint="--params"
+            ) from error
+        from allocator.engine.cpsat.params import check_params
+
+        # Once, before any run: a misspelt key must not fail every run.
+        bad = check_params(params)
+        if bad:
+            raise click.BadParameter(
+                f"{params_file}: " + "; ".join(bad), param_hint="--params"
+            )
     limits = time_limits or (10.0,)
     seed_list = seeds or (0,)
     folder = out or Path("solutions") / "bench"
+    with user_errors():
+        check_bench_out(folder)
     jobs = make_jobs(
         list(instances),
         limits,
@@ -489,6 +568,12 @@ def bench(
     )  # fmt: skip
     write_results(rows, folder, meta)
     click.echo(f"written: {folder}/results.csv")
+    if all_failed(rows):
+        click.echo(
+            f"error: all {len(rows)} runs failed; the errors are listed above.",
+            err=True,
+        )
+        sys.exit(EXIT_INPUT)
 
 
 @main.command()

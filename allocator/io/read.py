@@ -40,6 +40,7 @@ from allocator.domain import (
     week_start,
 )
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.io.names import plain_name_problem
 from allocator.io.tables import (
     MAX_LISTED,
     SHEETS,
@@ -586,7 +587,15 @@ def _read_name(doc: Mapping[str, Any], check: TomlChecker, default: str) -> str:
     """The instance's name; the folder's name when instance.toml has none."""
     if "name" not in doc:
         return default
-    return check.ident("name", doc["name"]) or default
+    name = check.ident("name", doc["name"])
+    if name is None:
+        return default
+    # The name becomes the folder solutions/<name>/: a path must not pass.
+    why = plain_name_problem(name)
+    if why is not None:
+        check.problem("name", f"a plain folder name ({why})", name)
+        return default
+    return name
 
 
 def _read_week(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
