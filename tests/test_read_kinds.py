@@ -1019,3 +1019,17 @@ def test_title_row_above_header_that_lacks_a_column(tmp_path: Path) -> None:
         str(problem)
         == 'users.csv, row 2, column age: expected a column named "age", found none.'
     )
+
+
+def test_scenario_file_deep_nesting_located(tmp_path: Path) -> None:
+    """A scenario file is TOML too: hostile nesting gets the same located message."""
+    from allocator.scenario import read_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_text('name = "s"\nq = ' + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InstanceError) as caught:
+        read_scenario(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}: expected valid TOML with values nested at most 16 deep, found "
+        "arrays or inline tables nested deeper at line 2."
+    ]

@@ -410,6 +410,42 @@ def _escaped(text: str, at: int, closing: str) -> bool:
     return slashes % 2 == 1
 
 
+class TomlProblem(ValueError):
+    """TOML text that cannot be read; the message says why, in the form
+    "expected ..., found ..."."""
+
+
+def load_toml_text(text: str) -> dict[str, Any]:
+    """Parse TOML text (instance.toml, a scenario file) safely.
+
+    Nesting deeper than ``MAX_TOML_DEPTH`` is refused by a linear scan
+    before parsing, and any failure of the parser is a ``TomlProblem``,
+    never a RecursionError or another traceback.
+
+    Raises
+    ------
+    TomlProblem
+        With a message naming the line of too deep nesting or the syntax error.
+    """
+    deep = toml_nesting(text)
+    if deep is not None:
+        raise TomlProblem(
+            f"expected valid TOML with values nested at most {MAX_TOML_DEPTH} deep, "
+            f"found arrays or inline tables nested deeper at line {deep[0]}."
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise TomlProblem(f"expected valid TOML, found a syntax error: {err}.") from err
+    except (RecursionError, ValueError, MemoryError) as err:
+        # The nesting scan should have caught this; the parser's own limit
+        # is the last line of defence, never a traceback.
+        raise TomlProblem(
+            "expected valid TOML, found text the parser cannot read "
+            f"({type(err).__name__})."
+        ) from err
+
+
 def _load_toml(
     folder: Path, problems: list[InputProblem], digest: Any
 ) -> dict[str, Any] | None:
@@ -437,25 +473,10 @@ def _load_toml(
     except UnicodeDecodeError:
         fail("expected UTF-8 text, found other bytes.")
         return None
-    deep = toml_nesting(text)
-    if deep is not None:
-        fail(
-            f"expected valid TOML with values nested at most {MAX_TOML_DEPTH} deep, "
-            f"found arrays or inline tables nested deeper at line {deep[0]}."
-        )
-        return None
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        fail(f"expected valid TOML, found a syntax error: {err}.")
-        return None
-    except (RecursionError, ValueError, MemoryError) as err:
-        # The nesting scan should have caught this; the parser's own limit
-        # is the last line of defence, never a traceback.
-        fail(
-            "expected valid TOML, found text the parser cannot read "
-            f"({type(err).__name__})."
-        )
+        doc = load_toml_text(text)
+    except TomlProblem as err:
+        fail(str(err))
         return None
     digest.update(data)
     return doc
