@@ -1033,3 +1033,30 @@ def test_scenario_file_deep_nesting_located(tmp_path: Path) -> None:
         f"{path}: expected valid TOML with values nested at most 16 deep, found "
         "arrays or inline tables nested deeper at line 2."
     ]
+
+
+def test_bench_params_deep_nesting_is_a_usage_error(tmp_path: Path) -> None:
+    """--params is TOML too: hostile nesting is exit 2 with the line, no traceback."""
+    from click.testing import CliRunner
+
+    from allocator.cli import main
+
+    params = tmp_path / "p.toml"
+    params.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            str(TINY),
+            "--time-limit",
+            "1",
+            "--params",
+            str(params),
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "nested deeper at line 1" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "b").exists()
