@@ -512,7 +512,6 @@ def bench(
       allocator bench --format gap instances/gap/cattrysse1994/* --time-limit 1
     """
     import os
-    import tomllib
 
     from allocator.runs.bench import (
         all_failed,
@@ -543,9 +542,12 @@ def bench(
         )
     params: dict[str, object] = {}
     if params_file is not None:
+        from allocator.io.read import TomlProblem, load_toml_text
+
         try:
-            params = tomllib.loads(params_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            # The reader's loader: hostile nesting is refused, not a traceback.
+            params = load_toml_text(params_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, TomlProblem) as error:
             raise click.BadParameter(
                 f"{params_file}: {error}", param_hint="--params"
             ) from error
