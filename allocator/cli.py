@@ -125,8 +125,10 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 )
 @click.option(
     "--previous",
-    type=INSTANCE_DIR,
-    help="Last week's solution folder: its advisors become current advisors.",
+    type=click.Path(exists=True, path_type=Path),
+    help="Last week's solution folder, or its allocation.xlsx as the leader "
+    "edited it: its advisors become current advisors (and its lock column "
+    "this week's locks).",
 )
 @click.option(
     "--rebalance",
@@ -153,9 +155,10 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
     help="Never give this user this advisor (repeatable).",
 )
 @click.option(
-    "--xlsx",
-    is_flag=True,
-    help="Also write allocation.xlsx with every report as a sheet.",
+    "--xlsx/--no-xlsx",
+    default=True,
+    show_default=True,
+    help="Write allocation.xlsx (summary, names, filters, a lock column).",
 )
 @click.option(
     "--solver",
@@ -215,6 +218,8 @@ def solve(
         data = load(instance, locks)
         outcome = run_solve(data, options)
     summary = outcome.report.summary
+    if summary.get("previous_read"):
+        click.echo(f"previous: {summary['previous_read']}", err=True)
     if not quiet:
         from allocator.render.text import summary_table
 

@@ -10,12 +10,14 @@ from typing import Any
 
 from allocator.analysis.capacity import shortages
 from allocator.analysis.changes import change_counts, change_rows
+from allocator.analysis.leader import leader_facts
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
 from allocator.engine.cpsat.solver import SolveParams, solve
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.problem import build_problem
+from allocator.io.allocation_xlsx import with_workbook_locks
 from allocator.io.previous import Previous, apply_previous, read_previous
 from allocator.io.write import (
     check_target,
@@ -39,7 +41,7 @@ class RunOptions:
     previous: Path | None = None
     rebalance: bool = False
     max_moves: int | None = None
-    xlsx: bool = False
+    xlsx: bool = True
     progress: bool = False
     cpsat: dict[str, object] = field(default_factory=dict)
 
@@ -90,6 +92,7 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     if options.previous is not None:
         previous = read_previous(options.previous)
         instance = apply_previous(instance, previous)
+        instance = with_workbook_locks(instance, previous)
     problem = build_problem(
         instance, rebalance=options.rebalance, max_moves=options.max_moves
     )
@@ -134,6 +137,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     changes = change_rows(instance, report.assignments, previous)
     report.summary["changes"] = change_counts(changes)
     report.summary["shortages"] = shortages(problem, result.allocation)
+    report.summary["leader"] = leader_facts(problem, result.allocation)
+    if previous is not None and previous.note:
+        report.summary["previous_read"] = previous.note
     return Solution(
         instance=instance,
         problem=problem,

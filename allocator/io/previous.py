@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from allocator.domain import Instance
+from allocator.domain import Instance, Lock
 from allocator.errors import InputProblem, InstanceError
 from allocator.io.tables import CellError, parse_date, parse_text, read_table
 
@@ -26,10 +26,18 @@ class Previous:
     since: dict[str, dt.date]
     # What that solve used as each user's current advisor.
     previous_advisor: dict[str, str]
+    # Locks typed into an edited allocation.xlsx (allocation_xlsx.py).
+    locks: tuple[Lock, ...] = ()
+    # What was read, for the terminal; empty for a solution folder.
+    note: str = ""
 
 
 def read_previous(folder: Path) -> Previous:
-    """Read assignments.csv of a previous solution folder."""
+    """Read assignments.csv of a previous solution folder, or an allocation.xlsx."""
+    from allocator.io.allocation_xlsx import is_workbook, read_allocation_workbook
+
+    if is_workbook(folder):
+        return read_allocation_workbook(folder)
     path = folder / "assignments.csv"
     label = f"{folder.name}/assignments.csv"
     if not path.is_file():

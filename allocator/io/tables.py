@@ -15,6 +15,7 @@ be decoded, it has no header, a column appears twice) raise ``InstanceError``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -77,6 +78,8 @@ class Table:
     problems: list[InputProblem] = field(default_factory=list)
     # Where the header is: row 1 unless blank rows come first.
     header_row: int = 1
+    # The CSV delimiter the file used; None for a workbook sheet.
+    delimiter: str | None = None
 
     def spelling_of(self, column: str) -> str:
         """The column's name as the file writes it."""
@@ -263,7 +266,8 @@ def parse_csv(label: str, data: bytes) -> Table:
         raise _file_problem(
             label, f"expected CSV, found a broken line ({err})."
         ) from err
-    return make_table(label, raw_rows, decimal_comma=delimiter == ";")
+    table = make_table(label, raw_rows, decimal_comma=delimiter == ";")
+    return dataclasses.replace(table, delimiter=delimiter)
 
 
 def read_csv(path: Path) -> Table:

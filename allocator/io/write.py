@@ -17,6 +17,8 @@ from allocator.errors import SolutionError
 
 # A spreadsheet runs a text cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@")
+# Leads a ";"-dialect CSV so that Excel reads it as UTF-8.
+BOM = "\ufeff"
 
 
 def neutralise(text: str) -> str:
@@ -24,8 +26,11 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def cell(value: Any) -> str:
-    """One CSV cell: booleans true/false, lists ;-joined, numbers plain."""
+def cell(value: Any, dialect: str = ",") -> str:
+    """One CSV cell: booleans true/false, lists ;-joined, numbers plain.
+
+    In the ``;`` dialect a decimal number is written with a decimal comma.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -33,19 +38,32 @@ def cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
+        if value != value:
+            return ""
+        text = f"{value:.4f}".rstrip("0").rstrip(".")
+        return text.replace(".", ",") if dialect == ";" else text
     if isinstance(value, (list, tuple)):
         return neutralise(";".join(str(v) for v in value))
     return neutralise(str(value))
 
 
-def csv_text(rows: Iterable[Row], header: list[str]) -> str:
-    """Rows as CSV text (comma-separated, UTF-8, header first)."""
+def csv_text(rows: Iterable[Row], header: list[str], dialect: str = ",") -> str:
+    """Rows as CSV text, header first, in the input's dialect.
+
+    ``","``: comma-separated, decimal point, LF, no byte-order mark.
+    ``";"``: what Norwegian Excel opens as columns: semicolon-separated,
+    decimal comma, CRLF, led by a byte-order mark (so UTF-8 letters survive).
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    nordic = dialect == ";"
+    if nordic:
+        buffer.write(BOM)
+    writer = csv.writer(
+        buffer, delimiter=dialect, lineterminator="\r\n" if nordic else "\n"
+    )
     writer.writerow(header)
     for row in rows:
-        writer.writerow([cell(row.get(column)) for column in header])
+        writer.writerow([cell(row.get(column), dialect) for column in header])
     return buffer.getvalue()
 
 
@@ -53,22 +71,26 @@ def header_of(rows: list[Row], fallback: list[str]) -> list[str]:
     return list(rows[0]) if rows else fallback
 
 
-def report_files(report: Report) -> dict[str, str]:
-    """File name -> content for every file a solve writes."""
+def report_files(report: Report, dialect: str = ",") -> dict[str, str]:
+    """File name -> content for every file a solve writes (CSVs in ``dialect``)."""
     return {
         "assignments.csv": csv_text(
             report.assignments,
             header_of(report.assignments, ASSIGNMENT_COLUMNS),
+            dialect,
         ),
         "advisor_load.csv": csv_text(
-            report.advisor_load, header_of(report.advisor_load, ADVISOR_COLUMNS)
+            report.advisor_load,
+            header_of(report.advisor_load, ADVISOR_COLUMNS),
+            dialect,
         ),
         "team_load.csv": csv_text(
-            report.team_load, header_of(report.team_load, TEAM_COLUMNS)
+            report.team_load, header_of(report.team_load, TEAM_COLUMNS), dialect
         ),
         "municipality_load.csv": csv_text(
             report.municipality_load,
             header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
+            dialect,
         ),
         "summary.json": json.dumps(report.summary, indent=2, ensure_ascii=False) + "\n",
     }

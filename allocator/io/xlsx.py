@@ -1,63 +1,332 @@
-"""allocation.xlsx: the same reports as one workbook a leader can open as is."""
+"""allocation.xlsx: the workbook a team leader opens, reads and edits.
+
+A summary sheet first (status, gap, placed, unplaced and urgent, moves,
+shortages in FTE by team kind and municipality, the week), then the
+assignments with names beside ids and an empty ``lock`` column to type
+``fix`` or ``forbid`` into, the load sheets, the unassigned users with their
+reasons, and the changes. Numbers are number cells, utilisation a percent,
+dates date cells; every sheet has a frozen header, a filter and fitted
+widths. Text is always a text cell, so a name such as ``=HYPERLINK(...)`` or
+``<b>`` stays inert. ``allocation_xlsx.py`` reads the edited workbook back.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from allocator.analysis.report import Row
+from allocator.analysis.report import Report, Row
+from allocator.domain import Instance
 
 MAX_WIDTH = 60
+# Rows scanned to fit a column's width (a region has 40,000 users).
+WIDTH_SAMPLE = 500
+# Excel's built-in short date: shown in the reader's own locale (dd.mm.yyyy
+# in Norwegian Excel).
+DATE_FORMAT = "mm-dd-yy"
+PERCENT = "0%"
+PERCENT_2 = "0.00%"
+DECIMAL = "0.0##"
+LOCK_COLUMN = "lock"
+ASSIGNMENTS_SHEET = "assignments"
+
+Column = tuple[str, str]  # (header, number format or "")
 
 
-def workbook_bytes(sheets: dict[str, tuple[list[str], list[Row]]]) -> bytes:
-    """Sheets of rows as xlsx bytes: bold frozen header, fitted widths.
-
-    Text is always written as a text cell, so a cell reading
-    ``=HYPERLINK("x")`` stays text and is never run as a formula.
-    """
+def leader_workbook(
+    instance: Instance, report: Report, changes: Sequence[Row]
+) -> bytes:
+    """allocation.xlsx as bytes (see the module docstring for its sheets)."""
+    names = names_of(instance)
+    leader = report.summary.get("leader") or {}
     book = Workbook()
-    first = True
-    for title, (header, rows) in sheets.items():
-        sheet = book.active if first else book.create_sheet()
-        assert sheet is not None
-        first = False
-        sheet.title = title
-        fill_sheet(sheet, header, rows)
+    summary_sheet = book.active
+    assert summary_sheet is not None
+    summary_sheet.title = "summary"
+    fill_summary(summary_sheet, report.summary, leader, names)
+    for title, columns, rows in (
+        (ASSIGNMENTS_SHEET, *assignment_sheet(instance, report, names)),
+        ("advisor load", *advisor_sheet(report, names)),
+        ("team load", *team_sheet(report, names)),
+        ("municipality load", *municipality_sheet(report, leader, names)),
+        ("unassigned", *unassigned_sheet(instance, report, names)),
+        ("changes", *change_sheet(changes, names)),
+    ):
+        fill_sheet(book.create_sheet(title), columns, rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def fill_sheet(sheet: Worksheet, header: list[str], rows: list[Row]) -> None:
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
-    for row in rows:
-        sheet.append([value_of(row.get(column)) for column in header])
-    for r in range(2, sheet.max_row + 1):
-        for cell in sheet[r]:
-            if isinstance(cell.value, str):
-                # Force a text cell: openpyxl would store "=..." as a formula.
-                cell.data_type = "s"
-    sheet.freeze_panes = "A2"
-    for idx, column in enumerate(header, start=1):
-        longest = max(
-            [len(column)] + [len(str(row.get(column) or "")) for row in rows[:500]]
+def names_of(instance: Instance) -> dict[str, dict[str, str]]:
+    """Display names by id, per table."""
+    return {
+        "advisors": {a.id: a.name for a in instance.advisors},
+        "teams": {t.id: t.name for t in instance.teams},
+        "municipalities": {m.id: m.name for m in instance.municipalities},
+    }
+
+
+def fill_summary(
+    sheet: Worksheet,
+    summary: Mapping[str, Any],
+    leader: Mapping[str, Any],
+    names: Mapping[str, Mapping[str, str]],
+) -> None:
+    """The first sheet: headline figures, then shortages, then how to edit."""
+    kpis = summary.get("kpis") or {}
+    counts = summary.get("changes") or {}
+    shortage = leader.get("shortage_fte") or []
+    figures: list[tuple[str, Any, str]] = [
+        ("instance", summary.get("instance", ""), ""),
+        ("week", leader.get("week") or "", ""),
+        ("reference date", as_date(summary.get("reference_date")), DATE_FORMAT),
+        ("status", summary.get("status", ""), ""),
+        ("gap", summary.get("gap"), PERCENT_2),
+        ("users", kpis.get("users"), ""),
+        ("placed", kpis.get("assigned"), ""),
+        ("unassigned", kpis.get("unassigned"), ""),
+        ("of them urgent", kpis.get("urgent_unassigned"), ""),
+        ("moved from their advisor", kpis.get("reassignments"), ""),
+        ("arrived", counts.get("arrived"), ""),
+        ("left", counts.get("left"), ""),
+        ("FTE short", round(sum(r["fte"] for r in shortage), 3), DECIMAL),
+        ("utilisation, lowest", kpis.get("utilisation_min"), PERCENT),
+        ("utilisation, highest", kpis.get("utilisation_max"), PERCENT),
+        ("travel, total road km", kpis.get("travel_km"), DECIMAL),
+    ]
+    sheet.append(["figure", "value"])
+    for label, value, number_format in figures:
+        sheet.append([label, value])
+        cell = sheet.cell(row=sheet.max_row, column=2)
+        if number_format:
+            cell.number_format = number_format
+    sheet.append([])
+    sheet.append(
+        ["shortages", "municipality", "name", "weight unassigned", "FTE short"]
+    )
+    heading = sheet.max_row
+    for record in shortage:
+        sheet.append(
+            [
+                record["kind"],
+                record["municipality"],
+                names["municipalities"].get(record["municipality"], ""),
+                record["weight"],
+                record["fte"],
+            ]
         )
-        sheet.column_dimensions[get_column_letter(idx)].width = min(
+    if not shortage:
+        sheet.append(["none: no user waits for capacity"])
+    sheet.append([])
+    sheet.append(
+        [
+            "to edit",
+            "On the assignments sheet, type fix or forbid in the lock column, or "
+            "another advisor id in the advisor column; then run allocator solve "
+            "with --previous allocation.xlsx.",
+        ]
+    )
+    for row in (1, heading):
+        for cell in sheet[row]:
+            cell.font = Font(bold=True)
+    text_cells(sheet, 2)
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDE", (28, 24, 28, 18, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
+
+
+def assignment_sheet(
+    instance: Instance, report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    """One row per user, names beside ids, and the editable lock column."""
+    extra = list(instance.extra_columns.get("users", ()))
+    columns: list[Column] = [
+        ("user", ""), ("municipality", ""), ("municipality name", ""),
+        ("team", ""), ("team name", ""), ("advisor", ""), ("advisor name", ""),
+        (LOCK_COLUMN, ""), ("status", ""), ("previous_advisor", ""),
+        ("changed", ""), ("rule", ""), ("travel_km", DECIMAL),
+        ("since", DATE_FORMAT), ("reason", ""),
+        *((column, "") for column in extra),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["user"], r["municipality"],
+            names["municipalities"].get(r["municipality"], ""),
+            r["team"], names["teams"].get(r["team"], ""),
+            r["advisor"], names["advisors"].get(r["advisor"], ""),
+            None, r["status"], r["previous_advisor"], r["changed"], r["rule"],
+            r["travel_km"], as_date(r.get("since")), r["reason"],
+            *(r.get(column, "") for column in extra),
+        ]
+        for r in report.assignments
+    ]  # fmt: skip
+    return columns, rows
+
+
+def advisor_sheet(
+    report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    columns: list[Column] = [
+        ("advisor", ""), ("name", ""), ("team", ""), ("team name", ""),
+        ("fte", DECIMAL), ("capacity", DECIMAL), ("load", DECIMAL),
+        ("utilisation", PERCENT), ("users", ""), ("new_users", ""),
+        ("intake_limit", ""), ("municipalities", ""),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["advisor"], names["advisors"].get(r["advisor"], ""), r["team"],
+            names["teams"].get(r["team"], ""), r["fte"], r["capacity"], r["load"],
+            r["utilisation"], r["users"], r["new_users"], r["intake_limit"],
+            ";".join(r["municipalities"]),
+        ]
+        for r in report.advisor_load
+    ]  # fmt: skip
+    return columns, rows
+
+
+def team_sheet(
+    report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    columns: list[Column] = [
+        ("team", ""), ("name", ""), ("kind", ""), ("advisors", ""),
+        ("assigned", ""), ("load", DECIMAL), ("capacity", DECIMAL),
+        ("utilisation", PERCENT),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["team"], names["teams"].get(r["team"], ""), r["kind"], r["advisors"],
+            r["assigned"], r["load"], r["capacity"],
+            r["load"] / r["capacity"] if r["capacity"] else None,
+        ]
+        for r in report.team_load
+    ]  # fmt: skip
+    return columns, rows
+
+
+def municipality_sheet(
+    report: Report, leader: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    short: dict[str, float] = {}
+    for record in leader.get("shortage_fte") or []:
+        short[record["municipality"]] = (
+            short.get(record["municipality"], 0.0) + record["fte"]
+        )
+    base = leader.get("base_capacity") or {}
+    columns: list[Column] = [
+        ("municipality", ""), ("name", ""), ("users", ""), ("assigned", ""),
+        ("unassigned", ""), ("load", DECIMAL), ("advisors", ""),
+        ("capacity based here", DECIMAL), ("FTE short", DECIMAL),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["municipality"], names["municipalities"].get(r["municipality"], ""),
+            r["users"], r["assigned"], r["unassigned"], r["load"], r["advisors"],
+            base.get(r["municipality"], 0.0),
+            round(short.get(r["municipality"], 0.0), 3),
+        ]
+        for r in report.municipality_load
+    ]  # fmt: skip
+    return columns, rows
+
+
+def unassigned_sheet(
+    instance: Instance, report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    """Unassigned users, urgent first, with the reason."""
+    urgent = {u.id for u in instance.users if u.urgent}
+    columns: list[Column] = [
+        ("user", ""), ("urgent", ""), ("municipality", ""),
+        ("municipality name", ""), ("team kind", ""), ("reason", ""),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["user"], r["user"] in urgent, r["municipality"],
+            names["municipalities"].get(r["municipality"], ""),
+            str(r["rule"]).partition(":")[2], r["reason"],
+        ]
+        for r in report.assignments
+        if r["status"] == "unassigned"
+    ]  # fmt: skip
+    rows.sort(key=lambda row: not row[1])
+    return columns, rows
+
+
+def change_sheet(
+    changes: Sequence[Row], names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    columns: list[Column] = [
+        ("user", ""), ("kind", ""), ("from", ""), ("from name", ""), ("to", ""),
+        ("to name", ""), ("from_team", ""), ("to_team", ""), ("team_change", ""),
+        ("locked", ""), ("reason", ""),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["user"], r["kind"], r["from"], names["advisors"].get(r["from"], ""),
+            r["to"], names["advisors"].get(r["to"], ""), r["from_team"],
+            r["to_team"], r["team_change"], r["locked"], r["reason"],
+        ]
+        for r in changes
+    ]  # fmt: skip
+    return columns, rows
+
+
+def fill_sheet(sheet: Worksheet, columns: list[Column], rows: list[list[Any]]) -> None:
+    """Header, rows, formats; frozen header, filter over all, fitted widths."""
+    sheet.append([header for header, _ in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    formats = {i: fmt for i, (_, fmt) in enumerate(columns, start=1) if fmt}
+    for index, number_format in formats.items():
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell.number_format = number_format
+    text_cells(sheet, 2)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = (
+        f"A1:{get_column_letter(len(columns))}{max(1, len(rows) + 1)}"
+    )
+    for index, (header, number_format) in enumerate(columns, start=1):
+        sample = [row[index - 1] for row in rows[:WIDTH_SAMPLE]]
+        longest = max(
+            [len(header) + 3] + [len(shown(value, number_format)) for value in sample]
+        )
+        sheet.column_dimensions[get_column_letter(index)].width = min(
             MAX_WIDTH, longest + 2
         )
 
 
-def value_of(value: Any) -> Any:
-    """Cell values: lists joined with ;, None empty, the rest as is."""
+def text_cells(sheet: Worksheet, first_row: int) -> None:
+    """Force every string to a text cell: openpyxl would store "=..." as a formula."""
+    for row in sheet.iter_rows(min_row=first_row):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
+def shown(value: Any, number_format: str) -> str:
+    """Roughly what a cell shows, to size its column."""
     if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return "00.00.0000"
+    if number_format in (PERCENT, PERCENT_2) and isinstance(value, float):
+        return f"{value * 100:.0f} %"
+    return str(value)
+
+
+def as_date(value: Any) -> dt.date | None:
+    """An ISO date string as a date (a date cell in the workbook)."""
+    if not value:
         return None
-    if isinstance(value, (list, tuple)):
-        return ";".join(str(v) for v in value)
-    return value
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
