@@ -474,3 +474,31 @@ def generate(
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"written: {out}")
+
+
+# --- report: rebuild report.html from a solution folder -----------------------
+
+
+@main.command()
+@click.argument("solution", type=INSTANCE_DIR)
+def report(solution: Path) -> None:
+    """Rebuild SOLUTION/report.html from the solution folder's files.
+
+    The page is the one the solve wrote, byte for byte: one self-contained
+    file with charts and tables, opened offline in any browser.
+
+    \b
+    Example:
+      allocator report solutions/hallingdal/week1
+    """
+    from allocator.io.solution_files import (
+        read_solution_files,
+        solution_tables,
+        write_report,
+    )
+    from allocator.render.html import report_page
+
+    with user_errors():
+        page = report_page(solution_tables(read_solution_files(solution)))
+        target = write_report(solution, "report.html", page)
+    click.echo(f"written: {target}")

@@ -9,6 +9,7 @@ commas (FORMAT.md section 5, written when users.csv was ``;``-separated).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,15 @@ def value_of(
             ) from err
         return int(parsed) if column in COUNTS else parsed
     return parse_text(text)
+
+
+def write_report(folder: Path, name: str, text: str) -> Path:
+    """Replace ``folder/name`` atomically (a temporary file, then a rename)."""
+    target = folder / name
+    staging = folder / f".{name}.{os.getpid()}.tmp"
+    try:
+        staging.write_text(text, encoding="utf-8", newline="")
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
+    return target

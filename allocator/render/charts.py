@@ -207,13 +207,18 @@ def utilisation_chart(
         )
 
     svg = draw("utilisation", title, len(order), dots)
-    header = ["team" if by_team else "team kind", "advisors", "min", "median", "max",
-              "over 100 %"]  # fmt: skip
+    # The table lists every team, even when the chart groups them by kind.
+    per_team: dict[str, list[float]] = defaultdict(list)
+    for row in with_capacity:
+        per_team[row["team"]].append(row["utilisation"] * 100)
+    header = ["team", "kind", "advisors", "min", "median", "max", "over 100 %"]
     table = []
-    for group in order:
-        values = groups[group]
+    for team in team_order:
+        values = per_team.get(team)
+        if not values:
+            continue
         table.append(
-            [group, str(len(values)), f"{min(values):.0f} %",
+            [team, kind_of[team], str(len(values)), f"{min(values):.0f} %",
              f"{statistics.median(values):.0f} %", f"{max(values):.0f} %",
              str(sum(v > 100 + 1e-9 for v in values))]
         )  # fmt: skip
@@ -221,7 +226,7 @@ def utilisation_chart(
         ""
         if by_team
         else f"{len(team_order)} teams are shown by team kind; "
-        "the team table below lists every team."
+        "the table lists every team."
     )
     return chart("utilisation", title, question, svg, header, table, note)
 
@@ -256,14 +261,18 @@ def team_chart(teams: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
         axes.legend(loc="lower right", fontsize=7, frameon=False)
 
     svg = draw("teams", title, len(keys), bars)
-    header = ["team" if by_team else "team kind", "advisors", "load", "capacity",
-              "utilisation"]  # fmt: skip
+    header = ["team", "name", "kind", "advisors", "load", "capacity", "utilisation"]
     table = [
-        [k, str(int(totals[k][2])), number(totals[k][0]), number(totals[k][1]),
-         percent(totals[k][0] / totals[k][1] if totals[k][1] else None)]
-        for k in keys
+        [r["team"], names["teams"].get(r["team"], ""), r["kind"],
+         str(r["advisors"]), number(r["load"]), number(r["capacity"]),
+         percent(r["load"] / r["capacity"] if r["capacity"] else None)]
+        for r in teams
     ]  # fmt: skip
-    note = "" if by_team else f"{len(teams)} teams are summed by team kind."
+    note = (
+        ""
+        if by_team
+        else f"{len(teams)} teams are summed by team kind; the table lists each."
+    )
     return chart("teams", title, question, svg, header, table, note)
 
 
