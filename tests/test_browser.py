@@ -4,7 +4,8 @@ Each page must open from the file alone: no console error, no page error, no
 request to any other place than the file itself, every chart drawn with a
 size, names shown as text, and no accessibility violation that axe-core
 (vendored in tests/vendor/axe-core, MPL-2.0) finds. Skipped with a message
-where Chromium or Playwright is missing; .ci/run installs Chromium.
+where Chromium or Playwright is missing; .ci/run installs Chromium, and under CI=true a missing
+Chromium fails instead.
 
 Set ALLOCATOR_SCREENSHOTS=DIR to keep a screenshot of each page there.
 """
@@ -45,6 +46,8 @@ def run(*args: object) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator[Any]:
     if not Path(CHROMIUM).is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser tests, but {CHROMIUM} is missing")
         pytest.skip(
             f"no Chromium at {CHROMIUM}: install it (apt-get install -y chromium, "
             "as .ci/run does) or set ALLOCATOR_CHROMIUM to run the browser tests"

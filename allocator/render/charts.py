@@ -193,7 +193,7 @@ def utilisation_chart(
             axes.scatter(
                 values,
                 [y + o for o in offsets],
-                s=6,
+                s=14,
                 color=color_of(group, order),
                 linewidths=0,
             )
@@ -490,16 +490,17 @@ def number(value: float | None, digits: int = 1) -> str:
 
 
 def comparison_chart(
-    chart_id: str, figures: Sequence[Mapping[str, Any]], structures: Sequence[str]
+    chart_id: str,
+    title: str,
+    figures: Sequence[Mapping[str, Any]],
+    structures: Sequence[str],
 ) -> Chart:
     """Grouped bars: one group per figure, one bar per structure (seed mean).
 
     A whisker spans the seed range when there are several seeds.
     """
-    title = ", ".join(f["title"] for f in figures) + " per structure"
-    question = (
-        f"How do the structures compare on {title.removesuffix(' per structure')}?"
-    )
+    what = ", ".join(f["title"] for f in figures)
+    question = f"How do the structures compare on {what}?"
     width = 0.8 / max(1, len(structures))
 
     def bars(axes: Any) -> None:

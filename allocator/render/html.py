@@ -217,12 +217,17 @@ COMPARED = (
     ("gap", "gap", "lower"),
 )
 CHARTED = (
-    ("coverage", ("coverage_min", "single_points", "uncovered")),
-    ("n1", ("n1_worst_weight", "n1_mean_weight")),
-    ("utilisation", ("utilisation_min", "utilisation_mean", "utilisation_max")),
-    ("travel", ("travel_km",)),
-    ("leakage", ("leakage_fte", "freed_fte", "shortage_fte")),
-)
+    ("coverage", "Coverage", ("coverage_min", "single_points", "uncovered")),
+    ("n1", "N-1: one advisor absent", ("n1_worst_weight", "n1_mean_weight")),
+    (
+        "utilisation",
+        "Utilisation spread",
+        ("utilisation_min", "utilisation_mean", "utilisation_max"),
+    ),
+    ("travel", "Travel", ("travel_km",)),
+    ("leakage", "Leakage, freed and missing FTE", ("leakage_fte", "freed_fte",
+                                                    "shortage_fte")),
+)  # fmt: skip
 
 
 def as_number(value: Any) -> float | None:
@@ -273,7 +278,10 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                     cell["low"] <= reference["high"]
                     and reference["low"] <= cell["high"]
                 )
-                cell["significant"] = not (overlap and len(seeds) > 1)
+                # No difference at all needs no mark.
+                cell["significant"] = not (
+                    overlap and len(seeds) > 1 and cell["diff"] != 0
+                )
         figures.append({"key": key, "title": title, "better": better, "cells": cells})
     flagged = sorted(
         {
@@ -295,12 +303,14 @@ def comparison_charts(table: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One grouped-bar chart per family of figures, one bar group per structure."""
     out = []
     by_key = {f["key"]: f for f in table["figures"]}
-    for chart_id, keys in CHARTED:
+    for chart_id, title, keys in CHARTED:
         present = [by_key[k] for k in keys if k in by_key]
         if not present:
             continue
         out.append(
-            charts.comparison_chart(f"cmp-{chart_id}", present, table["structures"])
+            charts.comparison_chart(
+                f"cmp-{chart_id}", title, present, table["structures"]
+            )
         )
     return out
 
