@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -46,11 +47,9 @@ def leader_workbook(
     """allocation.xlsx as bytes (see the module docstring for its sheets)."""
     names = names_of(instance)
     leader = report.summary.get("leader") or {}
-    book = Workbook()
-    summary_sheet = book.active
-    assert summary_sheet is not None
-    summary_sheet.title = "summary"
-    fill_summary(summary_sheet, report.summary, leader, names)
+    # Write-only: a region's 40,000 rows stream out instead of living as cells.
+    book = Workbook(write_only=True)
+    fill_summary(book.create_sheet("summary"), report.summary, leader, names)
     for title, columns, rows in (
         (ASSIGNMENTS_SHEET, *assignment_sheet(instance, report, names)),
         ("advisor load", *advisor_sheet(report, names)),
@@ -102,25 +101,25 @@ def fill_summary(
         ("utilisation, highest", kpis.get("utilisation_max"), PERCENT),
         ("travel, total road km", kpis.get("travel_km"), DECIMAL),
     ]
-    sheet.append(["figure", "value"])
+    for letter, width in zip("ABCDE", (28, 24, 28, 18, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append(bold(sheet, ["figure", "value"]))
     for label, value, number_format in figures:
-        sheet.append([label, value])
-        cell = sheet.cell(row=sheet.max_row, column=2)
-        if number_format:
-            cell.number_format = number_format
+        sheet.append([text(sheet, label), cell(sheet, value, number_format)])
     sheet.append([])
     sheet.append(
-        ["shortages", "municipality", "name", "weight unassigned", "FTE short"]
-    )
-    heading = sheet.max_row
+        bold(sheet, ["shortages", "municipality", "name", "weight unassigned",
+                     "FTE short"])
+    )  # fmt: skip
     for record in shortage:
         sheet.append(
             [
-                record["kind"],
-                record["municipality"],
-                names["municipalities"].get(record["municipality"], ""),
-                record["weight"],
-                record["fte"],
+                text(sheet, record["kind"]),
+                text(sheet, record["municipality"]),
+                text(sheet, names["municipalities"].get(record["municipality"], "")),
+                cell(sheet, record["weight"], DECIMAL),
+                cell(sheet, record["fte"], DECIMAL),
             ]
         )
     if not shortage:
@@ -134,13 +133,6 @@ def fill_summary(
             "with --previous allocation.xlsx.",
         ]
     )
-    for row in (1, heading):
-        for cell in sheet[row]:
-            cell.font = Font(bold=True)
-    text_cells(sheet, 2)
-    sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDE", (28, 24, 28, 18, 12), strict=True):
-        sheet.column_dimensions[letter].width = width
 
 
 def assignment_sheet(
@@ -280,20 +272,6 @@ def change_sheet(
 
 def fill_sheet(sheet: Worksheet, columns: list[Column], rows: list[list[Any]]) -> None:
     """Header, rows, formats; frozen header, filter over all, fitted widths."""
-    sheet.append([header for header, _ in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    formats = {i: fmt for i, (_, fmt) in enumerate(columns, start=1) if fmt}
-    for index, number_format in formats.items():
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-            cell.number_format = number_format
-    text_cells(sheet, 2)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = (
-        f"A1:{get_column_letter(len(columns))}{max(1, len(rows) + 1)}"
-    )
     for index, (header, number_format) in enumerate(columns, start=1):
         sample = [row[index - 1] for row in rows[:WIDTH_SAMPLE]]
         longest = max(
@@ -302,14 +280,45 @@ def fill_sheet(sheet: Worksheet, columns: list[Column], rows: list[list[Any]]) -
         sheet.column_dimensions[get_column_letter(index)].width = min(
             MAX_WIDTH, longest + 2
         )
+    sheet.freeze_panes = "A2"
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    sheet.append(bold(sheet, [header for header, _ in columns]))
+    formats = [number_format for _, number_format in columns]
+    for row in rows:
+        sheet.append(
+            [cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=True)]
+        )
 
 
-def text_cells(sheet: Worksheet, first_row: int) -> None:
-    """Force every string to a text cell: openpyxl would store "=..." as a formula."""
-    for row in sheet.iter_rows(min_row=first_row):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+def cell(sheet: Worksheet, value: Any, number_format: str = "") -> Any:
+    """A value as written: text always a text cell, numbers and dates formatted."""
+    if isinstance(value, str):
+        return text(sheet, value)
+    if number_format and value is not None:
+        formatted = WriteOnlyCell(sheet, value=value)
+        formatted.number_format = number_format
+        return formatted
+    return value
+
+
+def text(sheet: Worksheet, value: str) -> Any:
+    """A text cell; openpyxl would store text starting with "=" as a formula."""
+    if not value.startswith("="):
+        return value
+    literal = WriteOnlyCell(sheet, value=value)
+    literal.data_type = "s"
+    return literal
+
+
+def bold(sheet: Worksheet, values: list[str]) -> list[Any]:
+    """A header row in bold."""
+    cells = []
+    for value in values:
+        header = WriteOnlyCell(sheet, value=value)
+        header.font = Font(bold=True)
+        cells.append(header)
+    return cells
 
 
 def shown(value: Any, number_format: str) -> str:
