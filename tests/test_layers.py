@@ -29,6 +29,7 @@ CROSSINGS = {
 CONFINED = {
     "ortools": {"engine", "gap"},
     "pandas": {"solution", "compare", "scenario", "runs"},
+    "matplotlib": {"render"},
 }
 
 

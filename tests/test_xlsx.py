@@ -249,3 +249,14 @@ def test_a_lock_on_an_unknown_advisor_is_rejected(tmp_path):
     )
     code, _, err = run("solve", folder, "--previous", edited, "--out", tmp_path / "w2")
     assert code == 1 and "a9" in err and "row 5" in err, err
+
+
+def test_an_unknown_advisor_typed_in_the_plan_is_warned_about(tmp_path):
+    folder = write_instance(tmp_path / "edit")
+    week1 = tmp_path / "week1"
+    assert run("solve", folder, "--out", week1, "--quiet")[0] == 0
+    edited = tmp_path / "allocation.xlsx"
+    edit_workbook(week1 / "allocation.xlsx", edited, {"u4": {"advisor": "a99"}})
+    code, _, err = run("solve", folder, "--previous", edited, "--out", tmp_path / "w2")
+    assert code == 0
+    assert "names a99 (user u4), who is not in advisors.csv" in err, err

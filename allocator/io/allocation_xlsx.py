@@ -9,10 +9,11 @@ holds what the leader typed: ``fix`` (this user keeps the row's advisor) or
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from allocator.domain import Instance, Lock, LockKind
-from allocator.errors import InputProblem, InstanceError
+from allocator.errors import DataWarning, InputProblem, InstanceError
 from allocator.io.previous import Previous
 from allocator.io.tables import CellError, parse_date, parse_text, read_workbook
 
@@ -137,6 +138,25 @@ def read_allocation_workbook(path: Path) -> Previous:
     )
 
 
+def warn_unknown_advisors(previous: Previous, advisors: set[str]) -> None:
+    """A typo in the advisor column must not pass as "the advisor left"."""
+    unknown: dict[str, list[str]] = {}
+    for user, advisor in previous.advisor.items():
+        if advisor and advisor not in advisors:
+            unknown.setdefault(advisor, []).append(user)
+    for advisor, users in sorted(unknown.items()):
+        shown = ", ".join(users[:3]) + (
+            f" and {len(users) - 3} more" if len(users) > 3 else ""
+        )
+        warnings.warn(
+            f"{previous.folder.name}: the advisor column names {advisor} (user "
+            f"{shown}), who is not in advisors.csv; placed anew as if that "
+            "advisor had left.",
+            DataWarning,
+            stacklevel=2,
+        )
+
+
 def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
     """This week's instance with the workbook's typed locks added.
 
@@ -149,10 +169,12 @@ def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
     Raises:
         InstanceError: every such lock, with its row.
     """
+    advisors = {a.id for a in instance.advisors}
+    if is_workbook(previous.folder):
+        warn_unknown_advisors(previous, advisors)
     if not previous.locks:
         return instance
     users = {u.id for u in instance.users}
-    advisors = {a.id for a in instance.advisors}
     kinds = {(lock.user, lock.advisor): lock for lock in instance.locks}
     fixed = {lock.user: lock for lock in instance.locks if lock.kind == "fix"}
     problems = []
