@@ -246,3 +246,8 @@ def test_report_page_from_rows_alone():
     }
     text = report_page(data)
     assert "Every user is placed." in text and len(Page(text).named("svg")) == 6
+
+
+def test_report_has_help_with_an_example():
+    code, out, _ = run("report", "--help")
+    assert code == 0 and "Example" in out and "allocator report" in out
