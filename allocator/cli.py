@@ -207,8 +207,10 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
 )
 @click.option(
     "--previous",
-    type=INSTANCE_DIR,
-    help="Last week's solution folder: its advisors become current advisors.",
+    type=click.Path(exists=True, path_type=Path),
+    help="Last week's solution folder, or its allocation.xlsx as the leader "
+    "edited it: its advisors become current advisors (and its lock column "
+    "this week's locks).",
 )
 @click.option(
     "--rebalance",
@@ -235,9 +237,10 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     help="Never give this user this advisor (repeatable).",
 )
 @click.option(
-    "--xlsx",
-    is_flag=True,
-    help="Also write allocation.xlsx with every report as a sheet.",
+    "--xlsx/--no-xlsx",
+    default=True,
+    show_default=True,
+    help="Write allocation.xlsx (summary, names, filters, a lock column).",
 )
 @click.option(
     "--solver",
@@ -317,6 +320,8 @@ def solve(
         data = load(instance, locks, scenario)
         outcome = run_solve(data, options)
     summary = outcome.report.summary
+    if summary.get("previous_read"):
+        click.echo(f"previous: {summary['previous_read']}", err=True)
     if not quiet:
         from allocator.render.text import summary_table
 
@@ -637,3 +642,31 @@ def generate(
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"written: {out}")
+
+
+# --- report: rebuild report.html from a solution folder -----------------------
+
+
+@main.command()
+@click.argument("solution", type=INSTANCE_DIR)
+def report(solution: Path) -> None:
+    """Rebuild SOLUTION/report.html from the solution folder's files.
+
+    The page is the one the solve wrote, byte for byte: one self-contained
+    file with charts and tables, opened offline in any browser.
+
+    \b
+    Example:
+      allocator report solutions/hallingdal/week1
+    """
+    from allocator.io.solution_files import (
+        read_solution_files,
+        solution_tables,
+        write_report,
+    )
+    from allocator.render.html import report_page
+
+    with user_errors():
+        page = report_page(solution_tables(read_solution_files(solution)))
+        target = write_report(solution, "report.html", page)
+    click.echo(f"written: {target}")

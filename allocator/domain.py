@@ -184,6 +184,9 @@ class Instance(Entity):
     input_sha256: str = ""
     # Raw [policy] table as read, for summary.json.
     policy_raw: dict[str, object] = Field(default_factory=dict)
+    # The CSV dialect of users.csv, which every CSV output follows: "," (UTF-8,
+    # decimal point, LF) or ";" (Norwegian Excel: decimal comma, BOM, CRLF).
+    dialect: Literal[",", ";"] = ","
 
 
 def week_start(week: str | None) -> dt.date | None:

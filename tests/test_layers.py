@@ -31,6 +31,7 @@ CROSSINGS = {
 CONFINED = {
     "ortools": {"engine", "gap"},
     "pandas": {"solution", "compare", "scenario", "runs"},
+    "matplotlib": {"render"},
 }
 
 

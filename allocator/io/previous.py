@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from allocator.domain import Instance
+from allocator.domain import Instance, Lock
 from allocator.errors import DataWarning, InputProblem, InstanceError
 from allocator.io.tables import (
     CellError,
@@ -43,10 +43,18 @@ class Previous:
     previous_advisor: dict[str, str]
     # The solve's reason (why unassigned or changed; "" otherwise).
     reason: dict[str, str] = field(default_factory=dict)
+    # Locks typed into an edited allocation.xlsx (allocation_xlsx.py).
+    locks: tuple[Lock, ...] = ()
+    # What was read, for the terminal; empty for a solution folder.
+    note: str = ""
 
 
 def read_previous(folder: Path) -> Previous:
-    """Read assignments.csv of a previous solution folder."""
+    """Read assignments.csv of a previous solution folder, or an allocation.xlsx."""
+    from allocator.io.allocation_xlsx import is_workbook, read_allocation_workbook
+
+    if is_workbook(folder):
+        return read_allocation_workbook(folder)
     path = folder / "assignments.csv"
     label = f"{folder.name}/assignments.csv"
     if not path.is_file():

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from allocator.domain import (
     Advisor,
@@ -259,7 +259,13 @@ def _build(draft: Draft, sha256: str) -> Instance:
         extra_columns=_extra_columns(draft.tables),
         input_sha256=sha256,
         policy_raw=config.policy_raw,
+        dialect=_dialect(draft.tables.get("users")),
     )
+
+
+def _dialect(users: Table | None) -> Literal[",", ";"]:
+    """The outputs follow users.csv: ";" when it was ";"-separated, else ","."""
+    return ";" if users is not None and users.delimiter == ";" else ","
 
 
 def _travel_map(distances: list[Distance]) -> dict[tuple[str, str], float]:
