@@ -951,6 +951,10 @@ def toml_value(value: object) -> str:
     raise TypeError(f"no TOML form for {type(value).__name__}")
 
 
+# Policy keys added after the first format; written only when not at default.
+OPTIONAL_POLICY = ("travel_speed_kmh",)
+
+
 def instance_toml(instance: Instance) -> str:
     """The text of instance.toml, keys in the format's order."""
     lines = [f"name = {toml_value(instance.name)}"]
@@ -962,6 +966,8 @@ def instance_toml(instance: Instance) -> str:
     lines += ["", "[policy]"]
     for key in Policy.model_fields:
         value = getattr(policy, key)
+        if key in OPTIONAL_POLICY and value == Policy.model_fields[key].default:
+            continue  # an optional key at its default stays out of the file
         if key not in ("cases_per_fte_by_kind", "weights"):
             lines.append(f"{key} = {toml_value(value)}")
     if policy.cases_per_fte_by_kind:

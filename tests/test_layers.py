@@ -29,6 +29,8 @@ CROSSINGS = {
 CONFINED = {
     "ortools": {"engine", "gap"},
     "pandas": {"solution", "compare", "scenario", "runs"},
+    "distributed": {"runs"},
+    "dask": {"runs"},
 }
 
 

@@ -460,6 +460,7 @@ _POLICY_SCALARS: dict[str, Callable[[TomlChecker, str, object], object]] = {
     "rotation_months": lambda c, k, v: c.number(k, v),
     "keep_current_team": lambda c, k, v: c.flag(k, v),
     "road_factor": lambda c, k, v: c.number(k, v, positive=True),
+    "travel_speed_kmh": lambda c, k, v: c.number(k, v, positive=True),
     "time_limit_s": lambda c, k, v: c.number(k, v, positive=True),
     "seed": lambda c, k, v: c.whole(k, v),
 }
