@@ -539,19 +539,24 @@ def compare_variants(
 def scenario_variants(
     instance: Instance, scenarios: Sequence[Any]
 ) -> tuple[list[tuple[str, Instance]], dict[str, str]]:
-    """Apply each scenario (a file path or a read scenario) to ``instance``.
+    """Apply each scenario to ``instance``; variants already made pass through.
 
+    An item is a scenario file (path), a scenario already read
+    (``read_scenario``), or an ``(id, Instance)`` pair made in code.
     Returns the (id, changed instance) pairs and id -> source file. Raises
     ``InstanceError`` naming the scenario file, entry and key (FORMAT 6).
     """
-    from allocator.scenario import (  # type: ignore[import-not-found,unused-ignore]
-        apply_scenario,
-        read_scenario,
-    )
-
     variants: list[tuple[str, Instance]] = []
     sources: dict[str, str] = {}
     for item in scenarios:
+        if isinstance(item, tuple) and len(item) == 2:
+            variants.append((str(item[0]), item[1]))
+            continue
+        from allocator.scenario import (  # type: ignore[import-not-found,unused-ignore]
+            apply_scenario,
+            read_scenario,
+        )
+
         scenario = read_scenario(Path(item)) if isinstance(item, (str, Path)) else item
         variants.append((scenario.id, apply_scenario(instance, scenario)))
         sources[scenario.id] = str(scenario.source)
@@ -573,7 +578,8 @@ def compare(
 
     Args:
         instance: the base instance (``read_instance``).
-        scenarios: scenario files (paths) or scenarios already read.
+        scenarios: scenario files (paths), scenarios already read, or
+            ``(id, Instance)`` variants made in code.
         seeds: a number N (seeds 0 to N-1) or the seeds themselves.
         time_limit: seconds per solve (default: the policy's).
         from_current: solve as a weekly run rather than a first allocation.
