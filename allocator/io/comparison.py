@@ -14,10 +14,12 @@ and comparison.json come last, so a folder with them is complete.
 
 from __future__ import annotations
 
+import importlib
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from allocator.domain import Instance
 from allocator.errors import SolutionError
@@ -46,24 +48,29 @@ def check_comparison_target(out: Path) -> None:
         )
 
 
-def instance_files(instance: Instance) -> dict[str, str | bytes]:
-    """An instance folder's files, as the scenario command writes them.
+def instance_writer() -> Callable[[Instance, Path], None]:
+    """The writer of instance folders: ``write_instance(instance, folder)``.
 
-    Uses the scenario module's writer; without it, the generator's writer,
-    which writes the same format (section 1).
+    The scenario module's (what ``allocator scenario`` writes), else the
+    instance-file writer's, else the generator's, which writes the same
+    format (section 1) with its arguments the other way round.
     """
+    for module in ("allocator.scenario", "allocator.io.instance_files"):
+        try:
+            writer = importlib.import_module(module).write_instance
+        except (ImportError, AttributeError):
+            continue
+        return cast(Callable[[Instance, Path], None], writer)
+    from allocator.generate import write_instance
+
+    return lambda instance, folder: write_instance(folder, instance)
+
+
+def instance_files(instance: Instance) -> dict[str, str | bytes]:
+    """An instance folder's files by name, as the writer writes them."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "instance"
-        try:
-            from allocator.scenario import (  # type: ignore[attr-defined,unused-ignore]
-                write_instance,
-            )
-        except ImportError:
-            from allocator.generate import write_instance as write_generated
-
-            write_generated(folder, instance)
-        else:
-            write_instance(instance, folder)
+        instance_writer()(instance, folder)
         return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
