@@ -416,3 +416,22 @@ def test_cli_compare_refuses_a_foreign_out_folder(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not a comparison folder" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_the_readme_compare_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notebook example (README, or its draft in notes/) runs as written."""
+    pytest.importorskip("allocator.scenario")
+    for name in ("README.md", "notes/compare-README.md"):
+        path = ROOT / name
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+        example = next((b for b in blocks if "allocator.compare(" in b), None)
+        if example is not None:
+            break
+    assert example is not None, "no allocator.compare example found"
+    monkeypatch.chdir(ROOT)
+    names: dict[str, Any] = {}
+    exec(compile(example, name, "exec"), names)
+    table = names["table"]
+    assert sorted(set(table["scenario"])) == ["E", "base"]
+    assert len(table) == 4
