@@ -17,6 +17,7 @@ instead of being run again.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -112,15 +113,19 @@ def solve_task(task: SolveTask) -> dict[str, Any]:
     from allocator.analysis.figures import solution_figures
     from allocator.run import RunOptions, solve_instance
 
-    solution = solve_instance(
-        task.instance,
-        RunOptions(
-            time_limit=task.time_limit,
-            seed=task.seed,
-            workers=task.workers,
-            deterministic_time=task.deterministic_time,
-        ),
-    )
+    try:
+        solution = solve_instance(
+            task.instance,
+            RunOptions(
+                time_limit=task.time_limit,
+                seed=task.seed,
+                workers=task.workers,
+                deterministic_time=task.deterministic_time,
+            ),
+        )
+    except InstanceError as error:
+        # The error's problems do not survive pickling; send them as data.
+        return {"problems": [dataclasses.asdict(p) for p in error.problems]}
     advisors = task.instance.advisors
     allocation = [
         advisors[a].id if a is not None else None for a in solution.result.allocation
@@ -245,6 +250,41 @@ class Comparison:
 
 # Called with (structures done, structures, work done, work total).
 Progress = Callable[[int, int, float, float], None]
+
+
+def structure_rejected(
+    scenario: str, problems: list[dict[str, Any]], sources: Mapping[str, str]
+) -> InstanceError:
+    """A structure the solve rejected (a fix lock that cannot hold under it)."""
+    named = "the base instance" if scenario == BASE else f"scenario {scenario}"
+    if scenario in sources:
+        named += f" ({sources[scenario]})"
+    return InstanceError(
+        [
+            InputProblem(
+                p["file"], p["row"], p["column"], f"under {named}: {p['message']}"
+            )
+            for p in problems
+        ]
+    )
+
+
+def check_locks(structures: Mapping[str, Instance], sources: Mapping[str, str]) -> None:
+    """Fix locks must hold under every structure, before anything is solved.
+
+    A scenario may take a locked advisor's competence, authority or team
+    away; the input is then rejected with the scenario named, before any
+    work starts or any file is written.
+    """
+    from allocator.engine.problem import build_problem
+
+    for sid, instance in structures.items():
+        if any(lock.kind == "fix" for lock in instance.locks):
+            try:
+                build_problem(instance)
+            except InstanceError as error:
+                problems = [dataclasses.asdict(p) for p in error.problems]
+                raise structure_rejected(sid, problems, sources) from None
 
 
 def check_ids(ids: Sequence[str], sources: Mapping[str, str]) -> None:
@@ -378,6 +418,7 @@ def compare_variants(
             sid: (inst if from_current else first_allocation(inst))
             for sid, inst in structures.items()
         }
+        check_locks(solved, sources)
         limits = {
             sid: time_limit if time_limit is not None else inst.policy.time_limit_s
             for sid, inst in structures.items()
@@ -437,6 +478,8 @@ def compare_variants(
             solve_task, [t for _, t in tasks], threads=threads
         ):
             key, task = tasks[i]
+            if "problems" in record:
+                raise structure_rejected(task.scenario, record["problems"], sources)
             store.put(key, record)
             records[task.scenario, task.seed] = record
             advance(task.scenario, task.time_limit)

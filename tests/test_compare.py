@@ -25,7 +25,7 @@ from allocator.compare import (
     compare_variants,
     first_allocation,
 )
-from allocator.domain import HostAgreement, Instance
+from allocator.domain import HostAgreement, Instance, Lock
 from allocator.engine.problem import build_problem
 from allocator.errors import DataWarning, InstanceError, SolutionError
 from allocator.io.comparison import check_comparison_target, write_comparison
@@ -435,3 +435,36 @@ def test_the_readme_compare_example_runs(monkeypatch: pytest.MonkeyPatch) -> Non
     table = names["table"]
     assert sorted(set(table["scenario"])) == ["E", "base"]
     assert len(table) == 4
+
+
+def test_a_fix_lock_broken_by_a_structure_names_the_scenario() -> None:
+    """The scenario takes an's competence away, but n1 is fixed to an."""
+    base = office().model_copy(
+        update={"locks": (Lock(user="n1", advisor="an", kind="fix", row=2),)}
+    )
+    advisors = tuple(
+        a.model_copy(update={"competences": ()}) if a.id == "an" else a
+        for a in base.advisors
+    )
+    broken = base.model_copy(update={"advisors": advisors})
+    with pytest.raises(InstanceError) as caught:
+        compare_variants(base, [("bare", broken)], [0], 2.0, executor=InlineExecutor())
+    text = str(caught.value.problems[0])
+    assert text.startswith("locks.csv, row 2, column advisor: under scenario bare:")
+    assert "lacks competence social_assistance" in text
+
+
+def test_a_broken_fix_lock_is_found_before_any_work(tmp_path: Path) -> None:
+    base = office().model_copy(
+        update={"locks": (Lock(user="v2", advisor="st", kind="fix", row=3),)}
+    )
+    gone = base.model_copy(
+        update={"advisors": tuple(a.model_copy(update={"available": False})
+                                  if a.id == "st" else a for a in base.advisors)}
+    )  # fmt: skip
+    with pytest.raises(InstanceError, match="under scenario away"):
+        compare_variants(
+            base, [("away", gone)], [0], 2.0, executor=Refusing(),
+            cache=tmp_path / ".cache",
+        )  # fmt: skip
+    assert not (tmp_path / ".cache").exists()
