@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from allocator.domain import Instance
+from allocator.engine.cpsat.solver import DETERMINISTIC_PER_SECOND
 from allocator.errors import InputProblem, InstanceError
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ COLUMNS = [
     "freed_fte",
     "objective",
     "wall_s",
+    "stopped_by",
     "n1_exact",
 ]
 BASE = "base"
@@ -78,6 +80,12 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 N1_CHUNK = 25
 # Bumped when a figure's definition changes, so cached results are redone.
 FIGURES_VERSION = 1
+# Every structure gets the same search: each solve stops at its
+# deterministic budget (time limit x DETERMINISTIC_PER_SECOND, as solve's
+# default), whatever the load on the machine or the executor, so the rows
+# repeat and no structure loses for having shared the CPU. The wall clock
+# stops a solve only at this multiple of the time limit, as a safety net.
+WALL_CLOCK_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -380,6 +388,8 @@ def compare_variants(
         variants: (scenario id, changed instance) pairs, in table order.
         seeds: CP-SAT seeds, the same for every structure.
         time_limit: seconds per solve; default each structure's policy.
+            The solve stops at the matching deterministic budget (see
+            ``WALL_CLOCK_FACTOR``), so the rows do not depend on the load.
         from_current: solve as a weekly run (users keep their advisor where
             the structure allows) instead of a first allocation.
         executor: where tasks run; default a ``LocalExecutor``.
@@ -454,16 +464,20 @@ def compare_variants(
         records: dict[tuple[str, int], dict[str, Any]] = {}
         for sid in structures:
             for seed in seeds:
-                task = SolveTask(
-                    sid, seed, solved[sid], limits[sid], workers, deterministic_time
+                budget = (
+                    deterministic_time
+                    if deterministic_time is not None
+                    else limits[sid] * DETERMINISTIC_PER_SECOND
                 )
+                wall = limits[sid] * WALL_CLOCK_FACTOR
+                task = SolveTask(sid, seed, solved[sid], wall, workers, budget)
                 key = "solve-" + task_key(
                     "solve",
                     instance=content_sha256(task.instance),
                     seed=seed,
                     time_limit=task.time_limit,
                     workers=workers,
-                    deterministic_time=deterministic_time,
+                    deterministic_time=budget,
                 )
                 hit = store.get(key)
                 if hit is not None:
@@ -538,6 +552,7 @@ def compare_variants(
                 "n1_mean_weight": mean,
                 "objective": summary["objective"],
                 "wall_s": summary["wall_s"],
+                "stopped_by": summary.get("stopped_by"),
                 "n1_exact": exact,
             }
             rows.append({column: _clean(row.get(column)) for column in COLUMNS})

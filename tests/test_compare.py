@@ -468,3 +468,30 @@ def test_a_broken_fix_lock_is_found_before_any_work(tmp_path: Path) -> None:
             cache=tmp_path / ".cache",
         )  # fmt: skip
     assert not (tmp_path / ".cache").exists()
+
+
+def test_each_solve_stops_at_its_deterministic_budget() -> None:
+    """Time limit 5 s: a budget of 0.5 units, the wall clock only at 15 s."""
+    seen: list[Any] = []
+
+    class Watching(InlineExecutor):
+        def map_unordered(
+            self, fn: Callable[[Any], Any], items: Sequence[Any], threads: int = 1
+        ) -> Iterator[tuple[int, Any]]:
+            seen.extend(items)
+            return super().map_unordered(fn, items, threads)
+
+    result = run(executor=Watching())
+    solves = [t for t in seen if type(t).__name__ == "SolveTask"]
+    assert len(solves) == 3
+    assert {(t.time_limit, t.deterministic_time) for t in solves} == {(15.0, 0.5)}
+    assert {r["stopped_by"] for r in result.rows} <= {"proof", "deterministic_time"}
+
+
+def test_table_notes_solves_stopped_by_the_clock() -> None:
+    rows = [
+        {"scenario": "base", "seed": 0, "gap": 0.0, "stopped_by": "proof"},
+        {"scenario": "E", "seed": 0, "gap": 0.0, "stopped_by": "wall_clock"},
+    ]
+    text = comparison_table(rows)
+    assert "stopped by the wall clock before the search budget: E" in text

@@ -56,6 +56,15 @@ def flagged(rows: Sequence[dict[str, Any]], scenario: str) -> bool:
     return any(gap is None or gap > GAP_FLAG for gap in gaps)
 
 
+def clock_stopped(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Structures with a solve the wall clock stopped before its budget."""
+    return list(
+        dict.fromkeys(
+            row["scenario"] for row in rows if row.get("stopped_by") == "wall_clock"
+        )
+    )
+
+
 def significant(base: Sequence[float], other: Sequence[float]) -> bool:
     """Whether the difference of means exceeds the seed range of either side.
 
@@ -115,7 +124,7 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
                     {
                         str(r["n1_worst_advisor"])
                         for r in rows
-                        if r["scenario"] == s and r["n1_worst_advisor"]
+                        if r["scenario"] == s and r.get("n1_worst_advisor")
                     }
                 )
             )
@@ -126,7 +135,9 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
     body.append(
         ["status"]
         + [
-            ", ".join(sorted({str(r["status"]) for r in rows if r["scenario"] == s}))
+            ", ".join(
+                sorted({str(r.get("status")) for r in rows if r["scenario"] == s})
+            )
             for s in structures
         ]
     )
@@ -157,6 +168,11 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
         notes.append(
             f"! = solved above a {GAP_FLAG:.0%} gap (or no proved bound): "
             "figures may still change with more time"
+        )
+    if stopped := clock_stopped(rows):
+        notes.append(
+            f"stopped by the wall clock before the search budget: {', '.join(stopped)}"
+            " (a busy machine); these rows may differ on another run"
         )
     if any(row.get("n1_exact") is False for row in rows):
         notes.append(
