@@ -79,7 +79,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 # that building the problem in the worker is paid rarely.
 N1_CHUNK = 25
 # Bumped when a figure's definition changes, so cached results are redone.
-FIGURES_VERSION = 1
+FIGURES_VERSION = 2
 # Every structure gets the same search: each solve stops at its
 # deterministic budget (time limit x DETERMINISTIC_PER_SECOND, as solve's
 # default), whatever the load on the machine or the executor, so the rows

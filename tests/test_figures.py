@@ -283,12 +283,20 @@ def test_municipalities_per_advisor_over_advisors_with_users() -> None:
 
 
 def test_utilisation_uneven() -> None:
-    users = [user(f"u{i}") for i in range(4)]
-    inst = instance(users, [advisor("a1"), advisor("a2", fte=0.5)])
+    """An absent advisor without users does not count; one keeping users does."""
+    users = [user(f"u{i}") for i in range(5)]
+    advisors = [
+        advisor("a1"),
+        advisor("a2", fte=0.5),
+        advisor("off", available=False),
+        advisor("kept", available=False),
+    ]
+    inst = instance(users, advisors)
     problem = build_problem(inst)
-    allocation = allocate(inst, {"u0": "a1", "u1": "a2", "u2": "a2", "u3": "a1"})
-    spread = utilisation(problem, allocation)
-    assert (spread.max, spread.min, spread.mean) == (1.0, 0.5, 0.75)
+    pairs = {"u0": "a1", "u1": "a2", "u2": "a2", "u3": "a1", "u4": "kept"}
+    spread = utilisation(problem, allocate(inst, pairs))
+    assert (spread.max, spread.min) == (1.0, 0.25)
+    assert spread.mean == pytest.approx((0.5 + 1.0 + 0.25) / 3)
 
 
 # --- N-1 (R15) ---------------------------------------------------------------

@@ -117,14 +117,16 @@ def utilisation(problem: Problem, allocation: Allocation) -> Utilisation:
 
     Capacity is the exact ``fte x casework_share x cases_per_fte(kind)``, so
     load / capacity is the load per casework FTE relative to the kind's norm.
-    Advisors without capacity (casework share 0) are left out; ``None`` when
-    no advisor has capacity.
+    Advisors without capacity (casework share 0) are left out, and so is an
+    unavailable advisor with no users: absent this week, the capacity is not
+    there to use (rule 6), and counting it would pin the minimum at 0.
+    ``None`` when no advisor counts.
     """
     load = advisor_loads(problem, allocation)
     ratios = []
     for a, advisor in enumerate(problem.instance.advisors):
         cap = exact_capacity(problem, advisor)
-        if cap > 0:
+        if cap > 0 and (advisor.available or load[a] > 0):
             ratios.append(load[a] / cap)
     if not ratios:
         return Utilisation(None, None, None)
