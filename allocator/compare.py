@@ -496,7 +496,7 @@ def compare_variants(
                 raise structure_rejected(task.scenario, record["problems"], sources)
             store.put(key, record)
             records[task.scenario, task.seed] = record
-            advance(task.scenario, task.time_limit)
+            advance(task.scenario, limits[task.scenario])
         n1_jobs: list[tuple[str, N1Task]] = []
         n1_parts: dict[tuple[str, int], list[dict[str, Any]]] = {k: [] for k in records}
         for (sid, seed), record in records.items():
