@@ -166,6 +166,20 @@ def n1_task(task: N1Task) -> list[dict[str, Any]]:
     ]
 
 
+def solve_threads(instance: Instance, from_current: bool) -> int:
+    """CP-SAT workers ``solve`` will choose for this structure (auto_workers).
+
+    Eight for a first allocation, where nobody is settled; for a weekly run
+    it depends on how many users stay, so the problem is built to ask.
+    """
+    from allocator.engine.cpsat.solver import auto_workers
+    from allocator.engine.problem import build_problem
+
+    if not from_current:
+        return 8
+    return auto_workers(build_problem(instance))
+
+
 def first_allocation(instance: Instance) -> Instance:
     """The instance with nobody keeping a current advisor (and no tenure)."""
     users = tuple(
@@ -485,9 +499,9 @@ def compare_variants(
                     advance(sid, limits[sid])
                 else:
                     tasks.append((key, task))
-        # A solve's CP-SAT threads, as solve chooses them (auto_workers):
-        # eight for a first allocation, one for a weekly run.
-        threads = workers or (1 if from_current else 8)
+        threads = workers or max(
+            (solve_threads(t.instance, from_current) for _, t in tasks), default=1
+        )
         for i, record in runner.map_unordered(
             solve_task, [t for _, t in tasks], threads=threads
         ):

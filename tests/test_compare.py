@@ -495,3 +495,17 @@ def test_table_notes_solves_stopped_by_the_clock() -> None:
     ]
     text = comparison_table(rows)
     assert "stopped by the wall clock before the search budget: E" in text
+
+
+def test_pool_threads_follow_the_solves_choice() -> None:
+    """A first allocation opens everyone (8 workers); a weekly run where all
+    stay uses one."""
+    from allocator.compare import solve_threads
+
+    assert solve_threads(office(), from_current=False) == 8
+    assert solve_threads(office(), from_current=True) == 1
+    moved = office().model_copy(
+        update={"users": tuple(u.model_copy(update={"current_advisor": None})
+                               for u in office().users)}
+    )  # fmt: skip
+    assert solve_threads(moved, from_current=True) == 8
