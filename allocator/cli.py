@@ -495,7 +495,9 @@ def generate(
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
-    help="Seconds per solve (default: the policy's time_limit_s).",
+    help="Seconds per solve (default: the policy's time_limit_s). Sets the "
+    "search budget (0.1 deterministic units a second) at which every solve "
+    "stops, so rows repeat; the wall clock stops a solve only at 3x.",
 )
 @click.option(
     "--from-current",
@@ -565,7 +567,12 @@ def compare(
         folder = out or Path("solutions") / data.name / "compare"
         check_comparison_target(folder)
         bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
-        executor = make_executor(dask, parallel)
+        try:
+            executor = make_executor(dask, parallel)
+        except (OSError, TimeoutError) as error:
+            raise click.ClickException(
+                f"cannot reach the Dask scheduler {dask}: {error}"
+            ) from error
         try:
             comparison = compare_variants(
                 data,

@@ -143,7 +143,7 @@ class DaskExecutor:
             self.client = Client(self.cluster)
             self.description = f"dask LocalCluster ({count} workers)"
         else:
-            self.client = Client(address)
+            self.client = Client(address, timeout="20s")
             self.description = f"dask scheduler {address}"
 
     def map_unordered(
