@@ -589,6 +589,14 @@ def compare_variants(
         "seeds": list(seeds),
         "time_limit_s": time_limit,
         "time_limit_by_structure": limits,
+        # Each solve stops at its budget; the wall clock only at the factor.
+        "deterministic_budget_by_structure": {
+            sid: deterministic_time
+            if deterministic_time is not None
+            else limit * DETERMINISTIC_PER_SECOND
+            for sid, limit in limits.items()
+        },
+        "wall_clock_factor": WALL_CLOCK_FACTOR,
         "from_current": from_current,
         "workers": workers,
         "deterministic_time": deterministic_time,

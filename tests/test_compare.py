@@ -322,6 +322,7 @@ def test_write_comparison_folder(tmp_path: Path, comparison: Comparison) -> None
     document = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     assert set(document) == {"settings", "versions", "inputs", "rows", "details"}
     assert document["settings"]["seeds"] == [0]
+    assert document["settings"]["deterministic_budget_by_structure"]["merged"] == 0.5
     assert "ortools" in document["versions"]
     assert len(document["inputs"]["merged"]["content_sha256"]) == 64
     for sid in ("base", "merged", "no-vest"):
