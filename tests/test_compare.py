@@ -285,6 +285,7 @@ def test_changed_settings_are_not_read_from_the_cache(tmp_path: Path) -> None:
 
 def test_local_pool_and_dask_local_give_the_same_rows() -> None:
     """The same tasks on spawned processes and on a Dask LocalCluster."""
+    pytest.importorskip("distributed")  # the optional extra allocator[dask]
     local = LocalExecutor(parallel=2)
     try:
         pooled = run(executor=local)
