@@ -162,7 +162,8 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
     notes = [f"seeds: {', '.join(str(s) for s in seeds)}"]
     if len(seeds) > 1:
         notes.append(
-            "(a..b) = seed range; ~ = difference within the seed range, not significant"
+            "(a..b) = the structure's own values over the seeds; "
+            "~ = difference within the seed range, not significant"
         )
     if any(flagged(rows, s) for s in structures):
         notes.append(
