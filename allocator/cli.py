@@ -670,3 +670,128 @@ def report(solution: Path) -> None:
         page = report_page(solution_tables(read_solution_files(solution)))
         target = write_report(solution, "report.html", page)
     click.echo(f"written: {target}")
+
+
+# --- compare: structures side by side (README format, section 7) -------------
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE_DIR)
+@click.argument(
+    "scenarios", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--all",
+    "all_scenarios",
+    is_flag=True,
+    help="Every scenario file in INSTANCE/scenarios/.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Solve each structure with seeds 0 to N-1.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    help="Seconds per solve (default: the policy's time_limit_s). Sets the "
+    "search budget (0.1 deterministic units a second) at which every solve "
+    "stops, so rows repeat; the wall clock stops a solve only at 3x.",
+)
+@click.option(
+    "--from-current",
+    is_flag=True,
+    help="Solve as a weekly run (users keep their advisor where the structure "
+    "allows) instead of a first allocation.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Comparison folder (default solutions/<name>/compare); a rerun there "
+    "skips unchanged work.",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    help="At most P solves at once (local pool: never more processes x CP-SAT "
+    "workers than cores; --dask local: the number of Dask workers).",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS|local",
+    help="Run the solves on a Dask scheduler, or on a LocalCluster ('local').",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="CP-SAT workers per solve (default: as solve chooses).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+def compare(
+    instance: Path,
+    scenarios: tuple[Path, ...],
+    all_scenarios: bool,
+    seeds: int,
+    time_limit: float | None,
+    from_current: bool,
+    out: Path | None,
+    parallel: int | None,
+    dask: str | None,
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Solve INSTANCE (as base) and each SCENARIO on the same users; compare.
+
+    Writes comparison.csv, comparison.json and each structure's instance and
+    solution folders, and prints one column per structure, one row per figure.
+
+    \b
+    Example:
+      allocator compare instances/hallingdal --all
+      allocator compare instances/hallingdal instances/hallingdal/scenarios/E.toml \\
+          --seeds 3 --out /tmp/hallingdal-E
+      allocator compare instances/nord-gudbrandsdal --all --dask local
+    """
+    from allocator.compare import compare_variants, scenario_variants
+    from allocator.io.comparison import check_comparison_target, write_comparison
+    from allocator.render.compare_text import ProgressBar, comparison_table
+    from allocator.runs.executor import make_executor
+
+    files = list(scenarios)
+    if all_scenarios:
+        files += sorted((instance / "scenarios").glob("*.toml"))
+    with user_errors():
+        data = load(instance)
+        variants, sources = scenario_variants(data, files) if files else ([], {})
+        folder = out or Path("solutions") / data.name / "compare"
+        check_comparison_target(folder)
+        bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
+        try:
+            executor = make_executor(dask, parallel)
+        except (OSError, TimeoutError) as error:
+            raise click.ClickException(
+                f"cannot reach the Dask scheduler {dask}: {error}"
+            ) from error
+        try:
+            comparison = compare_variants(
+                data,
+                variants,
+                list(range(seeds)),
+                time_limit,
+                from_current,
+                executor,
+                workers=workers,
+                cache=folder / ".cache",
+                progress=bar,
+                sources=sources,
+            )
+        finally:
+            executor.close()
+            if bar is not None:
+                bar.close()
+        write_comparison(comparison, folder)
+    if not quiet:
+        click.echo(comparison_table(comparison.rows))
+    click.echo(f"written: {folder}")

@@ -90,6 +90,9 @@ class Policy(Entity):
     rotation_months: float = 0
     keep_current_team: bool = True
     road_factor: float = 1.4
+    # Average road speed of an advisor's trips, for travel hours (R21, risk
+    # factor 11); optional in instance.toml.
+    travel_speed_kmh: float = 70
     time_limit_s: float = 10
     seed: int = 0
     cases_per_fte_by_kind: dict[str, float] = Field(default_factory=dict)

@@ -32,6 +32,8 @@ CONFINED = {
     "ortools": {"engine", "gap"},
     "pandas": {"solution", "compare", "scenario", "runs"},
     "matplotlib": {"render"},
+    "distributed": {"runs"},
+    "dask": {"runs"},
 }
 
 

@@ -729,6 +729,8 @@ def _read_workbook_name(doc: Mapping[str, Any], check: TomlChecker) -> str | Non
 MAX_CASES_PER_FTE = 10_000
 MAX_POLICY_WEIGHT = 1_000_000
 MAX_ROAD_FACTOR = 10
+# A road speed above this is a typo (km/h, for travel hours).
+MAX_TRAVEL_SPEED_KMH = 300
 MAX_ROTATION_MONTHS = 1_200
 MAX_TIME_LIMIT_S = 7 * 24 * 3600
 # CP-SAT's random seed is a 32-bit signed integer.
@@ -745,6 +747,9 @@ _POLICY_SCALARS: dict[str, Callable[[TomlChecker, str, object], object]] = {
     "keep_current_team": lambda c, k, v: c.flag(k, v),
     "road_factor": lambda c, k, v: c.number(
         k, v, positive=True, maximum=MAX_ROAD_FACTOR
+    ),
+    "travel_speed_kmh": lambda c, k, v: c.number(
+        k, v, positive=True, maximum=MAX_TRAVEL_SPEED_KMH
     ),
     "time_limit_s": lambda c, k, v: c.number(
         k, v, positive=True, maximum=MAX_TIME_LIMIT_S
