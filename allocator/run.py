@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from allocator.analysis.changes import change_counts, change_rows
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
-from allocator.engine.cpsat.solver import SolveParams, solve
+from allocator.engine.cpsat.solver import GAP_TARGET, Result, SolveParams, solve
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.problem import build_problem
 from allocator.io.previous import Previous, apply_previous, read_previous
@@ -119,8 +120,13 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         "portfolio": params.portfolio,
         "deterministic_time": None if params.portfolio else params.budget,
         # What ended the search: "proof" or "deterministic_time" give the
-        # same answer on every run, "wall_clock" may not.
+        # same answer on every run; "gap_limit", "wall_clock" may not.
         "stopped_by": result.stopped_by,
+        "reproducible": result.reproducible,
+        "deterministic_time_spent": [round(d, 3) for d in result.deterministic],
+        # "hint" when the greedy baseline was better than the search's best.
+        "allocation_from": result.source,
+        "gap_warning": gap_warning(result, searched=options.solver != "greedy"),
         "rebalance": options.rebalance,
         "previous": str(options.previous) if options.previous else None,
         "greedy_objective": greedy.objective,
@@ -141,6 +147,28 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         report=report,
         changes=changes,
     )
+
+
+def gap_warning(result: Result, searched: bool) -> str | None:
+    """A warning when the figures may be far from the best possible.
+
+    Above GAP_TARGET (1 %) the objective may be that far from optimal, so
+    comparisons between runs reflect the search as much as the structure.
+    ``searched`` is False for ``--solver greedy``, which claims no bound.
+    """
+    if not searched:
+        return None
+    if not math.isfinite(result.bound) or not math.isfinite(result.gap):
+        return (
+            "the search found no solution in time and proved no bound: this is "
+            "the greedy baseline; more time (--time-limit) would help"
+        )
+    if result.gap > GAP_TARGET:
+        return (
+            f"the gap is {result.gap:.1%}: the allocation may be up to that far "
+            "from the best possible; more time (--time-limit) would help"
+        )
+    return None
 
 
 def add_since(reference: dt.date, instance: Instance, report: Report) -> None:
