@@ -32,6 +32,9 @@ Source = Literal["search", "hint"]
 GAP_TARGET = 0.01
 # A second phase shorter than this would spend its time on presolve alone.
 MIN_SECOND_PHASE_S = 0.5
+# The share of the time limit the first (reproducible) phase may take on the
+# wall clock when a second phase may follow.
+FIRST_PHASE_SHARE = 0.5
 
 # Deterministic time units per wall-clock second granted by default. On the
 # project's 2-core machine eight interleaved workers spend about 0.2 to 0.45
@@ -295,9 +298,9 @@ def solve(
 
     The stopping rule (README: the search): a first phase runs the
     interleaved (reproducible) search until proof, the deterministic budget
-    or the wall clock. When the budget ends it with a gap above
-    ``GAP_TARGET`` and at least ``MIN_SECOND_PHASE_S`` of the time limit is
-    left, and no budget was given explicitly, a second phase continues
+    or ``FIRST_PHASE_SHARE`` of the time limit. When it ends with a gap
+    above ``GAP_TARGET`` and at least ``MIN_SECOND_PHASE_S`` of the time
+    limit is left, and no budget was given explicitly, a second phase continues
     from its best solution on the wall clock, with CP-SAT's free
     portfolio, until the gap (against the better bound of both phases) is
     at most ``GAP_TARGET``, a proof, or the time limit. ``--portfolio``
@@ -316,12 +319,17 @@ def solve(
     workers = params.workers or auto_workers(problem)
     log: list[tuple[float, float, float]] = []
     deterministic = not params.portfolio
+    # Two phases by default: the reproducible one may use at most
+    # FIRST_PHASE_SHARE of the wall clock, so a model too large for its
+    # budget (a region) still gets the portfolio's time.
+    two_phases = deterministic and params.deterministic_time is None
+    first_limit = params.time_limit * (FIRST_PHASE_SHARE if two_phases else 1.0)
     first = run_phase(
         model,
         configure(
             params,
             workers=workers,
-            time_limit=params.time_limit - build_s,
+            time_limit=first_limit - build_s,
             budget=params.budget if deterministic else None,
             interleave=deterministic,
         ),
@@ -333,9 +341,8 @@ def solve(
     remaining = params.time_limit - (time.perf_counter() - start)
     gap = gap_of(first.objective, first.bound) if first.values else 1.0
     if (
-        stopped_by == "deterministic_time"
-        # A budget the caller set is a request for a reproducible answer.
-        and params.deterministic_time is None
+        two_phases
+        and stopped_by in ("deterministic_time", "wall_clock")
         and gap > GAP_TARGET
         and remaining >= MIN_SECOND_PHASE_S
     ):
