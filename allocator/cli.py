@@ -115,7 +115,8 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
     "--deterministic-time",
     type=click.FloatRange(min=0.01),
     help="CP-SAT deterministic-time budget (default: 0.1 per second of "
-    "--time-limit); a search it ends is reproducible.",
+    "--time-limit, then the wall clock while the gap is above 1 %); a budget "
+    "given here has no wall-clock phase, and a search it ends is reproducible.",
 )
 @click.option(
     "--portfolio",
