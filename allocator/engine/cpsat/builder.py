@@ -99,17 +99,18 @@ class AllocationModel:
                 group_of[u] = g
         return group_of
 
-    def allocation(self, solver: cp_model.CpSolver) -> list[int | None]:
+    def allocation(self, values: Sequence[int]) -> list[int | None]:
         """Hands each group's counts out to its users, deterministically.
 
         Users of a group are interchangeable, so which of them stay with the
         current advisor is a matter of order only: the earliest users in the
         input stay, then the others go to advisors in input order, and the
-        last ones are left unassigned.
+        last ones are left unassigned. ``values`` is a CP-SAT solution, by
+        variable index (``response.solution``).
         """
         result: list[int | None] = [None] * len(self.problem.instance.users)
         for g, group in enumerate(self.problem.groups):
-            counts = {a: solver.value(var) for a, var in self.variables.by_group[g]}
+            counts = {a: values[var.index] for a, var in self.variables.by_group[g]}
             order = sorted(counts, key=lambda a: (a != group.current, a))
             users = iter(group.user_idcs)
             for a in order:

@@ -250,7 +250,6 @@ class _Phase:
     bound: float
     deterministic: float
     values: list[int] | None
-    allocation: list[int | None] | None
 
     @property
     def proven(self) -> bool:
@@ -283,7 +282,6 @@ def run_phase(
         else float("-inf"),
         deterministic=response.deterministic_time,
         values=list(response.solution) if found else None,
-        allocation=model.allocation(solver) if found else None,
     )
 
 
@@ -374,7 +372,7 @@ def solve(
         phases.append(second)
         stopped_by = second_stop(second, first, stop)
     wall_s = time.perf_counter() - start
-    return best_of(problem, phases, hint, log, stopped_by, wall_s, build_s, workers)
+    return best_of(model, phases, hint, log, stopped_by, wall_s, build_s, workers)
 
 
 def first_stop(
@@ -411,7 +409,7 @@ def second_stop(
 
 
 def best_of(
-    problem: Problem,
+    model: AllocationModel,
     phases: list[_Phase],
     hint: Sequence[int | None] | None,
     log: list[tuple[float, float, float]],
@@ -420,24 +418,20 @@ def best_of(
     build_s: float,
     workers: int,
 ) -> Result:
-    """The best allocation of the phases and the hint, on evaluate's objective.
+    """The better of the search's best and the hint, on evaluate's objective.
 
-    The bound is the best any phase proved; the status is optimal when the
+    The search's best is the phase with the lowest model objective (a second
+    phase starts from the first's solution, so it is rarely worse). The
+    bound is the best any phase proved; the status is optimal when the
     chosen allocation meets it.
     """
+    problem = model.problem
     bound = max(p.bound for p in phases)
-    candidates: list[tuple[float, int, list[int | None], Source]] = []
-    for order, phase in enumerate(phases):
-        if phase.allocation is not None:
-            value = evaluate_objective(problem, phase.allocation)
-            candidates.append((value, order, phase.allocation, "search"))
-    if hint is not None and candidates:
-        # Only compared when the search found something: a search without
-        # a solution is reported as such and the caller falls back.
-        value = evaluate_objective(problem, hint)
-        candidates.append((value, len(phases), list(hint), "hint"))
     deterministic = [p.deterministic for p in phases]
-    if not candidates:
+    found = [p for p in phases if p.values is not None]
+    if not found:
+        # A search without a solution is reported as such; the caller
+        # falls back to the greedy baseline.
         return Result(
             status="no_solution",
             objective=float("nan"),
@@ -451,12 +445,19 @@ def best_of(
             workers=workers,
             deterministic=deterministic,
         )
-    # Ties go to the search (earlier phase first): its value is the model's.
-    value, _, allocation, source = min(candidates, key=lambda c: (c[0], c[1]))
+    best = min(found, key=lambda p: p.objective)
+    assert best.values is not None
+    allocation: list[int | None] = model.allocation(best.values)
+    value = evaluate_objective(problem, allocation)
+    source: Source = "search"
+    if hint is not None:
+        hinted = evaluate_objective(problem, hint)
+        # Ties go to the search: its value is the model's own.
+        if hinted < value:
+            allocation, value, source = list(hint), hinted, "hint"
     bound = min(bound, value)
-    optimal = value - bound < 5e-3
     return Result(
-        status="optimal" if optimal else "feasible",
+        status="optimal" if value - bound < 5e-3 else "feasible",
         objective=value,
         bound=bound,
         wall_s=wall_s,
