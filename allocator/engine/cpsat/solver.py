@@ -344,8 +344,15 @@ def solve(
         and gap > GAP_TARGET
         and remaining >= MIN_SECOND_PHASE_S
     ):
-        if first.values is not None:
+        if first.values is not None and (
+            hint is None
+            or evaluate_objective(problem, model.allocation(first.values))
+            <= evaluate_objective(problem, hint)
+        ):
             # The first phase's complete solution: CP-SAT starts from it.
+            # (One worker does not always keep the hint as its incumbent, so
+            # the first phase's best can be worse than the hint; then the
+            # hint stays.)
             model.model.clear_hints()
             model.model.proto.solution_hint.vars.extend(range(len(first.values)))
             model.model.proto.solution_hint.values.extend(first.values)
