@@ -226,3 +226,19 @@ def test_shapes_change_only_what_they_name(tmp_path: Path) -> None:
 def test_generate_rejects_impossible_shapes(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="capacity factor"):
         generate(10, 300, 3, 4, tmp_path / "x", Shape(capacity_factor=0))
+
+
+def test_greedy_hint_is_complete_and_kept(first_allocation: Instance) -> None:
+    """CP-SAT accepts the hint as its first solution (complete and feasible)."""
+    problem = build_problem(first_allocation)
+    greedy = solve_greedy(problem)
+    model = AllocationModel(problem)
+    model.hint(greedy.allocation)
+    hinted = {
+        index for index in model.model.proto.solution_hint.vars
+    }  # every variable has a value
+    assert hinted == set(range(len(model.model.proto.variables)))
+    params = SolveParams(time_limit=30, deterministic_time=0.05, workers=8)
+    result = solve(problem, params, hint=greedy.allocation)
+    # The first solution CP-SAT reports is the hint, at the greedy's value.
+    assert result.log[0][1] == pytest.approx(greedy.objective)
