@@ -66,8 +66,10 @@ def test_greedy_optimal_and_no_time_writes_the_greedy(tmp_path: Path) -> None:
     result = solve(
         problem, SolveParams(time_limit=0.1, workers=1), greedy.allocation, stop=stop
     )
-    assert result.status != "no_solution"
-    assert objective(problem, result.allocation) == greedy.objective
+    # Stopped before CP-SAT loads the hint, the search may have nothing;
+    # then the run writes the greedy (below). Otherwise, nothing worse.
+    if result.status != "no_solution":
+        assert objective(problem, result.allocation) == greedy.objective
     # And through the whole run, with the smallest time limit the CLI takes.
     outcome = run_solve(inst, RunOptions(out=tmp_path / "out", time_limit=0.1))
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
