@@ -134,6 +134,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.log = log
         self.bound_floor = bound_floor
         self.gap_target = gap_target
+        self.seen = 0
 
     def on_solution_callback(self) -> None:
         objective = self.model.to_objective(self.objective_value)
@@ -141,7 +142,15 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             self.bound_floor, self.model.to_objective(self.best_objective_bound)
         )
         self.record(objective, bound)
-        if self.gap_target is not None and gap_of(objective, bound) <= self.gap_target:
+        self.seen += 1
+        # Never on a phase's first solution: that is the hint, loaded during
+        # presolve, and CP-SAT 9.15 aborts (a failed check in postsolve) when
+        # stopped at that moment. CP-SAT's own relative_gap_limit covers it.
+        if (
+            self.gap_target is not None
+            and self.seen > 1
+            and gap_of(objective, bound) <= self.gap_target
+        ):
             self.stop_search()
 
     def record(self, objective: float, bound: float) -> None:
