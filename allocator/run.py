@@ -164,9 +164,15 @@ def gap_warning(result: Result, searched: bool) -> str | None:
             "the greedy baseline; more time (--time-limit) would help"
         )
     if result.gap > GAP_TARGET:
+        how = (
+            "a larger --deterministic-time, or none (the default goes on "
+            "while time is left)"
+            if result.stopped_by == "deterministic_time"
+            else "--time-limit"
+        )
         return (
             f"the gap is {result.gap:.1%}: the allocation may be up to that far "
-            "from the best possible; more time (--time-limit) would help"
+            f"from the best possible; more time ({how}) would help"
         )
     return None
 
