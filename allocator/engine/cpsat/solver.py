@@ -37,9 +37,11 @@ MIN_SECOND_PHASE_S = 0.5
 FIRST_PHASE_SHARE = 0.5
 
 # Deterministic time units per wall-clock second granted by default. On the
-# project's 2-core machine eight interleaved workers spend about 0.2 to 0.45
-# units a second, so a budget of 0.1 per second ends the search well before
-# the wall clock does, and the answer is reproducible.
+# project's idle 2-core machine eight interleaved workers spend about 0.2 to
+# 0.45 units a second, so the budget ends the first phase before its share
+# of the wall clock and the answer is reproducible; under heavy load (a
+# fraction of a core) they spend 0.02 to 0.1 a second and the share of the
+# wall clock ends it instead (stopped_by says which).
 DETERMINISTIC_PER_SECOND = 0.1
 # Called on every improving solution with (elapsed s, objective, bound).
 ProgressCallback = Callable[[float, float, float], None]
@@ -363,7 +365,7 @@ def solve(
             # the first phase's best can be worse than the hint; then the
             # hint stays.)
             model.model.clear_hints()
-            model.model.proto.solution_hint.vars.extend(range(len(first.values)))
+            model.model.proto.solution_hint.vars.extend(list(range(len(first.values))))
             model.model.proto.solution_hint.values.extend(first.values)
         second = run_phase(
             model,
