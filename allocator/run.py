@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -109,8 +110,14 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
             line.close()
         if result.status == "no_solution":
             # The baseline obeys every hard rule, so a leader always gets an
-            # allocation, marked as the greedy one in summary.json.
-            result = greedy
+            # allocation, marked as the greedy one in summary.json; what
+            # ended the search is still the search's.
+            result = dataclasses.replace(
+                greedy,
+                stopped_by=result.stopped_by,
+                workers=result.workers,
+                deterministic=result.deterministic,
+            )
     result.wall_s = time.perf_counter() - start
     reasons = explain_all(problem, result.allocation)
     extra: dict[str, Any] = {

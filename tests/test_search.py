@@ -244,3 +244,33 @@ def test_greedy_hint_is_complete_and_kept(first_allocation: Instance) -> None:
     result = solve(problem, params, hint=greedy.allocation)
     # The first solution CP-SAT reports is the hint, at the greedy's value.
     assert result.log[0][1] == pytest.approx(greedy.objective)
+
+
+def test_search_without_solution_writes_greedy_and_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A search that found nothing: the greedy is written, with a warning."""
+    import allocator.run as run_module
+
+    def nothing(problem, params, hint=None, progress=None, stop=None):  # type: ignore[no-untyped-def]
+        return Result(
+            status="no_solution",
+            objective=float("nan"),
+            bound=float("nan"),
+            wall_s=0.1,
+            build_s=0.0,
+            time_to_first_s=None,
+            allocation=[None] * len(problem.instance.users),
+            stopped_by="wall_clock",
+            workers=8,
+        )
+
+    monkeypatch.setattr(run_module, "solve", nothing)
+    inst = greedy_is_optimal()
+    outcome = run_solve(inst, RunOptions(out=tmp_path / "out", time_limit=1))
+    summary = outcome.report.summary
+    assert summary["solver"] == "greedy"
+    assert summary["stopped_by"] == "wall_clock"
+    assert summary["reproducible"] is False
+    assert summary["kpis"]["assigned"] == 9
+    assert "no solution" in summary["gap_warning"]
