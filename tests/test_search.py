@@ -19,7 +19,7 @@ from allocator.engine.cpsat.solver import (
 )
 from allocator.engine.evaluate import objective
 from allocator.engine.greedy import solve_greedy
-from allocator.engine.problem import build_problem
+from allocator.engine.problem import Problem, build_problem
 from allocator.generate import Shape, generate
 from allocator.io.read import read_instance
 from allocator.render.text import summary_table
@@ -252,7 +252,7 @@ def test_search_without_solution_writes_greedy_and_says_why(
     """A search that found nothing: the greedy is written, with a warning."""
     import allocator.run as run_module
 
-    def nothing(problem, params, hint=None, progress=None, stop=None):  # type: ignore[no-untyped-def]
+    def nothing(problem: Problem, params: SolveParams, **given: object) -> Result:
         return Result(
             status="no_solution",
             objective=float("nan"),
