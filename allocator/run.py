@@ -16,7 +16,7 @@ from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
 from allocator.engine.cpsat.solver import GAP_TARGET, Result, SolveParams, solve
-from allocator.engine.greedy import solve_greedy
+from allocator.engine.greedy import first_solution, solve_greedy
 from allocator.engine.problem import build_problem
 from allocator.io.previous import Previous, apply_previous, read_previous
 from allocator.io.write import (
@@ -103,7 +103,7 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         result = solve(
             problem,
             params,
-            hint=greedy.allocation,
+            hint=first_solution(problem, greedy).allocation,
             progress=line.update if line else None,
         )
         if line:

@@ -274,3 +274,38 @@ def test_search_without_solution_writes_greedy_and_says_why(
     assert summary["reproducible"] is False
     assert summary["kpis"]["assigned"] == 9
     assert "no solution" in summary["gap_warning"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compact_greedy_obeys_every_rule(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compact first solution is a hint CP-SAT keeps: it breaks no rule."""
+    import allocator.engine.greedy as greedy_module
+    import allocator.run as run_module
+    from allocator.checker import check_solution
+
+    folder = tmp_path / "first"
+    generate(10 + seed, 300, 4, seed, folder, Shape(first_allocation=True))
+    inst = read_instance(folder)
+    compact = greedy_module.solve_greedy(build_problem(inst), compact=True)
+    monkeypatch.setattr(run_module, "solve_greedy", lambda problem: compact_of(problem))
+
+    def compact_of(problem: Problem) -> Result:
+        return greedy_module.solve_greedy(problem, compact=True)
+
+    outcome = run_solve(inst, RunOptions(out=tmp_path / "g", solver="greedy"))
+    assert outcome.solution.result.allocation == compact.allocation
+    assert check_solution(inst, outcome.folder) == []
+
+
+def test_first_solution_is_the_better_start(first_allocation: Instance) -> None:
+    from allocator.engine.greedy import first_solution
+
+    problem = build_problem(first_allocation)
+    baseline = solve_greedy(problem)
+    start = first_solution(problem, baseline)
+    assert start.objective <= baseline.objective
+    assert start.objective == objective(problem, start.allocation)
+    # On this first allocation the compact variant is the better one.
+    assert start.objective < baseline.objective
