@@ -289,10 +289,11 @@ def test_compact_greedy_obeys_every_rule(
     generate(10 + seed, 300, 4, seed, folder, Shape(first_allocation=True))
     inst = read_instance(folder)
     compact = greedy_module.solve_greedy(build_problem(inst), compact=True)
-    monkeypatch.setattr(run_module, "solve_greedy", lambda problem: compact_of(problem))
 
     def compact_of(problem: Problem) -> Result:
         return greedy_module.solve_greedy(problem, compact=True)
+
+    monkeypatch.setattr(run_module, "solve_greedy", compact_of)
 
     outcome = run_solve(inst, RunOptions(out=tmp_path / "g", solver="greedy"))
     assert outcome.solution.result.allocation == compact.allocation
