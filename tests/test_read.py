@@ -425,9 +425,13 @@ def test_departed_current_advisor_warns(tmp_path: Path) -> None:
         "u8,al,40,3,debt,active,0,1,a4",
         "u8,al,40,3,debt,active,0,1,a9",
     )
-    with pytest.warns(DataWarning, match=r"current_advisor a9 of user\(s\) u8 .*left"):
+    with pytest.warns(
+        DataWarning, match=r"current_advisor: .* u8 \(row 9\).*left"
+    ) as w:
         instance = read_instance(folder)
     assert instance.users[-1].current_advisor == "a9"
+    # The cell's value is user data: never in the message.
+    assert all("a9" not in str(item.message) for item in w)
 
 
 def test_missing_coordinates_warn_without_travel(tmp_path: Path) -> None:
@@ -461,7 +465,10 @@ def test_extra_lock_checked_like_a_row() -> None:
     problems = problems_of(VALID, extra)
     assert problems == [
         InputProblem(
-            "--forbid", None, "user", 'expected a user id from users.csv, found "u99".'
+            "--forbid u99=a1",
+            None,
+            "user",
+            'expected a user id from users.csv, found "u99".',
         )
     ]
 
@@ -470,7 +477,11 @@ def test_extra_lock_conflicting_with_file() -> None:
     """A --forbid on a pair locks.csv fixes is a conflict naming the file's row."""
     extra = Lock(user="u7", advisor="a3", kind="forbid", source="--forbid")
     (problem,) = problems_of(VALID, extra)
-    assert (problem.file, problem.row, problem.column) == ("--forbid", None, "kind")
+    assert (problem.file, problem.row, problem.column) == (
+        "--forbid u7=a3",
+        None,
+        "kind",
+    )
     assert "found both (the other in row 2)" in problem.message
 
 
@@ -516,11 +527,13 @@ BROKEN = [
     # unknown municipality of a user
     ("users.csv", "u4,hemsedal,", "u4,hemsedl,",
      "users.csv", 5, "municipality",
-     'expected a municipality id from municipalities.csv, found "hemsedl".'),
+     "expected a municipality id from municipalities.csv; the value is not one "
+     "of them. The value is not shown (user data)."),
     # unknown need
     ("users.csv", "u4,hemsedal,45,0,debt,", "u4,hemsedal,45,0,dept,",
      "users.csv", 5, "needs",
-     'expected competence ids from [[competence]] in instance.toml, found "dept".'),
+     "expected competence ids from [[competence]] in instance.toml; the value is "
+     "not one of them. The value is not shown (user data)."),
     # fte above 1
     ("advisors.csv", "al,0.8,", "al,1.2,",
      "advisors.csv", 3, "fte", "expected a decimal in (0, 1], found 1.2."),
@@ -542,13 +555,13 @@ BROKEN = [
      'expected "state" or a municipality id from municipalities.csv, found "stat".'),
     # unknown base
     ("advisors.csv", "ung,state,al,", "ung,state,aal,",
-     "advisors.csv", 3, "base", 'found "aal".'),
+     "advisors.csv", 3, "base", 'found "aal" (did you mean "al"?).'),
     # unknown competence in a list
     ("advisors.csv", "social_assistance;debt", "social_assistance;dept",
-     "advisors.csv", 4, "competences", 'found unknown "dept".'),
+     "advisors.csv", 4, "competences", 'found unknown "dept" (did you mean "debt"?).'),
     # unknown municipality in a team's list
     ("teams.csv", "gol;al", "gol;aal",
-     "teams.csv", 3, "municipalities", 'found unknown "aal".'),
+     "teams.csv", 3, "municipalities", 'found unknown "aal" (did you mean "al"?).'),
     # lat without lon
     ("municipalities.csv", "60.63,8.56", "60.63,",
      "municipalities.csv", 4, "lon", "expected both lat and lon or neither"),
@@ -584,7 +597,7 @@ BROKEN = [
      "locks.csv", 5, "advisor", "expected the users of one household fixed"),
     # travel to an unknown municipality
     ("travel.csv", "gol,hemsedal,34", "gol,hemsedl,34",
-     "travel.csv", 2, "to", 'found "hemsedl".'),
+     "travel.csv", 2, "to", 'found "hemsedl" (did you mean "hemsedal"?).'),
     # negative km
     ("travel.csv", "al,gol,24.5", "al,gol,-5",
      "travel.csv", 3, "km", "expected km >= 0, found -5."),
@@ -612,7 +625,7 @@ BROKEN = [
      "instance.toml", None, None, "expected valid TOML, found a syntax error"),
     # host agreement naming an unknown host
     ("instance.toml", 'host = "gol"', 'host = "goll"',
-     "instance.toml", None, "host_agreement[1].host", 'found "goll".'),
+     "instance.toml", None, "host_agreement[1].host", 'found "goll" (did you mean "gol"?).'),
     # host agreement naming an unknown member
     ("instance.toml", 'members = ["hemsedal"]', 'members = ["hemsedal", "vik"]',
      "instance.toml", None, "host_agreement[1].members", 'found unknown "vik".'),
@@ -622,7 +635,7 @@ BROKEN = [
      'expected "new" or "active", found "old".'),
     # routing needs_any naming an unknown competence
     ("instance.toml", "age_max = 29", 'age_max = 29\nneeds_any = ["dept"]',
-     "instance.toml", None, "routing[2].needs_any", 'found "dept".'),
+     "instance.toml", None, "routing[2].needs_any", 'found "dept" (did you mean "debt"?).'),
     # routing municipality_in naming an unknown municipality
     ("instance.toml", "age_max = 29", 'age_max = 29\nmunicipality_in = ["vik"]',
      "instance.toml", None, "routing[2].municipality_in", 'found "vik".'),

@@ -252,8 +252,8 @@ def test_search_without_solution_writes_greedy_and_says_why(
     """A search that found nothing: the greedy is written, with a warning."""
     import allocator.run as run_module
 
-    def nothing(problem: Problem, params: SolveParams, **given: object) -> Result:
-        return Result(
+    def nothing(problem: Problem, *given: object) -> tuple[Problem, Result]:
+        return problem, Result(
             status="no_solution",
             objective=float("nan"),
             bound=float("nan"),
@@ -265,7 +265,7 @@ def test_search_without_solution_writes_greedy_and_says_why(
             workers=8,
         )
 
-    monkeypatch.setattr(run_module, "solve", nothing)
+    monkeypatch.setattr(run_module, "search", nothing)
     inst = greedy_is_optimal()
     outcome = run_solve(inst, RunOptions(out=tmp_path / "out", time_limit=1))
     summary = outcome.report.summary

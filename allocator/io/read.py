@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import hashlib
 import json
 import math
@@ -40,6 +41,7 @@ from allocator.domain import (
     week_start,
 )
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.io.names import plain_name_problem
 from allocator.io.tables import (
     SHEETS,
     CellError,
@@ -166,7 +168,44 @@ def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
     digest = hashlib.sha256()
     config = _read_config(folder, problems, digest)
     tables = _load_tables(folder, config.workbook, problems, digest)
-    draft = _parse_tables(config, tables, problems)
+    return build_instance(config, tables, problems, extra_locks, digest.hexdigest())
+
+
+def build_instance(
+    config: Config,
+    tables: dict[str, Table],
+    problems: list[InputProblem],
+    extra_locks: Sequence[Lock] = (),
+    sha256: str = "",
+    warn_unknown_columns: bool = True,
+) -> Instance:
+    """Parse ``tables`` against ``config``, run every check, build the Instance.
+
+    The second half of ``read_instance``, shared with scenarios, which hand
+    in tables and a config made in memory so that a changed instance passes
+    exactly the checks a folder on disk would.
+
+    Parameters
+    ----------
+    config
+        From ``read_config_doc`` (or read from instance.toml).
+    tables
+        Table name -> its rows as strings, labelled for messages.
+    problems
+        Problems found so far (while loading); more are added.
+    extra_locks
+        Locks not in the locks table (``--fix`` / ``--forbid``).
+    sha256
+        The input's hash for summary.json.
+    warn_unknown_columns
+        False when the tables' unknown columns were warned about before.
+
+    Raises
+    ------
+    InstanceError
+        Carrying every problem found, ordered by file and row.
+    """
+    draft = _parse_tables(config, tables, problems, warn_unknown_columns)
     draft.locks.extend(extra_locks)
     for rule in RULES:
         problems.extend(rule(draft))
@@ -174,7 +213,8 @@ def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
         raise InstanceError(_ordered(problems, draft))
     _warn_departed_advisors(draft)
     _warn_missing_coordinates(draft)
-    return _build(draft, digest.hexdigest())
+    _rename_carried(draft)
+    return _build(draft, sha256)
 
 
 def _ordered(problems: list[InputProblem], draft: Draft) -> list[InputProblem]:
@@ -225,16 +265,85 @@ def _travel_map(distances: list[Distance]) -> dict[tuple[str, str], float]:
 
 
 def _extra_columns(tables: Mapping[str, Table]) -> dict[str, tuple[str, ...]]:
-    """Unknown columns, in file order, of the tables whose entities carry them."""
+    """Unknown columns, in file order, of the tables whose entities carry them.
+
+    Names are as written out: see ``carried_names``.
+    """
     return {
-        name: tuple(
-            table.spelling_of(column)
-            for column in table.header
-            if column not in COLUMNS[name].known
-        )
+        name: tuple(carried_names(name, _unknown_columns(name, table)).values())
         for name, table in tables.items()
         if COLUMNS[name].carries_extra
     }
+
+
+def _unknown_columns(name: str, table: Table) -> list[str]:
+    """A table's unknown columns as spelled in the file, in file order."""
+    known = COLUMNS[name].known
+    return [table.spelling_of(c) for c in table.header if c not in known]
+
+
+# The output file each table's unknown columns are carried to, and the
+# columns the tool itself writes there (the README's Output section).
+CARRIED_TO: dict[str, tuple[str, tuple[str, ...]]] = {
+    "users": (
+        "assignments.csv",
+        ("user", "municipality", "team", "advisor", "status", "previous_advisor",
+         "changed", "rule", "travel_km", "reason", "since"),
+    ),
+    "advisors": (
+        "advisor_load.csv",
+        ("advisor", "team", "fte", "capacity", "load", "utilisation", "users",
+         "new_users", "intake_limit", "municipalities"),
+    ),
+}  # fmt: skip
+# What a carried column whose name the output already uses is renamed with.
+CARRIED_PREFIX = "input_"
+
+
+def carried_names(name: str, columns: Sequence[str]) -> dict[str, str]:
+    """Unknown column as written -> the name it is carried under.
+
+    A column whose name equals (in any case) a column the tool writes to the
+    same output file is renamed with the prefix ``input_`` (again, until the
+    name is free), so that it can never replace a computed column and every
+    solution reads back with ``check``, ``explain`` and ``--previous``.
+    """
+    if name not in CARRIED_TO:
+        return {column: column for column in columns}
+    taken = {c.casefold() for c in CARRIED_TO[name][1]}
+    taken |= {c.casefold() for c in columns}
+    names = {}
+    for column in columns:
+        carried = column
+        if column.casefold() in {c.casefold() for c in CARRIED_TO[name][1]}:
+            carried = CARRIED_PREFIX + column
+            while carried.casefold() in taken:
+                carried = CARRIED_PREFIX + carried
+            taken.add(carried.casefold())
+        names[column] = carried
+    return names
+
+
+def _rename_carried(draft: Draft) -> None:
+    """Carry renamed unknown columns under their new names (see carried_names)."""
+    for name in CARRIED_TO:
+        table = draft.tables.get(name)
+        if table is None:
+            continue
+        names = carried_names(name, _unknown_columns(name, table))
+        if all(old == new for old, new in names.items()):
+            continue
+        entities = getattr(draft, name)
+        setattr(
+            draft,
+            name,
+            [
+                e.model_copy(
+                    update={"extra": {names.get(k, k): v for k, v in e.extra.items()}}
+                )
+                for e in entities
+            ],
+        )
 
 
 # --- instance.toml ------------------------------------------------------------
@@ -276,12 +385,24 @@ def _read_config(folder: Path, problems: list[InputProblem], digest: Any) -> Con
     doc = _load_toml(folder, problems, digest)
     if doc is None:
         return Config(name=folder.name)
+    return read_config_doc(doc, problems, folder.name)
+
+
+def read_config_doc(
+    doc: Mapping[str, Any], problems: list[InputProblem], default_name: str
+) -> Config:
+    """instance.toml's content (a parsed TOML document) as a Config.
+
+    Every bad key or value is added to ``problems``, named by its path
+    (``policy.weights.travel``, ``routing[2].age_max``) in instance.toml.
+    ``default_name`` is used when the document has no ``name``.
+    """
     check = TomlChecker(problems)
     check.keys("", doc, _TOP_KEYS)
     policy, policy_raw = _read_policy(doc, check)
     competences, competence_ids = _read_competences(doc, check)
     return Config(
-        name=_read_name(doc, check, folder.name),
+        name=_read_name(doc, check, default_name),
         description=check.text("description", doc.get("description", "")) or "",
         week=_read_week(doc, check),
         workbook=_read_workbook_name(doc, check),
@@ -423,7 +544,15 @@ def _read_name(doc: Mapping[str, Any], check: TomlChecker, default: str) -> str:
     """The instance's name; the folder's name when instance.toml has none."""
     if "name" not in doc:
         return default
-    return check.ident("name", doc["name"]) or default
+    name = check.ident("name", doc["name"])
+    if name is None:
+        return default
+    # The name becomes the folder solutions/<name>/: a path must not pass.
+    why = plain_name_problem(name)
+    if why is not None:
+        check.problem("name", f"a plain folder name ({why})", name)
+        return default
+    return name
 
 
 def _read_week(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
@@ -706,7 +835,9 @@ def _load_workbook(
     return tables
 
 
-def _check_columns(name: str, table: Table, problems: list[InputProblem]) -> bool:
+def _check_columns(
+    name: str, table: Table, problems: list[InputProblem], warn: bool = True
+) -> bool:
     """Note missing required columns and warn about unknown ones.
 
     Returns whether every required column is present.
@@ -716,12 +847,19 @@ def _check_columns(name: str, table: Table, problems: list[InputProblem]) -> boo
     for column in missing:
         message = f'expected a column named "{column}", found none.'
         problems.append(InputProblem(table.label, table.header_row, column, message))
-    unknown = [table.spelling_of(c) for c in table.header if c not in columns.known]
-    if unknown:
+    unknown = _unknown_columns(name, table)
+    if unknown and warn:
         fate = "kept and carried to the output" if columns.carries_extra else "ignored"
         listed = ", ".join(f'"{c}"' for c in unknown)
+        renamed = [
+            f'"{old}" is also a column of {CARRIED_TO[name][0]}, so it is written '
+            f'as "{new}"'
+            for old, new in carried_names(name, unknown).items()
+            if old != new and columns.carries_extra
+        ]
+        also = f"; {'; '.join(renamed)}" if renamed else ""
         warnings.warn(
-            f"{table.label}: unknown columns {listed} are {fate}.",
+            f"{table.label}: unknown columns {listed} are {fate}{also}.",
             DataWarning,
             stacklevel=4,
         )
@@ -957,7 +1095,10 @@ class Draft:
 
 
 def _parse_tables(
-    config: Config, tables: dict[str, Table], problems: list[InputProblem]
+    config: Config,
+    tables: dict[str, Table],
+    problems: list[InputProblem],
+    warn_unknown_columns: bool = True,
 ) -> Draft:
     """Every table's rows as entities; tables with missing columns are skipped."""
     competences = config.competence_ids
@@ -973,7 +1114,9 @@ def _parse_tables(
     }
     for name, parse in parsers.items():
         table = tables.get(name)
-        usable = table is not None and _check_columns(name, table, problems)
+        usable = table is not None and _check_columns(
+            name, table, problems, warn_unknown_columns
+        )
         if table is None or not usable:
             draft.ids[name] = None
             continue
@@ -1027,14 +1170,57 @@ def _reference_problem(
     table: str,
     values: Collection[str],
 ) -> list[InputProblem]:
-    """A problem when any of ``values`` is not an id of ``table``."""
+    """A problem when any of ``values`` is not an id of ``table``.
+
+    A users.csv cell is never repeated (user data) and gets no suggestion,
+    which would hint at its value; elsewhere the unknown ids are quoted with
+    a "did you mean" for ids of municipalities, teams, advisors and
+    competences.
+    """
     unknown = _unknown(draft, table, values)
     if not unknown:
         return []
-    listed = ", ".join(f'"{value}"' for value in unknown)
+    source = _source(table, draft)
+    if where[0] == draft.label("users"):
+        count = (
+            f"{len(unknown)} of the {len(values)} values in the cell are not among them"
+            if len(values) > 1
+            else "the value is not one of them"
+        )
+        message = f"expected {what} from {source}; {count}. {_private_note()}"
+        return [InputProblem(*where, message)]
+    listed = ", ".join(
+        f'"{value}"{_did_you_mean(draft, table, value)}' for value in unknown
+    )
     found = f"unknown {listed}" if len(values) > 1 or len(unknown) > 1 else listed
-    message = f"expected {what} from {_source(table, draft)}, found {found}."
+    message = f"expected {what} from {source}, found {found}."
     return [InputProblem(*where, message)]
+
+
+def _private_note() -> str:
+    """The users.csv promise, as a sentence: 'The value is not shown (user data).'"""
+    return PRIVATE[:1].upper() + PRIVATE[1:]
+
+
+# Tables whose ids get a "did you mean" (never users: their ids are user data).
+_SUGGESTED = frozenset({"municipalities", "teams", "advisors", COMPETENCES})
+
+
+def _did_you_mean(draft: Draft, table: str, value: str) -> str:
+    """' (did you mean "gol"?)' for the closest known id, or ''.
+
+    The same id in another case wins; otherwise difflib's closest match
+    above a similarity of 0.6.
+    """
+    known = draft.ids.get(table)
+    if table not in _SUGGESTED or not known:
+        return ""
+    folded = {key.casefold(): key for key in known}
+    match = folded.get(value.strip().casefold())
+    if match is None:
+        close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+        match = close[0] if close else None
+    return f' (did you mean "{match}"?)' if match is not None else ""
 
 
 class Bound(NamedTuple):
@@ -1178,10 +1364,14 @@ def check_routing_references(draft: Draft) -> list[InputProblem]:
 
 
 def _lock_place(draft: Draft, lock: Lock) -> tuple[str, int | None]:
-    """Where a lock was written: a row of the locks table, or a CLI option."""
+    """Where a lock was written: a row of the locks table, or a CLI option.
+
+    A command-line lock is named as typed (``--fix u5=a3``): with several
+    options the message must say which one failed.
+    """
     if lock.source == draft.label("locks"):
         return lock.source, lock.row
-    return lock.source, None
+    return f"{lock.source} {lock.user}={lock.advisor}", None
 
 
 def _lock_where(draft: Draft, lock: Lock) -> str:
@@ -1370,20 +1560,28 @@ def _listing(ids: list[str]) -> str:
 
 
 def _warn_departed_advisors(draft: Draft) -> None:
-    """A current_advisor not in advisors.csv has left; the users are placed anew."""
+    """A current_advisor not in advisors.csv has left; the users are placed anew.
+
+    One warning for all such users, naming users and rows but never the
+    cell (user data), and saying what was expected.
+    """
     advisors = draft.ids.get("advisors") or {}
-    left: dict[str, list[str]] = {}
-    for user in draft.users:
-        if user.current_advisor is not None and user.current_advisor not in advisors:
-            left.setdefault(user.current_advisor, []).append(user.id)
-    for advisor, users in left.items():
-        warnings.warn(
-            f"{draft.label('users')}: current_advisor {advisor} of user(s) "
-            f"{_listing(users)} is not in {draft.label('advisors')}; that advisor "
-            "has left, so these users are placed anew.",
-            DataWarning,
-            stacklevel=3,
-        )
+    left = [
+        user
+        for user in draft.users
+        if user.current_advisor is not None and user.current_advisor not in advisors
+    ]
+    if not left:
+        return
+    named = _listing([f"{u.id} (row {u.row})" for u in left])
+    warnings.warn(
+        f"{draft.label('users')}, column current_advisor: expected an advisor id "
+        f"from {draft.label('advisors')}, found another value for "
+        f"{len(left)} user(s): {named}. {_private_note()} An advisor who is "
+        "not in that file has left, so these users are placed anew.",
+        DataWarning,
+        stacklevel=3,
+    )
 
 
 def _warn_missing_coordinates(draft: Draft) -> None:

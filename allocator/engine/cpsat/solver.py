@@ -231,17 +231,22 @@ def configure(
 def interruptible(
     solver: cp_model.CpSolver, stop: threading.Event | None
 ) -> Iterator[None]:
-    """Stops ``solver`` as soon as ``stop`` is set (e.g. by Ctrl-C)."""
+    """Stops ``solver`` as soon as ``stop`` is set (e.g. by Ctrl-C).
+
+    CP-SAT's own Ctrl-C handler is then off, so the caller decides what an
+    interrupt means.
+    """
     if stop is None:
         yield
         return
+    solver.parameters.catch_sigint_signal = False
     done = threading.Event()
 
     def watch() -> None:
-        while not done.is_set():
-            if stop.wait(0.05):
+        # Repeated, because a stop before the search has started is lost.
+        while not done.wait(0.05):
+            if stop.is_set():
                 solver.stop_search()
-                return
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
