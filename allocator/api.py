@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from allocator.compare import compare as compare
 from allocator.domain import Instance, Lock
 from allocator.run import RunOptions, solve_instance
 from allocator.solution import Solution

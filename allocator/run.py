@@ -17,6 +17,7 @@ from typing import Any
 
 from allocator.analysis.capacity import shortages
 from allocator.analysis.changes import change_counts, change_rows
+from allocator.analysis.leader import leader_facts
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
@@ -34,6 +35,7 @@ from allocator.engine.limits import (
 from allocator.engine.placement import solve_placing_first
 from allocator.engine.problem import Problem, build_problem
 from allocator.errors import InputProblem, InstanceError
+from allocator.io.allocation_xlsx import with_workbook_locks
 from allocator.io.names import is_plain_name
 from allocator.io.previous import Previous, apply_previous, read_previous
 from allocator.io.write import (
@@ -58,7 +60,7 @@ class RunOptions:
     previous: Path | None = None
     rebalance: bool = False
     max_moves: int | None = None
-    xlsx: bool = False
+    xlsx: bool = True
     progress: bool = False
     cpsat: dict[str, object] = field(default_factory=dict)
     # Ctrl-C during the search stops it and keeps the best allocation so far
@@ -110,6 +112,7 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     if options.previous is not None:
         previous = read_previous(options.previous)
         instance = apply_previous(instance, previous)
+        instance = with_workbook_locks(instance, previous)
     problem = build_problem(
         instance, rebalance=options.rebalance, max_moves=options.max_moves
     )
@@ -161,6 +164,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     changes = change_rows(instance, report.assignments, previous)
     report.summary["changes"] = change_counts(changes)
     report.summary["shortages"] = shortages(problem, result.allocation)
+    report.summary["leader"] = leader_facts(problem, result.allocation)
+    if previous is not None and previous.note:
+        report.summary["previous_read"] = previous.note
     return Solution(
         instance=instance,
         problem=problem,

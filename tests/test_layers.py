@@ -31,6 +31,9 @@ CROSSINGS = {
 CONFINED = {
     "ortools": {"engine", "gap"},
     "pandas": {"solution", "compare", "scenario", "runs"},
+    "matplotlib": {"render"},
+    "distributed": {"runs"},
+    "dask": {"runs"},
 }
 
 

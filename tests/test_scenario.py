@@ -189,7 +189,7 @@ def test_instance_toml_problems_name_the_scenario_key(tmp_path: Path) -> None:
     )
     label = str(tmp_path / "s.toml")
     assert (
-        f"{label}, column policy.cases_per_fte: expected a number > 0, found -1."
+        f"{label}, column policy.cases_per_fte: expected a number > 0 and at most 10000, found -1."
         in (found)
     )
     assert any(f.startswith(f"{label}, column policy.weights.travle:") for f in found)

@@ -7,7 +7,10 @@ and a case-system export that has not caught up with it must not move the
 user back, so a user is never moved twice and two runs on the same week give
 the same plan. users.csv's value is used where the plan has no advisor for
 the user, or names one who is no longer in advisors.csv. Users missing this
-week are leavers; new rows are arrivals.
+week are leavers; new rows are arrivals. Ids are compared as ``normalise_id``
+gives them (NFC, without invisible format characters), exactly as the
+instance's ids are, so a users.csv saved on a Mac matches last week's plan
+saved on Windows.
 """
 
 from __future__ import annotations
@@ -17,9 +20,15 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from allocator.domain import Instance
+from allocator.domain import Instance, Lock
 from allocator.errors import DataWarning, InputProblem, InstanceError
-from allocator.io.tables import CellError, parse_date, parse_text, read_table
+from allocator.io.tables import (
+    CellError,
+    normalise_id,
+    parse_date,
+    parse_text,
+    read_table,
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,18 @@ class Previous:
     previous_advisor: dict[str, str]
     # The solve's reason (why unassigned or changed; "" otherwise).
     reason: dict[str, str] = field(default_factory=dict)
+    # Locks typed into an edited allocation.xlsx (allocation_xlsx.py).
+    locks: tuple[Lock, ...] = ()
+    # What was read, for the terminal; empty for a solution folder.
+    note: str = ""
 
 
 def read_previous(folder: Path) -> Previous:
-    """Read assignments.csv of a previous solution folder."""
+    """Read assignments.csv of a previous solution folder, or an allocation.xlsx."""
+    from allocator.io.allocation_xlsx import is_workbook, read_allocation_workbook
+
+    if is_workbook(folder):
+        return read_allocation_workbook(folder)
     path = folder / "assignments.csv"
     label = f"{folder.name}/assignments.csv"
     if not path.is_file():
@@ -61,7 +78,7 @@ def read_previous(folder: Path) -> Previous:
     problems = []
     first_row: dict[str, int] = {}
     for row in table.rows:
-        user = parse_text(row.cells.get("user", ""))
+        user = _id(row.cells.get("user", ""))
         earlier = first_row.setdefault(user, row.number)
         if earlier != row.number:
             # Which copy is right cannot be known: a hand edit, or two plans
@@ -76,9 +93,9 @@ def read_previous(folder: Path) -> Previous:
                 )
             )
             continue
-        advisor[user] = parse_text(row.cells.get("advisor", ""))
-        team[user] = parse_text(row.cells.get("team", ""))
-        before[user] = parse_text(row.cells.get("previous_advisor", ""))
+        advisor[user] = _id(row.cells.get("advisor", ""))
+        team[user] = _id(row.cells.get("team", ""))
+        before[user] = _id(row.cells.get("previous_advisor", ""))
         reason[user] = parse_text(row.cells.get("reason", ""))
         text = row.cells.get("since", "").strip()
         if text:
@@ -96,6 +113,11 @@ def read_previous(folder: Path) -> Previous:
         previous_advisor=before,
         reason=reason,
     )
+
+
+def _id(text: str) -> str:
+    """An id cell of a previous solution, compared like this week's ids."""
+    return normalise_id(parse_text(text)).strip()
 
 
 # Below this share of this week's users found in the previous plan, the plan
