@@ -734,9 +734,9 @@ def report(solution: Path) -> None:
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
-    help="Seconds per solve (default: the policy's time_limit_s). Sets the "
-    "search budget (0.1 deterministic units a second) at which every solve "
-    "stops, so rows repeat; the wall clock stops a solve only at 3x.",
+    help="Seconds per solve (default: the policy's time_limit_s). Each solve "
+    "stops as `allocator solve` does: by proof, by its reproducible budget, or "
+    "once within 1 % of the bound; stopped_by says which.",
 )
 @click.option(
     "--from-current",
