@@ -172,8 +172,8 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
         )
     if stopped := clock_stopped(rows):
         notes.append(
-            f"stopped by the wall clock before the search budget: {', '.join(stopped)}"
-            " (a busy machine); these rows may differ on another run"
+            f"stopped by the time limit: {', '.join(stopped)}; these rows may "
+            "differ on another run (give --time-limit more)"
         )
     if any(row.get("n1_exact") is False for row in rows):
         notes.append(
