@@ -6,7 +6,7 @@ unless asked (``Solution.write``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from allocator.domain import Instance, Lock
@@ -45,6 +45,7 @@ def solve(
     solver: str = "cpsat",
     deterministic_time: float | None = None,
     portfolio: bool = False,
+    progress: Callable[[float, float, float], None] | None = None,
 ) -> Solution:
     """Allocate every user of ``instance``; returns a :class:`Solution`.
 
@@ -60,6 +61,8 @@ def solve(
         solver: ``"cpsat"`` or ``"greedy"`` (the baseline).
         deterministic_time: the reproducible budget; default from the model.
         portfolio: free parallel search (faster, not reproducible).
+        progress: called on every improving solution with (elapsed seconds,
+            objective, bound); from the search's threads, so keep it short.
 
     Returns:
         The solution; its ``assignments``, ``advisor_load``, ``team_load`` and
@@ -79,6 +82,7 @@ def solve(
         previous=Path(previous) if previous is not None else None,
         rebalance=rebalance,
         max_moves=max_moves,
+        on_progress=progress,
     )
     return solve_instance(instance, options)
 

@@ -13,7 +13,7 @@ from allocator.analysis.changes import change_counts, change_rows
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
-from allocator.engine.cpsat.solver import SolveParams, solve
+from allocator.engine.cpsat.solver import ProgressCallback, SolveParams, solve
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.problem import build_problem
 from allocator.io.previous import Previous, apply_previous, read_previous
@@ -42,6 +42,8 @@ class RunOptions:
     xlsx: bool = False
     progress: bool = False
     cpsat: dict[str, object] = field(default_factory=dict)
+    # Called with (elapsed s, objective, bound) on every improving solution.
+    on_progress: ProgressCallback | None = None
 
 
 @dataclass
@@ -102,7 +104,7 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
             problem,
             params,
             hint=greedy.allocation,
-            progress=line.update if line else None,
+            progress=progress_callback(line, options.on_progress),
         )
         if line:
             line.close()
@@ -141,6 +143,21 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         report=report,
         changes=changes,
     )
+
+
+def progress_callback(
+    line: ProgressLine | None, on_progress: ProgressCallback | None
+) -> ProgressCallback | None:
+    """The terminal line and the caller's callback, both fed each improvement."""
+    callbacks = [c for c in (line.update if line else None, on_progress) if c]
+    if not callbacks:
+        return None
+
+    def forward(elapsed: float, objective: float, bound: float) -> None:
+        for callback in callbacks:
+            callback(elapsed, objective, bound)
+
+    return forward
 
 
 def add_since(reference: dt.date, instance: Instance, report: Report) -> None:
