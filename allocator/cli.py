@@ -523,9 +523,7 @@ def serve(
       allocator serve --host 0.0.0.0 --port 8080 --workdir /srv/allocator
     """
     try:
-        import uvicorn
-
-        from allocator.web.app import Settings, create_app
+        from allocator.web.app import Settings, run
     except ImportError as error:
         raise click.UsageError(
             "the web page needs the 'web' extra: "
@@ -542,4 +540,4 @@ def serve(
     if host in {"0.0.0.0", "::"}:
         shown = "localhost"
     click.echo(f"allocator: open http://{shown}:{port}/ in a browser (Ctrl-C stops).")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    run(settings, port)

@@ -177,18 +177,27 @@ class Guard:
             return
         received = 0
         started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    exceeded = True
                     raise _TooLarge
             return message
 
         async def safe_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The framework answers a failed body read with its own 400;
+                # the client is told the real cause instead.
+                if not started:
+                    started = True
+                    await self._too_large(send)
+                return
             if message["type"] == "http.response.start":
                 started = True
                 extra = [
@@ -202,6 +211,7 @@ class Guard:
             await self.app(scope, limited_receive, safe_send)
         except _TooLarge:
             if not started:
+                started = True
                 await self._too_large(send)
 
     async def _too_large(self, send: Send) -> None:
@@ -405,6 +415,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(Accepted(id=new_id).model_dump(), status_code=202)
 
     return app
+
+
+def run(settings: Settings, port: int) -> None:
+    """Serve the application with uvicorn until Ctrl-C."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=settings.host, port=port, log_level="info")
 
 
 def not_found() -> JSONResponse:

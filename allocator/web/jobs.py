@@ -14,9 +14,9 @@ A job is a folder under the work directory::
 
 The server never solves: it starts a fresh ``spawn`` process per job, so a
 crash in a job (even a segfault) leaves the server running and the job
-``failed``. A stop sends the process one SIGINT, which ends the search the way
-Ctrl-C does on the command line; the process then writes the best allocation
-found so far, and the job is ``stopped``. Nothing here logs user data: only
+``failed``. A stop leaves a ``stop`` file in the job's folder; the process
+ends its search, writes the best allocation found so far, and the job is
+``stopped``. Nothing here logs user data: only
 job ids and statuses.
 """
 
@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -226,11 +227,9 @@ class JobManager:
                 return job
             if job.stop_requested is None and job.process is not None:
                 job.stop_requested = time.time()
+                # The job's process polls for this file and ends its search
+                # (see SearchHandle for why not a signal).
                 (job.folder / "stop").touch()
-                # One SIGINT only: CP-SAT ends its search on the first and
-                # the process writes what it has (a third would abort it).
-                if job.process.pid is not None:
-                    os.kill(job.process.pid, signal.SIGINT)
                 log.info("job %s stop requested", job_id)
             return job
 
@@ -298,24 +297,78 @@ def run_job(folder_text: str) -> None:
     """Solve the job in ``folder``: the entry point of the job's process.
 
     Writes ``out/`` and ``result.json`` (exit 0), or ``error.json`` (exit 1)
-    with the located problems of a rejected input. A SIGINT stops the search
-    and keeps the best allocation so far.
+    with the located problems of a rejected input. A file ``stop`` appearing
+    in the folder (or a SIGINT) ends the search; the best allocation found so
+    far is written and the job is ``stopped``.
     """
+    # Its own session: the Ctrl-C that stops the server in a terminal must
+    # not reach the search (the server ends its jobs itself).
+    os.setsid()
     folder = Path(folder_text)
     stop = threading.Event()
-
-    def on_interrupt(signum: int, frame: object) -> None:
-        stop.set()
-
-    # Outside the search a SIGINT only sets the flag; inside it, CP-SAT's own
-    # handler ends the search as Ctrl-C does.
-    signal.signal(signal.SIGINT, on_interrupt)
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    search = SearchHandle()
+    watcher = threading.Thread(
+        target=watch_for_stop, args=(folder / "stop", stop, search), daemon=True
+    )
+    watcher.start()
     try:
-        result = solve_job(folder, stop)
+        result = solve_job(folder, stop, search)
     except Exception as error:
         write_json(folder / "error.json", describe_error(error))
         raise SystemExit(1) from None
     write_json(folder / "result.json", result)
+
+
+class SearchHandle:
+    """The running CP-SAT search's solution callback, so a stop can end it.
+
+    CP-SAT's own SIGINT handler logs from inside the signal handler and can
+    deadlock in malloc (seen with OR-Tools 9.15), so a job is never stopped
+    by a signal to the search: the callback object's ``stop_search`` ends it
+    cleanly, keeping the best solution, as a time limit would.
+    """
+
+    def __init__(self) -> None:
+        self.callback: Any = None
+        self.finished = False
+        self.lock = threading.Lock()
+
+    def attach_from_caller(self) -> None:
+        """Find the solution callback that is calling the progress function."""
+        if self.callback is not None:
+            return
+        frame = sys._getframe(1)
+        while frame is not None:
+            candidate = frame.f_locals.get("self")
+            if hasattr(candidate, "stop_search") and hasattr(
+                candidate, "best_objective_bound"
+            ):
+                with self.lock:
+                    if not self.finished:
+                        self.callback = candidate
+                return
+            frame = frame.f_back  # type: ignore[assignment]
+
+    def stop(self) -> None:
+        with self.lock:
+            if self.callback is not None and not self.finished:
+                self.callback.stop_search()
+
+    def finish(self) -> None:
+        with self.lock:
+            self.finished = True
+            self.callback = None
+
+
+def watch_for_stop(marker: Path, stop: threading.Event, search: SearchHandle) -> None:
+    """Turn the server's stop file into a stop of the search (polled)."""
+    while True:
+        if marker.exists():
+            stop.set()
+        if stop.is_set():
+            search.stop()
+        time.sleep(0.2)
 
 
 def describe_error(error: Exception) -> dict[str, Any]:
@@ -344,7 +397,9 @@ def problem_dict(problem: Any) -> dict[str, Any]:
     }
 
 
-def solve_job(folder: Path, stop: threading.Event) -> dict[str, Any]:
+def solve_job(
+    folder: Path, stop: threading.Event, search: SearchHandle
+) -> dict[str, Any]:
     """Read, solve and write the job's solution; returns result.json's data."""
     import inspect
     import warnings
@@ -359,14 +414,13 @@ def solve_job(folder: Path, stop: threading.Event) -> dict[str, Any]:
         if spec.get("scenario"):
             instance = apply_scenario(instance, Path(spec["scenario"]))
     last = [0.0]
-    asked_again = [False]
+    supports_stop = "stop" in inspect.signature(allocator.solve).parameters
 
     def on_progress(elapsed: float, objective: float, bound: float) -> None:
-        if stop.is_set() and not asked_again[0]:
-            # The SIGINT came before the search began: repeat it to the
-            # whole process now that CP-SAT's handler is in place.
-            asked_again[0] = True
-            os.kill(os.getpid(), signal.SIGINT)
+        if not supports_stop:
+            search.attach_from_caller()
+            if stop.is_set():  # asked before the search had begun
+                search.stop()
         now = time.perf_counter()
         if now - last[0] < PROGRESS_EVERY_S:
             return
@@ -385,9 +439,12 @@ def solve_job(folder: Path, stop: threading.Event) -> dict[str, Any]:
         "previous": spec.get("previous"),
         "progress": on_progress,
     }
-    if "stop" in inspect.signature(allocator.solve).parameters:
+    if supports_stop:
         options["stop"] = stop
-    solution = allocator.solve(instance, **options)
+    try:
+        solution = allocator.solve(instance, **options)
+    finally:
+        search.finish()
     solution.write(folder / "out", xlsx=True)
     return {
         "stopped": stop.is_set(),
