@@ -558,3 +558,32 @@ def test_locks_merge_keeps_unlocks_and_replaces_fixes() -> None:
         {"user": "u1", "advisor": "a9", "kind": "fix"},
         {"user": "u4", "advisor": "a4", "kind": "forbid"},
     ]
+
+
+def test_finished_jobs_are_removed_after_the_keep_time(tmp_path: Path) -> None:
+    settings = Settings(workdir=tmp_path / "jobs", keep_hours=2 / 3600, slots=1)
+    with (
+        running_server(settings) as running,
+        httpx.Client(base_url=running.url, timeout=60) as http,
+    ):
+        job = wait(http, post_zip(http, zip_folder(INSTANCES / "tiny")).json()["id"])
+        assert job["status"] == "done"
+        folder = running.jobs.get(job["id"]).folder  # type: ignore[union-attr]
+        assert (folder / "out" / "assignments.csv").is_file()
+        deadline = time.monotonic() + 30
+        while folder.exists():
+            assert time.monotonic() < deadline, "the job's folder was kept"
+            time.sleep(0.2)
+        assert http.get(f"/api/jobs/{job['id']}").status_code == 404
+    assert list((tmp_path / "jobs").iterdir()) == []
+
+
+def test_the_default_workdir_is_removed_when_the_server_stops() -> None:
+    with running_server(Settings(slots=1)) as running:
+        workdir = running.jobs.workdir
+        with httpx.Client(base_url=running.url, timeout=60) as http:
+            job = wait(
+                http, post_zip(http, zip_folder(INSTANCES / "tiny")).json()["id"]
+            )
+        assert job["status"] == "done" and workdir.is_dir()
+    assert not workdir.exists()
