@@ -587,3 +587,28 @@ def test_the_default_workdir_is_removed_when_the_server_stops() -> None:
             )
         assert job["status"] == "done" and workdir.is_dir()
     assert not workdir.exists()
+
+
+def test_a_workbook_that_would_expand_beyond_the_limit_is_refused(
+    client: httpx.Client,
+) -> None:
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * 20_000_000)
+    config = (INSTANCES / "tiny" / "instance.toml").read_bytes()
+    answer = client.post(
+        "/api/jobs",
+        files=[
+            ("files", ("instance.toml", b'workbook = "caseload.xlsx"\n' + config)),
+            ("files", ("caseload.xlsx", bomb.getvalue())),
+        ],
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == [
+        {
+            "file": "caseload.xlsx",
+            "row": None,
+            "column": None,
+            "message": "the workbook expands beyond the upload limit; refused.",
+        }
+    ]

@@ -419,8 +419,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def run(settings: Settings, port: int) -> None:
     """Serve the application with uvicorn until Ctrl-C."""
+    import logging
+
     import uvicorn
 
+    # Job ids and statuses only (jobs.py); never user data.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     uvicorn.run(create_app(settings), host=settings.host, port=port, log_level="info")
 
 

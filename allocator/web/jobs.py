@@ -303,7 +303,8 @@ def run_job(folder_text: str) -> None:
     """
     # Its own session: the Ctrl-C that stops the server in a terminal must
     # not reach the search (the server ends its jobs itself).
-    os.setsid()
+    if hasattr(os, "setsid"):  # not on Windows
+        os.setsid()
     folder = Path(folder_text)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
