@@ -612,3 +612,23 @@ def test_a_workbook_that_would_expand_beyond_the_limit_is_refused(
             "message": "the workbook expands beyond the upload limit; refused.",
         }
     ]
+
+
+def test_the_log_names_jobs_never_users(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level("DEBUG")
+    first = wait(client, post_zip(client, zip_folder(INSTANCES / "tiny")).json()["id"])
+    answer = client.post(
+        f"/api/jobs/{first['id']}/locks",
+        json={"fix": [{"user": "u6", "advisor": "a3"}], "forbid": []},
+    )
+    second = wait(client, answer.json()["id"])
+    folder = copy_valid(tmp_path)
+    edit(folder, "users.csv", "u3,al,19,", "u3,al,tjue,")
+    assert post_zip(client, zip_folder(folder)).status_code == 400
+    assert f"job {second['id']} done" in caplog.text
+    users = [u.id for u in allocator.read_instance(INSTANCES / "tiny").users]
+    # (advisor ids like a3 could occur inside a hex job id, so names are used)
+    for text in [*users, "tjue", "Advisor One", "Nordbygd"]:
+        assert text not in caplog.text
