@@ -22,6 +22,8 @@ from allocator.errors import AllocatorError as AllocatorError
 from allocator.errors import InputProblem as InputProblem
 from allocator.errors import InstanceError as InstanceError
 from allocator.errors import SolutionError as SolutionError
+from allocator.scenario import apply_scenario as apply_scenario
+from allocator.scenario import read_scenario as read_scenario
 from allocator.solution import Solution as Solution
 
 try:
@@ -37,7 +39,9 @@ __all__ = [
     "Solution",
     "SolutionError",
     "__version__",
+    "apply_scenario",
     "check",
     "read_instance",
+    "read_scenario",
     "solve",
 ]

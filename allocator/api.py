@@ -6,6 +6,7 @@ unless asked (``Solution.write``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def solve(
     deterministic_time: float | None = None,
     portfolio: bool = False,
     progress: Callable[[float, float, float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Solution:
     """Allocate every user of ``instance``; returns a :class:`Solution`.
 
@@ -63,6 +65,8 @@ def solve(
         portfolio: free parallel search (faster, not reproducible).
         progress: called on every improving solution with (elapsed seconds,
             objective, bound); from the search's threads, so keep it short.
+        stop: set it (from any thread) to end the search: the best
+            allocation so far is returned, ``stopped_by="interrupted"``.
 
     Returns:
         The solution; its ``assignments``, ``advisor_load``, ``team_load`` and
@@ -83,6 +87,7 @@ def solve(
         rebalance=rebalance,
         max_moves=max_moves,
         on_progress=progress,
+        stop=stop,
     )
     return solve_instance(instance, options)
 

@@ -15,6 +15,7 @@ carry anything about a user except its id.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -37,7 +38,7 @@ CAPACITY_SLACK = 1e-6
 GAP_TOLERANCE = 1e-6
 EARTH_RADIUS_KM = 6371.0
 # A text cell starting with one of these would run as a spreadsheet formula.
-FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ASSIGNMENTS = "assignments.csv"
 ADVISOR_LOAD = "advisor_load.csv"
@@ -339,6 +340,11 @@ class Solution:
     # Advisor id -> its assigned users, in input order.
     users_of: dict[str, list[User]] = field(default_factory=dict)
     locks: list[LockSpec] = field(default_factory=list)
+    # User id -> (advisor, since) in the previous plan given to ``check
+    # --previous``; None when no previous plan was given.
+    previous_plan: dict[str, tuple[str, str]] | None = None
+    # changes.csv when the solve wrote one.
+    changes: Table | None = None
     _travel: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def assigned_pairs(self) -> Iterator[tuple[User, Advisor]]:
@@ -411,10 +417,19 @@ def _lock_specs(
 
 
 def build_solution(
-    instance: Instance, tables: dict[str, Table], summary: dict[str, object] | None
+    instance: Instance,
+    tables: dict[str, Table],
+    summary: dict[str, object] | None,
+    previous_plan: dict[str, tuple[str, str]] | None = None,
 ) -> Solution:
-    """Work out assignment, effective current advisors, loads and limits."""
-    sol = Solution(instance, tables, summary)
+    """Work out assignment, effective current advisors, loads and limits.
+
+    With ``previous_plan`` (``check --previous``) a row's previous_advisor
+    must come from an input (users.csv or that plan; checked by
+    ``assignments_previous_advisor``), so the rules that depend on it do not
+    rest on the solution's word alone.
+    """
+    sol = Solution(instance, tables, summary, previous_plan=previous_plan)
     sol.users = {user.id: user for user in instance.users}
     sol.advisors = {advisor.id: advisor for advisor in instance.advisors}
     for row in tables[ASSIGNMENTS].rows:
@@ -752,14 +767,34 @@ def assignments_status(sol: Solution) -> list[str]:
 
 
 def assignments_previous_advisor(sol: Solution) -> list[str]:
-    """previous_advisor is the input's current_advisor when that is given."""
-    return [
-        f"{ASSIGNMENTS} row {row.number}: previous_advisor "
-        f"{row.get('previous_advisor')!r} differs from users.csv current_advisor "
-        f"{user.current_advisor} for user {user.id}"
-        for user, row in sol.user_rows()
-        if user.current_advisor and row.get("previous_advisor") != user.current_advisor
-    ]
+    """previous_advisor comes from the inputs.
+
+    It is users.csv's current_advisor when that is given. With a previous plan
+    (``check --previous``) it is either that or the plan's advisor for the user,
+    and empty only when neither names one.
+    """
+    problems = []
+    for user, row in sol.user_rows():
+        written = row.get("previous_advisor")
+        sources = {user.current_advisor} if user.current_advisor else set()
+        if sol.previous_plan is not None:
+            planned = sol.previous_plan.get(user.id, ("", ""))[0]
+            if planned:
+                sources.add(planned)
+            if written not in sources and (written or sources):
+                named = " or ".join(sorted(sources)) or "none"
+                problems.append(
+                    f"{ASSIGNMENTS} row {row.number}: previous_advisor "
+                    f"{written!r} for user {user.id} is in neither users.csv nor "
+                    f"the previous plan (expected {named})"
+                )
+        elif user.current_advisor and written != user.current_advisor:
+            problems.append(
+                f"{ASSIGNMENTS} row {row.number}: previous_advisor "
+                f"{written!r} differs from users.csv current_advisor "
+                f"{user.current_advisor} for user {user.id}"
+            )
+    return problems
 
 
 def assignments_changed(sol: Solution) -> list[str]:
@@ -1139,6 +1174,226 @@ def summary_kpis(sol: Solution) -> list[str]:
     return problems
 
 
+# --- Figures the solve derives: objective, since, changes.csv ---------------
+
+CHANGES = "changes.csv"
+CHANGE_KINDS = ("moved", "unassigned", "arrived", "left")
+# The model counts weights in thousandths (rounded up) and utilisation in
+# whole per mille (rounded up), and rounds each coefficient to the cent; the
+# checker computes exactly, so totals may differ by these resolutions.
+WEIGHT_RESOLUTION = 1e-3
+UTILISATION_RESOLUTION = 1e-3
+CENT = 0.01
+
+
+def reference_date(sol: Solution) -> dt.date | None:
+    """The Monday of the instance's ``week`` (README: Rotation), else summary's.
+
+    Without a week the solve used the day it ran, which only summary.json's
+    ``reference_date`` records.
+    """
+    week = sol.instance.week
+    if week:
+        year, _, number = week.partition("-W")
+        return dt.date.fromisocalendar(int(year), int(number), 1)
+    written = sol.summary.get("reference_date") if sol.summary else None
+    if isinstance(written, str):
+        try:
+            return dt.date.fromisoformat(written)
+        except ValueError:
+            return None
+    return None
+
+
+def kept_beyond_rotation(sol: Solution, user: User, today: dt.date) -> bool:
+    """R13: with the current advisor for more than ``rotation_months``.
+
+    A month is a twelfth of a year of 365.25 days.
+    """
+    months = sol.instance.policy.rotation_months
+    since = _since_of(sol, user)
+    if months <= 0 or since is None:
+        return False
+    return (today - since).days > months * 365.25 / 12
+
+
+def _since_of(sol: Solution, user: User) -> dt.date | None:
+    """When the user got the current advisor: users.csv, else the previous plan."""
+    if user.since is not None:
+        return user.since
+    if sol.previous_plan is not None:
+        text = sol.previous_plan.get(user.id, ("", ""))[1]
+        try:
+            return dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            return None
+    return None
+
+
+def team_peaks(sol: Solution) -> float:
+    """Sum over teams of the highest utilisation among available advisors.
+
+    README "What the optimiser minimises", load_balance: only advisors that
+    are available and have capacity count; a team without one adds nothing.
+    """
+    peaks: dict[str, float] = {}
+    for advisor in sol.instance.advisors:
+        cap = sol.capacities[advisor.id]
+        if advisor.available and cap > 0:
+            share = sol.load(advisor.id) / cap
+            peaks[advisor.team] = max(peaks.get(advisor.team, 0.0), share)
+    return sum(peaks.values())
+
+
+def expected_objective(sol: Solution) -> tuple[float, float]:
+    """The objective from the README's goal table, and its rounding tolerance.
+
+    Each goal is its weight times its quantity, over the users as written in
+    assignments.csv; the current advisor is the row's previous_advisor (an
+    advisor who left counts as none).
+    """
+    weights = sol.instance.policy.weights
+    today = reference_date(sol)
+    total = 0.0
+    tolerance = CENT
+    for user, _row in sol.user_rows():
+        advisor_id = sol.advisor_of.get(user.id)
+        current = sol.current[user.id]
+        if advisor_id is None:
+            total += weights.unassigned * user.weight
+            total += weights.urgent_unassigned * user.urgent
+            tolerance += weights.unassigned * WEIGHT_RESOLUTION + CENT
+        else:
+            advisor = sol.advisors[advisor_id]
+            total += weights.travel * sol.travel(user, advisor)
+            tolerance += CENT
+            if user.prefer_non_local and advisor.base == user.municipality:
+                total += weights.non_local
+            if (
+                advisor_id == current
+                and today is not None
+                and kept_beyond_rotation(sol, user, today)
+            ):
+                total += weights.rotation
+        if current is not None and advisor_id != current:
+            total += weights.reassignment
+    teams = {a.team for a in sol.instance.advisors}
+    total += weights.load_balance * team_peaks(sol)
+    tolerance += weights.load_balance * UTILISATION_RESOLUTION * 2 * len(teams)
+    return total, tolerance
+
+
+def summary_objective_value(sol: Solution) -> list[str]:
+    """The objective is the README's sum of goals for the written allocation."""
+    if sol.summary is None:
+        return []
+    written = _json_number(sol.summary.get("objective"))
+    if written is None:
+        return []
+    expected, tolerance = expected_objective(sol)
+    if abs(written - expected) > tolerance:
+        return [
+            f"{SUMMARY}: objective {written:g} is not the sum of the goals for this "
+            f"allocation ({expected:.2f}, within {tolerance:.2f})"
+        ]
+    return []
+
+
+def assignments_since(sol: Solution) -> list[str]:
+    """since: kept from the inputs for a user who stays, the week's Monday for a
+    new pairing, empty for an unassigned user (README: Output)."""
+    if ASSIGNMENTS not in sol.tables or "since" not in sol.tables[ASSIGNMENTS].header:
+        return []
+    today = reference_date(sol)
+    problems = []
+    for user, row in sol.user_rows():
+        written = row.get("since")
+        advisor_id = sol.advisor_of.get(user.id)
+        if advisor_id is None:
+            expected: str | None = ""
+        elif advisor_id == row.get("previous_advisor"):
+            kept = _since_of(sol, user)
+            # Without users.csv's since or the previous plan (check
+            # --previous) the date's source is not at hand: not judged.
+            known = user.since is not None or sol.previous_plan is not None
+            expected = (kept.isoformat() if kept else "") if known else None
+        else:
+            expected = today.isoformat() if today else None
+        if expected is not None and written != expected:
+            problems.append(
+                f"{ASSIGNMENTS} row {row.number}: since {written!r} for user "
+                f"{user.id}, expected {expected!r}"
+            )
+    return problems
+
+
+def changes_rows(sol: Solution) -> list[str]:
+    """changes.csv lists exactly the users whose advisor changed, truthfully.
+
+    Every row with changed=true appears as moved (to another advisor) or
+    unassigned (lost the advisor), from its previous_advisor to its advisor;
+    no row moves a user to the advisor they already had. With a previous plan,
+    users in it but not this week are ``left`` and users new to it may be
+    ``arrived``.
+    """
+    table = sol.changes
+    if table is None:
+        return []
+    problems = []
+    listed: dict[str, Row] = {}
+    for row in table.rows:
+        user_id, kind = row.get("user"), row.get("kind")
+        if kind not in CHANGE_KINDS:
+            problems.append(
+                f"{CHANGES} row {row.number}: kind {kind!r} is not one of "
+                f"{', '.join(CHANGE_KINDS)}"
+            )
+            continue
+        if user_id in listed:
+            problems.append(f"{CHANGES} row {row.number}: user {user_id} listed twice")
+        listed[user_id] = row
+        source, target = row.get("from"), row.get("to")
+        if source and source == target:
+            problems.append(
+                f"{CHANGES} row {row.number}: user {user_id} moved from {source} "
+                "to the same advisor"
+            )
+        if kind == "left":
+            if user_id in sol.users:
+                problems.append(
+                    f"{CHANGES} row {row.number}: user {user_id} left but is in "
+                    "this week's users"
+                )
+            continue
+        found = sol.rows.get(user_id)
+        if found is None:
+            problems.append(
+                f"{CHANGES} row {row.number}: user {user_id} is not in {ASSIGNMENTS}"
+            )
+            continue
+        if target != found.get("advisor") or (
+            source and source != found.get("previous_advisor")
+        ):
+            problems.append(
+                f"{CHANGES} row {row.number}: user {user_id} from {source!r} to "
+                f"{target!r}, but {ASSIGNMENTS} says {found.get('previous_advisor')!r}"
+                f" to {found.get('advisor')!r}"
+            )
+        expected_kind = {"moved": bool(target), "unassigned": not target}.get(kind)
+        if expected_kind is False:
+            problems.append(
+                f"{CHANGES} row {row.number}: kind {kind} but the user's advisor "
+                f"is {target!r}"
+            )
+    for user, row in sol.user_rows():
+        if row.get("changed") == "true" and user.id not in listed:
+            problems.append(
+                f"{CHANGES}: user {user.id} changed advisor ({ASSIGNMENTS} row "
+                f"{row.number}) but is not listed"
+            )
+    return problems
+
+
 # The index of the rules, in the order the README's format lists them.
 SECTION_4_RULES: tuple[Callable[[Solution], list[str]], ...] = (
     rule_1_team,
@@ -1172,10 +1427,27 @@ SECTION_5_CHECKS: tuple[Callable[[Solution], list[str]], ...] = (
     summary_run,
     summary_cli_locks,
     summary_kpis,
+    summary_objective_value,
+    assignments_since,
+    changes_rows,
 )
 
 
-def check_solution(instance: Instance, solution_dir: Path) -> list[str]:
+def read_previous_plan(folder: Path) -> dict[str, tuple[str, str]] | str:
+    """A previous solution's assignments.csv as user -> (advisor, since)."""
+    table = read_table(folder / ASSIGNMENTS)
+    if isinstance(table, str):
+        return f"previous plan {table}"
+    if "user" not in table.header or "advisor" not in table.header:
+        return f"previous plan {ASSIGNMENTS}: needs the columns user and advisor"
+    return {
+        row.get("user"): (row.get("advisor"), row.get("since")) for row in table.rows
+    }
+
+
+def check_solution(
+    instance: Instance, solution_dir: Path, previous_dir: Path | None = None
+) -> list[str]:
     """Check a solve's files against the instance: the README's rules and output.
 
     Parameters
@@ -1184,7 +1456,11 @@ def check_solution(instance: Instance, solution_dir: Path) -> list[str]:
         The instance the solve read.
     solution_dir
         The folder holding assignments.csv, advisor_load.csv, team_load.csv,
-        municipality_load.csv and summary.json.
+        municipality_load.csv and summary.json (and changes.csv, when written).
+    previous_dir
+        The previous solution folder the solve was given (``--previous``), so
+        that each row's previous_advisor is checked against it instead of
+        taken on trust.
 
     Returns
     -------
@@ -1205,9 +1481,22 @@ def check_solution(instance: Instance, solution_dir: Path) -> list[str]:
     if isinstance(read, str):
         problems.append(read)
     summary = None if isinstance(read, str) else read
+    plan: dict[str, tuple[str, str]] | None = None
+    if previous_dir is not None:
+        found = read_previous_plan(previous_dir)
+        if isinstance(found, str):
+            problems.append(found)
+        else:
+            plan = found
     if ASSIGNMENTS not in tables:
         return problems  # without the assignment nothing else can be judged
-    sol = build_solution(instance, tables, summary)
+    sol = build_solution(instance, tables, summary, plan)
+    if (solution_dir / CHANGES).exists():
+        changes = read_table(solution_dir / CHANGES)
+        if isinstance(changes, str):
+            problems.append(changes)
+        else:
+            sol.changes = changes
     for check in (*SECTION_4_RULES, *SECTION_5_CHECKS):
         problems += check(sol)
     return problems

@@ -2,24 +2,51 @@
 
 Errors the package raises on purpose become exit codes here and nowhere else:
 0 a solution was written, 1 the input was rejected, 2 usage error (click),
-3 no solution found within the time limit.
+3 no solution found within the time limit, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from allocator.domain import Instance, Lock
+from allocator.engine import limits
 from allocator.errors import AllocatorError, DataWarning, InstanceError
 
 EXIT_INPUT = 1
 EXIT_NO_SOLUTION = 3
+# 128 + SIGINT, what shells report for a program ended by Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
+# --- Option ranges (CP-SAT's limits): usage errors, exit 2 -------------------
+class FiniteRange(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (which pass its comparisons)."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+TIME_LIMIT = FiniteRange(min=limits.TIME_LIMIT_MIN, max=limits.TIME_LIMIT_MAX)
+DETERMINISTIC_TIME = FiniteRange(
+    min=limits.DETERMINISTIC_MIN, max=limits.DETERMINISTIC_MAX
+)
+SEED = click.IntRange(min=limits.SEED_MIN, max=limits.SEED_MAX)
+WORKERS = click.IntRange(min=1, max=limits.WORKERS_MAX)
+# -----------------------------------------------------------------------------
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +70,10 @@ def user_errors() -> Iterator[None]:
         warnings.simplefilter("always", DataWarning)
         try:
             yield
+        except KeyboardInterrupt:
+            show_warnings(caught)
+            click.echo("\ninterrupted: nothing was written.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except InstanceError as error:
             show_warnings(caught)
             click.echo("error: the input was rejected; nothing was written.", err=True)
@@ -83,13 +114,64 @@ def parse_locks(pairs: tuple[str, ...], kind: str) -> list[Lock]:
     return locks
 
 
-def load(folder: Path, locks: list[Lock] | None = None) -> Instance:
+def load(
+    folder: Path, locks: list[Lock] | None = None, scenario: Path | None = None
+) -> Instance:
+    """Read INSTANCE, then apply --scenario (a file, or an id in scenarios/)."""
     from allocator.io.read import read_instance
 
-    return read_instance(folder, extra_locks=locks or [])
+    instance = read_instance(folder, extra_locks=locks or [])
+    if scenario is None:
+        return instance
+    from allocator.scenario import apply_scenario, find_scenario
+
+    return apply_scenario(instance, find_scenario(folder, scenario))
 
 
 INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+# --- Scenarios (FORMAT.md section 6) -------------------------------------------
+SCENARIO_OPTION = click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Apply this scenario file (or the id of one in INSTANCE/scenarios/) "
+    "to INSTANCE first.",
+)
+
+
+@main.command("scenario")
+@click.argument("instance", type=INSTANCE_DIR)
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the changed instance (new, empty, or written here before).",
+)
+def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
+    """Apply SCENARIO to INSTANCE and write the changed instance folder.
+
+    SCENARIO is a scenario file, or the id of one in INSTANCE/scenarios/.
+    The folder written is an ordinary instance: every other command reads it.
+
+    \b
+    Example:
+      allocator scenario instances/hallingdal E --out /tmp/hallingdal-E
+      allocator validate /tmp/hallingdal-E
+    """
+    from allocator.io.instance_files import write_instance
+
+    if out.resolve() == instance.resolve() or instance.resolve() in (
+        out.resolve().parents
+    ):
+        raise click.UsageError("--out must not be INSTANCE or a folder inside it.")
+    with user_errors():
+        changed = load(instance, scenario=scenario)
+        write_instance(changed, out)
+    click.echo(f"written: {out}")
+
+
+# --- end of scenarios ----------------------------------------------------------
 
 
 @main.command()
@@ -101,19 +183,19 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0.1),
+    type=TIME_LIMIT,
     help="Seconds (default: the policy's time_limit_s).",
 )
-@click.option("--seed", type=int, help="Random seed (default: the policy's seed).")
+@click.option("--seed", type=SEED, help="Random seed (default: the policy's seed).")
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     help="CP-SAT subsolvers, interleaved so the answer is reproducible "
     "(default: 1 for a weekly re-solve, 8 when most users are open).",
 )
 @click.option(
     "--deterministic-time",
-    type=click.FloatRange(min=0.01),
+    type=DETERMINISTIC_TIME,
     help="CP-SAT deterministic-time budget (default: 0.1 per second of "
     "--time-limit); a search it ends is reproducible.",
 )
@@ -165,6 +247,7 @@ INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
     help="The optimiser, or the greedy baseline.",
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
+@SCENARIO_OPTION
 def solve(
     instance: Path,
     out: Path | None,
@@ -181,6 +264,7 @@ def solve(
     xlsx: bool,
     solver: str,
     quiet: bool,
+    scenario: Path | None,
 ) -> None:
     """Allocate every user of INSTANCE and write the solution folder.
 
@@ -190,9 +274,20 @@ def solve(
       allocator solve instances/hallingdal-week2 \\
           --previous solutions/hallingdal/week1 --xlsx
       allocator solve instances/tiny --out /tmp/tiny --fix u5=a2 --forbid u6=a3
+
+    Ctrl-C during the search stops it and writes the best allocation found
+    so far (exit 130); a second Ctrl-C, or one while reading, aborts and
+    writes nothing. An earlier folder at --out is only ever replaced whole.
     """
+    import signal
+    import threading
+
     from allocator.run import RunOptions, run_solve
 
+    # A script that starts solve in the background (cmd &) hands it SIGINT
+    # ignored; Ctrl-C or kill -INT must still mean what the help says.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if max_moves is not None and not rebalance:
         raise click.UsageError("--max-moves needs --rebalance.")
     locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")
@@ -210,18 +305,41 @@ def solve(
         max_moves=max_moves,
         xlsx=xlsx,
         progress=not quiet and sys.stderr.isatty(),
+        interruptible=True,
+        on_interrupt=lambda: click.echo(
+            "\ninterrupted: stopping the search; the best allocation so far will "
+            "be written (Ctrl-C again to abort and write nothing).",
+            err=True,
+        ),
+        on_searching=None if quiet or sys.stderr.isatty() else searching_line,
     )
     with user_errors():
-        data = load(instance, locks)
+        data = load(instance, locks, scenario)
         outcome = run_solve(data, options)
     summary = outcome.report.summary
     if not quiet:
         from allocator.render.text import summary_table
 
         click.echo(summary_table(summary))
-        click.echo(f"written: {outcome.folder}")
+    click.echo(f"written: {outcome.folder}")
+    if summary.get("stopped_by") == "interrupted":
+        click.echo(
+            "interrupted: the search was stopped early; the best allocation "
+            "found so far was written.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     if summary["status"] == "no_solution":
         sys.exit(EXIT_NO_SOLUTION)
+
+
+def searching_line(elapsed: float) -> None:
+    """Where no live progress line can be drawn (a log): one line instead."""
+    click.echo(
+        f"searching: first allocation after {elapsed:.1f} s; Ctrl-C stops the "
+        "search and writes the best so far.",
+        err=True,
+    )
 
 
 @main.command()
@@ -229,7 +347,10 @@ def solve(
 @click.argument("solution", type=INSTANCE_DIR)
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
-def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
+@SCENARIO_OPTION
+def explain(
+    instance: Path, solution: Path, user: str, as_json: bool, scenario: Path | None
+) -> None:
     """Why USER got their advisor in SOLUTION, and not another one.
 
     Names the routing rule, the goals the chosen advisor served, and for
@@ -246,13 +367,14 @@ def explain(instance: Path, solution: Path, user: str, as_json: bool) -> None:
     from allocator.analysis.explain import explain_text
 
     with user_errors():
-        data = explain_user(load(instance), solution, user)
+        data = explain_user(load(instance, scenario=scenario), solution, user)
     click.echo(json.dumps(data, indent=2) if as_json else explain_text(data))
 
 
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
-def validate(instance: Path) -> None:
+@SCENARIO_OPTION
+def validate(instance: Path, scenario: Path | None) -> None:
     """Read and check INSTANCE; show capacity against demand before solving.
 
     \b
@@ -263,7 +385,7 @@ def validate(instance: Path) -> None:
     from allocator.engine.problem import build_problem
 
     with user_errors():
-        data = load(instance)
+        data = load(instance, scenario=scenario)
         problem = build_problem(data)
     click.echo(capacity_overview(problem))
 
@@ -271,21 +393,32 @@ def validate(instance: Path) -> None:
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
 @click.argument("solution", type=INSTANCE_DIR)
-def check(instance: Path, solution: Path) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The previous solution the solve was given (checks previous_advisor).",
+)
+@SCENARIO_OPTION
+def check(
+    instance: Path, solution: Path, previous: Path | None, scenario: Path | None
+) -> None:
     """Check a SOLUTION folder against INSTANCE, rule by rule.
 
     Independent of the optimiser: exit 0 when every rule holds, else exit 1
-    with one line per violation.
+    with one line per violation. With --previous, each user's previous
+    advisor and since date are checked against that plan, not taken on trust.
 
     \b
     Example:
       allocator check instances/hallingdal solutions/hallingdal/week1
+      allocator check instances/hallingdal-week2 solutions/hallingdal/week2 \\
+          --previous solutions/hallingdal/week1
     """
     from allocator.checker import check_solution
 
     with user_errors():
-        data = load(instance)
-        violations = check_solution(data, solution)
+        data = load(instance, scenario=scenario)
+        violations = check_solution(data, solution, previous)
     for line in violations:
         click.echo(line)
     if violations:
@@ -301,21 +434,21 @@ def check(instance: Path, solution: Path) -> None:
 @click.option(
     "--time-limit",
     "time_limits",
-    type=float,
+    type=TIME_LIMIT,
     multiple=True,
     help="Seconds per run (repeatable; default 10).",
 )
 @click.option(
-    "--seed", "seeds", type=int, multiple=True, help="Seeds (repeatable; default 0)."
+    "--seed", "seeds", type=SEED, multiple=True, help="Seeds (repeatable; default 0)."
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     help="CP-SAT workers per run (default: as solve chooses; 2 for GAP).",
 )
 @click.option(
     "--parallel",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     default=1,
     show_default=True,
     help="Runs at the same time.",
@@ -369,6 +502,8 @@ def bench(
     import tomllib
 
     from allocator.runs.bench import (
+        all_failed,
+        check_bench_out,
         machine_meta,
         make_jobs,
         run_jobs,
@@ -397,11 +532,23 @@ def bench(
     if params_file is not None:
         try:
             params = tomllib.loads(params_file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise click.BadParameter(f"{params_file}: {error}") from error
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise click.BadParameter(
+                f"{params_file}: {error}", param_hint="--params"
+            ) from error
+        from allocator.engine.cpsat.params import check_params
+
+        # Once, before any run: a misspelt key must not fail every run.
+        bad = check_params(params)
+        if bad:
+            raise click.BadParameter(
+                f"{params_file}: " + "; ".join(bad), param_hint="--params"
+            )
     limits = time_limits or (10.0,)
     seed_list = seeds or (0,)
     folder = out or Path("solutions") / "bench"
+    with user_errors():
+        check_bench_out(folder)
     jobs = make_jobs(
         list(instances),
         limits,
@@ -421,6 +568,12 @@ def bench(
     )  # fmt: skip
     write_results(rows, folder, meta)
     click.echo(f"written: {folder}/results.csv")
+    if all_failed(rows):
+        click.echo(
+            f"error: all {len(rows)} runs failed; the errors are listed above.",
+            err=True,
+        )
+        sys.exit(EXIT_INPUT)
 
 
 @main.command()

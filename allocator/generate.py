@@ -22,7 +22,6 @@ How a caseload is made realistic rather than random:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import itertools
 import math
@@ -45,6 +44,9 @@ from allocator.domain import (
     User,
     week_start,
 )
+from allocator.io.instance_files import COLUMNS as COLUMNS
+from allocator.io.instance_files import travel_rows as travel_rows
+from allocator.io.instance_files import write_instance_files
 
 WEEK = "2026-W48"
 INTAKE_PER_FTE = 8.0
@@ -865,152 +867,6 @@ def policy_for(
 
 # --- Writing ------------------------------------------------------------------
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "municipalities": ("id", "name", "population", "lat", "lon"),
-    "teams": ("id", "name", "kind", "municipalities"),
-    "advisors": (
-        "id",
-        "name",
-        "team",
-        "employer",
-        "base",
-        "fte",
-        "casework_share",
-        "competences",
-        "max_municipalities",
-        "available",
-    ),
-    "users": (
-        "id",
-        "municipality",
-        "age",
-        "children",
-        "needs",
-        "status",
-        "urgent",
-        "weight",
-        "current_advisor",
-        "since",
-        "household",
-        "prefer_non_local",
-    ),
-    "locks": ("user", "advisor", "kind"),
-    "travel": ("from", "to", "km"),
-}
-
-
-def cell(value: object) -> str:
-    """One CSV cell as the README's format reads it: lists ``;``-joined, true/false."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return repr(round(value, 6))
-    if isinstance(value, (tuple, list)):
-        return ";".join(cell(v) for v in value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def write_csv(
-    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]
-) -> None:
-    """UTF-8, ``,``-delimited, ``\\n`` line ends (stable across platforms)."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows([cell(v) for v in row] for row in rows)
-
-
-def toml_value(value: object) -> str:
-    """A TOML literal for the few value types an instance.toml holds."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, str):
-        escaped = []
-        for char in value:
-            if char in '"\\':
-                escaped.append("\\" + char)
-            elif ord(char) < 0x20 or ord(char) == 0x7F:
-                escaped.append(f"\\u{ord(char):04x}")
-            else:
-                escaped.append(char)
-        return '"' + "".join(escaped) + '"'
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {type(value).__name__}")
-
-
-def instance_toml(instance: Instance) -> str:
-    """The text of instance.toml, keys in the format's order."""
-    lines = [f"name = {toml_value(instance.name)}"]
-    if instance.description:
-        lines.append(f"description = {toml_value(instance.description)}")
-    if instance.week:
-        lines.append(f"week = {toml_value(instance.week)}")
-    policy = instance.policy
-    lines += ["", "[policy]"]
-    for key in Policy.model_fields:
-        value = getattr(policy, key)
-        if key not in ("cases_per_fte_by_kind", "weights"):
-            lines.append(f"{key} = {toml_value(value)}")
-    if policy.cases_per_fte_by_kind:
-        lines += ["", "[policy.cases_per_fte_by_kind]"]
-        lines += [
-            f"{kind} = {toml_value(v)}"
-            for kind, v in policy.cases_per_fte_by_kind.items()
-        ]
-    lines += ["", "[policy.weights]"]
-    lines += [
-        f"{key} = {toml_value(getattr(policy.weights, key))}"
-        for key in type(policy.weights).model_fields
-    ]
-    for competence in instance.competences:
-        lines += ["", "[[competence]]", f"id = {toml_value(competence.id)}"]
-        if competence.name:
-            lines.append(f"name = {toml_value(competence.name)}")
-        if competence.municipal_authority:
-            lines.append("municipal_authority = true")
-    for agreement in instance.host_agreements:
-        lines += [
-            "",
-            "[[host_agreement]]",
-            f"host = {toml_value(agreement.host)}",
-            f"members = {toml_value(agreement.members)}",
-        ]
-    for rule in instance.routing:
-        lines += ["", "[[routing]]"]
-        lines += [
-            f"{key} = {toml_value(getattr(rule, key))}"
-            for key in RoutingRule.model_fields
-            if getattr(rule, key) is not None
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _rows(
-    instance: Instance, table: str, entities: Sequence[object]
-) -> tuple[list[str], list[list[object]]]:
-    """Header and rows of a table, extra columns carried after FORMAT's."""
-    extra = list(instance.extra_columns.get(table, ()))
-    header = [*COLUMNS[table], *extra]
-    rows = []
-    for entity in entities:
-        values: list[object] = [getattr(entity, c) for c in COLUMNS[table]]
-        carried = cast(dict[str, str], getattr(entity, "extra", {}))
-        rows.append(values + [carried.get(c, "") for c in extra])
-    return header, rows
-
 
 def write_instance(folder: Path, instance: Instance) -> None:
     """Write ``instance`` as the format's folder: instance.toml and the CSV tables.
@@ -1019,42 +875,7 @@ def write_instance(folder: Path, instance: Instance) -> None:
     road distances; a stale copy from an earlier write is removed so the
     folder says exactly what ``instance`` says.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "instance.toml").write_text(instance_toml(instance), encoding="utf-8")
-    tables: dict[str, Sequence[object]] = {
-        "municipalities": instance.municipalities,
-        "teams": instance.teams,
-        "advisors": instance.advisors,
-        "users": instance.users,
-        "locks": instance.locks,
-    }
-    for table, entities in tables.items():
-        path = folder / f"{table}.csv"
-        if table == "locks" and not entities:
-            path.unlink(missing_ok=True)
-            continue
-        header, rows = _rows(instance, table, entities)
-        write_csv(path, header, rows)
-    path = folder / "travel.csv"
-    pairs = travel_rows(instance)
-    if pairs:
-        write_csv(path, COLUMNS["travel"], pairs)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def travel_rows(instance: Instance) -> list[tuple[str, str, float]]:
-    """Each unordered pair of the travel table once, in municipality order."""
-    order = {m.id: i for i, m in enumerate(instance.municipalities)}
-    seen: set[tuple[str, str]] = set()
-    rows = []
-    for (a, b), km in instance.travel.items():
-        first, second = sorted((a, b), key=lambda m: (order.get(m, len(order)), m))
-        if (first, second) not in seen:
-            seen.add((first, second))
-            rows.append((first, second, km))
-    rows.sort(key=lambda r: (order.get(r[0], 0), order.get(r[1], 0)))
-    return rows
+    write_instance_files(folder, instance)
 
 
 def symmetric(

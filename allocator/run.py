@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
+import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from allocator.analysis.capacity import shortages
@@ -13,9 +19,20 @@ from allocator.analysis.changes import change_counts, change_rows
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
-from allocator.engine.cpsat.solver import ProgressCallback, SolveParams, solve
+from allocator.engine.cpsat.solver import Result, SolveParams, solve
 from allocator.engine.greedy import solve_greedy
-from allocator.engine.problem import build_problem
+from allocator.engine.limits import (
+    DETERMINISTIC_MAX,
+    DETERMINISTIC_MIN,
+    SEED_MAX,
+    SEED_MIN,
+    TIME_LIMIT_MAX,
+    TIME_LIMIT_MIN,
+    WORKERS_MAX,
+)
+from allocator.engine.problem import Problem, build_problem
+from allocator.errors import InputProblem, InstanceError
+from allocator.io.names import is_plain_name
 from allocator.io.previous import Previous, apply_previous, read_previous
 from allocator.io.write import (
     check_target,
@@ -42,8 +59,18 @@ class RunOptions:
     xlsx: bool = False
     progress: bool = False
     cpsat: dict[str, object] = field(default_factory=dict)
-    # Called with (elapsed s, objective, bound) on every improving solution.
-    on_progress: ProgressCallback | None = None
+    # Ctrl-C during the search stops it and keeps the best allocation so far
+    # (the command line's solve); only in the main thread, where signals go.
+    interruptible: bool = False
+    # Told, once, that an interrupt stopped the search (the CLI prints it).
+    on_interrupt: Callable[[], None] | None = None
+    # Told when the search has its first allocation (the CLI prints a line).
+    on_searching: Callable[[float], None] | None = None
+    # Told (elapsed s, objective, bound) on every improving solution.
+    on_progress: Callable[[float, float, float], None] | None = None
+    # Set from any thread, ends the search keeping the best allocation so
+    # far (stopped_by "interrupted"), as the first Ctrl-C does.
+    stop: threading.Event | None = None
 
 
 @dataclass
@@ -75,18 +102,12 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     """Solve ``instance`` and return the :class:`Solution`; writes nothing.
 
     ``options.out`` and ``options.xlsx`` are ignored here (see ``run_solve``).
-    Raises ``InstanceError``/``SolutionError`` for a bad ``--previous``.
+    Raises ``InstanceError``/``SolutionError`` for a bad ``--previous`` or a
+    policy seed or time limit CP-SAT cannot take, ``ValueError`` for such an
+    option, and ``KeyboardInterrupt`` when the run was interrupted before
+    the search or twice (see :func:`interruptible_search`).
     """
-    params = SolveParams(
-        time_limit=options.time_limit
-        if options.time_limit is not None
-        else instance.policy.time_limit_s,
-        seed=options.seed if options.seed is not None else instance.policy.seed,
-        workers=options.workers,
-        portfolio=options.portfolio,
-        deterministic_time=options.deterministic_time,
-        extra=options.cpsat,
-    )
+    params = search_params(instance, options)
     start = time.perf_counter()
     previous: Previous | None = None
     if options.previous is not None:
@@ -99,19 +120,14 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     if options.solver == "greedy":
         result = greedy
     else:
-        line = ProgressLine() if options.progress else None
-        result = solve(
-            problem,
-            params,
-            hint=greedy.allocation,
-            progress=progress_callback(line, options.on_progress),
-        )
-        if line:
-            line.close()
+        result = search(problem, params, greedy.allocation, options)
         if result.status == "no_solution":
             # The baseline obeys every hard rule, so a leader always gets an
             # allocation, marked as the greedy one in summary.json.
+            stopped_by = result.stopped_by
             result = greedy
+            if stopped_by == "interrupted":
+                result.stopped_by = "interrupted"
     result.wall_s = time.perf_counter() - start
     reasons = explain_all(problem, result.allocation)
     extra: dict[str, Any] = {
@@ -145,19 +161,186 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     )
 
 
-def progress_callback(
-    line: ProgressLine | None, on_progress: ProgressCallback | None
-) -> ProgressCallback | None:
-    """The terminal line and the caller's callback, both fed each improvement."""
-    callbacks = [c for c in (line.update if line else None, on_progress) if c]
-    if not callbacks:
-        return None
+def search_params(instance: Instance, options: RunOptions) -> SolveParams:
+    """The search's limits, from the options or else the policy, checked.
 
-    def forward(elapsed: float, objective: float, bound: float) -> None:
-        for callback in callbacks:
-            callback(elapsed, objective, bound)
+    CP-SAT takes a 32-bit seed and finite limits; a value it cannot take is
+    an error here rather than a traceback from inside the solver. The
+    command line checks its options before this (usage errors); the policy's
+    values come from the reader and are checked again because a wrong one
+    costs a whole run.
 
-    return forward
+    Raises:
+        ValueError: an option out of range (``--seed 2147483648``).
+        InstanceError: a policy value out of range, named by its key.
+    """
+    policy = instance.policy
+    time_limit = options.time_limit
+    seed = options.seed
+    for option, value, low, high in (
+        ("--time-limit", time_limit, TIME_LIMIT_MIN, TIME_LIMIT_MAX),
+        ("--seed", seed, SEED_MIN, SEED_MAX),
+        ("--workers", options.workers, 1, WORKERS_MAX),
+        ("--deterministic-time", options.deterministic_time,
+         DETERMINISTIC_MIN, DETERMINISTIC_MAX),
+    ):  # fmt: skip
+        if value is not None and not _within(value, low, high):
+            raise ValueError(
+                f"{option} must be from {_number(low)} to {_number(high)}, "
+                f"found {value}"
+            )
+    problems = []
+    if time_limit is None:
+        time_limit = policy.time_limit_s
+        if not _within(time_limit, TIME_LIMIT_MIN, TIME_LIMIT_MAX):
+            problems.append(
+                _policy_problem("time_limit_s", TIME_LIMIT_MIN, TIME_LIMIT_MAX)
+            )
+    if seed is None:
+        seed = policy.seed
+        if not _within(seed, SEED_MIN, SEED_MAX):
+            problems.append(_policy_problem("seed", SEED_MIN, SEED_MAX))
+    if problems:
+        raise InstanceError(problems)
+    return SolveParams(
+        time_limit=float(time_limit),
+        seed=int(seed),
+        workers=options.workers,
+        portfolio=options.portfolio,
+        deterministic_time=options.deterministic_time,
+        extra=options.cpsat,
+    )
+
+
+def _within(value: float, low: float, high: float) -> bool:
+    return math.isfinite(value) and low <= value <= high
+
+
+def _policy_problem(key: str, low: float, high: float) -> InputProblem:
+    return InputProblem(
+        "instance.toml",
+        None,
+        f"policy.{key}",
+        f"must be from {_number(low)} to {_number(high)}, the range CP-SAT takes.",
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
+
+
+def search(
+    problem: Problem,
+    params: SolveParams,
+    hint: list[int | None],
+    options: RunOptions,
+) -> Result:
+    """The CP-SAT search with the progress line, interruptible when asked."""
+    line = ProgressLine() if options.progress else None
+    notify = options.on_searching
+    told = False
+
+    def progress(elapsed: float, objective: float, bound: float) -> None:
+        nonlocal told
+        if line is not None:
+            line.update(elapsed, objective, bound)
+        if notify is not None and not told:
+            told = True
+            notify(elapsed)
+        if options.on_progress is not None:
+            options.on_progress(elapsed, objective, bound)
+
+    wanted = line is not None or notify is not None or options.on_progress is not None
+    try:
+        if options.interruptible and (
+            threading.current_thread() is threading.main_thread()
+        ):
+            return interruptible_search(
+                lambda stop: solve(
+                    problem,
+                    params,
+                    hint=hint,
+                    progress=progress if wanted else None,
+                    stop=stop,
+                ),
+                options.on_interrupt,
+            )
+        return solve(
+            problem,
+            params,
+            hint=hint,
+            progress=progress if wanted else None,
+            stop=options.stop,
+        )
+    finally:
+        if line:
+            line.close()
+
+
+def interruptible_search(
+    run: Callable[[threading.Event], Result],
+    on_interrupt: Callable[[], None] | None = None,
+) -> Result:
+    """Run a search in a worker thread; Ctrl-C (SIGINT) decides how it ends.
+
+    - The first Ctrl-C during the search stops it: the result is the best
+      allocation found so far, with ``stopped_by="interrupted"``.
+    - A first Ctrl-C while the model is still being built, or a second
+      Ctrl-C at any time, raises ``KeyboardInterrupt`` once the search has
+      stopped: the caller writes nothing.
+
+    Must be called from the main thread (Python delivers signals there);
+    the earlier SIGINT handler is restored before returning, so a Ctrl-C
+    while the result is written aborts the write (write_folder leaves the
+    folder as it was).
+    """
+    stop = threading.Event()
+    # Set by the worker as its last step. Waiting on an Event, not on
+    # Thread.join: a join that an exception interrupts may take a running
+    # thread for ended, and the process would then exit under CP-SAT's feet.
+    finished = threading.Event()
+    box: dict[str, Any] = {}
+    presses: list[float] = []
+
+    def work() -> None:
+        try:
+            box["result"] = run(stop)
+        except BaseException as error:  # handed to the main thread
+            box["error"] = error
+        finally:
+            finished.set()
+
+    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+        presses.append(time.perf_counter())
+        stop.set()
+        if len(presses) == 2:
+            raise KeyboardInterrupt
+        if len(presses) == 1 and on_interrupt is not None:
+            on_interrupt()
+        # A third press changes nothing: the abort is already under way.
+
+    worker = threading.Thread(target=work, name="cp-sat search", daemon=True)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        started = time.perf_counter()
+        worker.start()
+        try:
+            while not finished.wait(0.1):
+                pass
+        except KeyboardInterrupt:
+            # The second Ctrl-C: let the search stop, then abort unwritten.
+            stop.set()
+            finished.wait()
+            raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if "error" in box:
+        raise box["error"]
+    result: Result = box["result"]
+    if presses and presses[0] - started < result.build_s:
+        # Interrupted while the model was being built: no search, no write.
+        raise KeyboardInterrupt
+    return result
 
 
 def add_since(reference: dt.date, instance: Instance, report: Report) -> None:
@@ -176,6 +359,14 @@ def add_since(reference: dt.date, instance: Instance, report: Report) -> None:
 
 
 def default_run_folder(instance: Instance) -> Path:
-    """solutions/<name>/run-<UTC timestamp>: a fresh folder per run."""
+    """solutions/<name>/run-<UTC timestamp>: a fresh folder per run.
+
+    The reader accepts only a plain name; a name built in code that is not
+    one (a path, a leading dot) is reduced to its safe characters, so the
+    folder always stays under solutions/.
+    """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return Path("solutions") / instance.name / f"run-{stamp}"
+    name = instance.name
+    if not is_plain_name(name):
+        name = re.sub(r"[^\w\-]+", "_", name).strip("._") or "instance"
+    return Path("solutions") / name / f"run-{stamp}"

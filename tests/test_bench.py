@@ -8,8 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from allocator.checker import check_solution
 from allocator.cli import main
 from allocator.generate import generate
+from allocator.io.read import read_instance
 
 TINY = Path(__file__).parent.parent / "instances" / "tiny"
 
@@ -44,3 +46,10 @@ def test_bench_table_and_csv(tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seeds"] == [0] and "ortools" in meta["versions"]
     assert (out / "solutions" / "tiny-cpsat-t1-s0" / "assignments.csv").is_file()
+    # Bench solves run in child processes; check every folder they wrote.
+    instances = {"tiny": read_instance(TINY), "small": read_instance(second)}
+    folders = sorted((out / "solutions").iterdir())
+    assert len(folders) == 6
+    for folder in folders:
+        instance = instances[folder.name.split("-")[0]]
+        assert check_solution(instance, folder) == [], folder

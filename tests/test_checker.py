@@ -9,6 +9,7 @@ or an edit of a written file) and expects the line to name that rule.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 from collections.abc import Callable
@@ -347,12 +348,33 @@ def write_solution(
     )
 
     assigned = sum(1 for u in instance.users if assignment.get(u.id))
+    # The objective the simple way (README goal table; rotation is off in the
+    # base policy and has its own hand-worked test).
+    weights = policy.weights
+    peaks: dict[str, float] = {}
+    for a in instance.advisors:
+        if a.available and capacity(a) > 0:
+            share = sum(u.weight for u in users_of[a.id]) / capacity(a)
+            peaks[a.team] = max(peaks.get(a.team, 0.0), share)
+    objective = weights.load_balance * sum(peaks.values())
+    for u in instance.users:
+        advisor_id = assignment.get(u.id)
+        if advisor_id is None:
+            objective += weights.unassigned * u.weight
+            objective += weights.urgent_unassigned * u.urgent
+        else:
+            objective += weights.travel * km(advisors[advisor_id].base, u.municipality)
+        if u.current_advisor in advisors and advisor_id != u.current_advisor:
+            objective += weights.reassignment
+    objective = round(objective, 2)
     summary = {
         "instance": instance.name,
         "status": "feasible",
-        "objective": 10.0,
-        "bound": 9.0,
-        "gap": 0.1,
+        "objective": objective,
+        "bound": round(objective * 0.9, 2),
+        "gap": (objective - round(objective * 0.9, 2)) / objective
+        if objective
+        else 0.0,
         "wall_s": 0.2,
         "seed": 0,
         "input_sha256": instance.input_sha256,
@@ -483,6 +505,64 @@ def test_good_solution_passes(tmp_path: Path) -> None:
     """The base assignment, written correctly, has no violation."""
     instance, folder = run(tmp_path)
     assert check_solution(instance, folder) == []
+
+
+def test_objective_of_the_base_by_hand(tmp_path: Path) -> None:
+    """u9 unassigned 1000; travel 35 (u2) + 55 (u3) + 40 (u5) = 130; team peaks
+    t_follow 3.5/10 (a2; a6 is unavailable and not counted), t_youth 1/10,
+    t_assess 1/4, t_hol 1/10: 0.8 x 100 = 80. Total 1210."""
+    instance, folder = run(tmp_path)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["objective"] == 1210
+    assert check_solution(instance, folder) == []
+    edit_summary(folder, set_key("objective", 1260.0))
+    edit_summary(folder, set_key("bound", 1200.0))
+    edit_summary(folder, set_key("gap", 60 / 1260))
+    assert check_solution(instance, folder) == [
+        "summary.json: objective 1260 is not the sum of the goals for this "
+        "allocation (1210.00, within 1.91)"
+    ]
+
+
+def test_objective_with_casework_share_below_one(tmp_path: Path) -> None:
+    """a2 at half casework: capacity 5, peak of t_follow 3.5/5 = 0.7, so the
+    balance goal is (0.7 + 0.1 + 0.25 + 0.1) x 100 = 115: total 1245."""
+    instance, folder = run(
+        tmp_path, lambda i: with_advisors(i, a2={"casework_share": 0.5})
+    )
+    instance_after, _ = instance, folder
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["objective"] == 1245
+    assert check_solution(instance_after, folder) == []
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        # Week 2026-W01 starts 2025-12-29. Twelve months are 365.25 days.
+        (dt.date(2024, 12, 29), 1210.0),  # 365 days: not beyond
+        (dt.date(2024, 12, 28), 1230.0),  # 366 days: beyond, rotation 20
+    ],
+)
+def test_objective_rotation_at_the_threshold(
+    tmp_path: Path, since: dt.date, expected: float
+) -> None:
+    """u1 kept with a1 since ``since``; rotation_months 12 costs 20 when due."""
+
+    def tweak(i: Instance) -> Instance:
+        i = with_policy(i, rotation_months=12)
+        i = i.model_copy(update={"week": "2026-W01"})
+        return with_users(i, u1={"since": since})
+
+    instance, folder = run(tmp_path, tweak)
+    edit_summary(folder, set_key("objective", expected))
+    edit_summary(folder, set_key("bound", expected))
+    edit_summary(folder, set_key("gap", 0.0))
+    assert check_solution(instance, folder) == []
+    edit_summary(folder, set_key("objective", expected + 20.0))
+    edit_summary(folder, set_key("bound", 0.0))
+    edit_summary(folder, set_key("gap", 1.0))
+    assert len(check_solution(instance, folder)) == 1
 
 
 def test_formula_id_round_trip(tmp_path: Path) -> None:
@@ -751,6 +831,10 @@ def test_travel_from_coordinates(tmp_path: Path) -> None:
         }
     )
     folder = write_solution(instance, BASE, tmp_path / "sol")
+    # The objective counts the true km: 1000 + 155.67 + 80 (see the base).
+    edit_summary(folder, set_key("objective", 1235.67))
+    edit_summary(folder, set_key("bound", 1200.0))
+    edit_summary(folder, set_key("gap", 35.67 / 1235.67))
     # The helper writes 0.0 for every pair; u2 (hemsedal) -> a1 (gol) is
     # 6371 x pi / 180 x 1.4 = 155.67 km. Pairs with hol or nes have no centre: 0.
     assert check_solution(instance, folder) == [
@@ -998,12 +1082,13 @@ FILE_CASES = [
         "s-gap-zero-objective",
         {},
         _summary(lambda d: d.update(objective=0, bound=0, gap=0)),
-        None,
+        # gap 0 is right for objective 0; the objective itself is not.
+        "summary.json: objective 0 is not the sum of the goals",
     ),
     (
         "s-bound-above-objective",
         {},
-        _summary(lambda d: d.update(bound=11.0, gap=-0.1)),
+        _summary(lambda d: d.update(bound=1300.0, gap=(1210 - 1300) / 1210)),
         "summary.json: bound",
     ),
     # The greedy baseline proves no bound: bound and gap null together.
@@ -1181,3 +1266,58 @@ def test_travel_total_readings(tmp_path: Path, total: float, ok: bool) -> None:
     edit_summary(folder, set_kpi("travel_km", total))
     problems = check_solution(instance, folder)
     assert (problems == []) is ok, problems
+
+
+# --- changes.csv and since --------------------------------------------------
+
+CHANGE_HEADER = "user,kind,from,to,from_team,to_team,team_change,locked,reason\n"
+
+
+def test_changes_file_lists_every_changed_user(tmp_path: Path) -> None:
+    """u9's advisor left (changed=true): it must be listed, as unassigned."""
+    instance, folder = run(tmp_path)
+    (folder / "changes.csv").write_text(
+        CHANGE_HEADER + "u9,unassigned,gone,,,,false,false,previous advisor left\n",
+        encoding="utf-8",
+    )
+    assert check_solution(instance, folder) == []
+    (folder / "changes.csv").write_text(CHANGE_HEADER, encoding="utf-8")
+    assert check_solution(instance, folder) == [
+        "changes.csv: user u9 changed advisor (assignments.csv row 10) but is not "
+        "listed"
+    ]
+
+
+def test_changes_file_never_moves_a_user_to_the_same_advisor(tmp_path: Path) -> None:
+    instance, folder = run(tmp_path)
+    (folder / "changes.csv").write_text(
+        CHANGE_HEADER
+        + "u9,unassigned,gone,,,,false,false,previous advisor left\n"
+        + "u1,moved,a1,a1,t_follow,t_follow,false,false,x\n",
+        encoding="utf-8",
+    )
+    assert check_solution(instance, folder) == [
+        "changes.csv row 3: user u1 moved from a1 to the same advisor"
+    ]
+
+
+def test_since_of_a_new_pairing_is_the_weeks_monday(tmp_path: Path) -> None:
+    """Week 2026-W10 starts 2026-03-02: u2 (no current advisor) pairs anew."""
+
+    def tweak(i: Instance) -> Instance:
+        return i.model_copy(update={"week": "2026-W10"})
+
+    instance, folder = run(tmp_path, tweak)
+
+    def add_since(records: list[list[str]]) -> None:
+        records[0].append("since")
+        for record in records[1:]:
+            kept = record[3] and record[3] == record[5]
+            record.append("" if not record[3] or kept else "2026-03-02")
+
+    edit_rows(folder, "assignments.csv", add_since)
+    assert check_solution(instance, folder) == []
+    edit_cell(folder, "assignments.csv", "u2", "since", "2026-03-09")
+    assert check_solution(instance, folder) == [
+        "assignments.csv row 3: since '2026-03-09' for user u2, expected '2026-03-02'"
+    ]

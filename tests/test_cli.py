@@ -59,7 +59,11 @@ def test_check_reports_a_broken_solution(tiny, tmp_path):
     )
     (out / "assignments.csv").write_text(text)
     code, stdout, _ = run("check", tiny, out)
-    assert code == 1 and "u5" in stdout
+    assert code == 1
+    # u5 moved into an assessment advisor's list breaks both the team rule
+    # and a1's capacity of 2.
+    assert "rule 1 (team): user u5 -> advisor a1" in stdout
+    assert "rule 4 (capacity): advisor a1 has load 3, capacity 2" in stdout
 
 
 def test_bad_input_exits_1_names_place_and_writes_nothing(tiny, tmp_path):
@@ -82,6 +86,21 @@ def test_same_seed_gives_identical_assignments(tiny, tmp_path):
     assert first == (tmp_path / "b" / "assignments.csv").read_bytes()
 
 
+def test_same_seed_gives_identical_assignments_with_ties(tmp_path):
+    """An instance with many equally good allocations (identical advisors and
+    users): two solves with one seed still write byte-identical files."""
+    from allocator.generate import generate
+
+    folder = tmp_path / "ties"
+    generate(advisors=12, users=300, municipalities=2, seed=4, out=folder)
+    for name in ("a", "b"):
+        code, _, stderr = run("solve", folder, "--out", tmp_path / name, "--seed", "3")
+        assert code == 0, stderr
+    for name in ("assignments.csv", "advisor_load.csv", "changes.csv"):
+        first = (tmp_path / "a" / name).read_bytes()
+        assert first == (tmp_path / "b" / name).read_bytes(), name
+
+
 def test_unchanged_week_moves_nobody(tiny, tmp_path):
     """Re-solving the same week from its own solution moves nobody."""
     run("solve", tiny, "--out", tmp_path / "w1", "--workers", "1")
@@ -93,7 +112,7 @@ def test_unchanged_week_moves_nobody(tiny, tmp_path):
     assert summary["kpis"]["reassignments"] == 0
     assert summary["changes"]["moved"] == 0
     assert "0 moved" in stdout
-    assert run("check", tiny, tmp_path / "w2")[0] == 0
+    assert run("check", tiny, tmp_path / "w2", "--previous", tmp_path / "w1")[0] == 0
 
 
 def test_fix_lock_moves_user_and_is_reported(tiny, tmp_path):
@@ -109,14 +128,22 @@ def test_fix_lock_moves_user_and_is_reported(tiny, tmp_path):
     moved = next(row for row in rows if row["user"] == "u7")
     assert (moved["from"], moved["to"], moved["locked"]) == ("a2", "a3", "true")
     assert "fix lock" in moved["reason"]
-    assert run("check", tiny, tmp_path / "w2")[0] == 0
+    assert run("check", tiny, tmp_path / "w2", "--previous", tmp_path / "w1")[0] == 0
 
 
-def test_fix_lock_breaking_authority_is_rejected(tiny, tmp_path):
-    """--fix u4=a3 (a state employee for a social-assistance user) exits 1."""
+def test_fix_lock_breaking_competence_is_rejected(tiny, tmp_path):
+    """--fix u4=a3 (no social_assistance competence) exits 1."""
     code, _, stderr = run("solve", tiny, "--out", tmp_path / "x", "--fix", "u4=a3")
     assert code == 1
     assert "--fix" in stderr and "lacks competence social_assistance" in stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_fix_lock_breaking_authority_is_rejected(tiny, tmp_path):
+    """--fix u4=a2 (a state employee for a social-assistance user in sor) exits 1."""
+    code, _, stderr = run("solve", tiny, "--out", tmp_path / "x", "--fix", "u4=a2")
+    assert code == 1
+    assert "--fix" in stderr and "has no municipal authority in sor" in stderr
     assert not (tmp_path / "x").exists()
 
 
@@ -171,7 +198,9 @@ def test_validate_shows_capacity_against_demand(tiny):
     """validate prints demand and capacity per team kind."""
     code, stdout, _ = run("validate", tiny)
     assert code == 0
-    assert "follow_up" in stdout and "6.0" in stdout
+    rows = [line.split() for line in stdout.splitlines()]
+    assert ["assessment", "2.0", "2.0", "ok"] in rows
+    assert ["follow_up", "6.0", "6.0", "ok"] in rows
 
 
 def test_youth_shortage_is_reported_in_fte_per_municipality(tiny, tmp_path):

@@ -106,6 +106,13 @@ def test_reported_objective_is_recomputed_cost(solver: str) -> None:
         result = solve_greedy(instance)
     assert is_feasible(instance, result.assignment)
     assert cost_of(instance, result.assignment) == result.objective
+    # The same sum written out here, apart from the package's cost_of: the
+    # cost of each job at the agent it was given (costs are agent first).
+    assert result.assignment is not None
+    by_hand = sum(
+        instance.costs[agent][job] for job, agent in enumerate(result.assignment)
+    )
+    assert by_hand == result.objective
 
 
 def test_benchmark_rows_carry_gap_to_best_known() -> None:

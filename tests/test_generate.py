@@ -54,7 +54,8 @@ FORMAT_COLUMNS = {
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    # Files only: a shipped folder may also hold scenarios/ (not built).
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def load(folder: Path) -> Instance:
@@ -171,7 +172,7 @@ def test_capacity_has_headroom_per_kind(region: Instance) -> None:
     for advisor in region.advisors:
         supply[kind_of[advisor.team]] += capacity(region, advisor)
     for kind in demand:
-        assert 1.08 <= supply[kind] / demand[kind] <= 1.35, kind
+        assert 1.10 <= supply[kind] / demand[kind] <= 1.25, kind
 
 
 # --- What every instance must satisfy ----------------------------------------------

@@ -18,6 +18,8 @@ ALLOWED: dict[str, set[str]] = {
     "gap": {"gap"},
     "analysis": {"analysis", "engine", "domain", "errors"},
     "render": {"render", "analysis", "domain", "errors"},
+    # Scenarios run the reader's checks, and the model's for fix locks.
+    "scenario": {"scenario", "io", "engine", "domain", "errors"},
     # The web page uses the root API; Lock and the errors name its inputs.
     "web": {"web", "domain", "errors"},
 }

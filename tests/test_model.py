@@ -161,6 +161,17 @@ def test_intake_limit_rounds_down_but_at_least_one():
     assert problem.intake_limit == [1]
 
 
+def test_intake_limit_rounds_down_not_up():
+    """0.8 FTE x 8 = 6.4 rounds down to 6 (a ceiling would give 7)."""
+    inst = instance(
+        [user("s1", current_advisor="a1"), user("n1")],
+        [advisor("a1", fte=0.8)],
+        intake_per_fte=8,
+        cases_per_fte=100,
+    )
+    assert build_problem(inst).intake_limit == [6]
+
+
 def test_first_allocation_has_no_intake_limit():
     """With no current advisor anywhere, the intake limit does not apply."""
     inst = instance(
@@ -394,10 +405,15 @@ def test_zero_weight_adds_no_helper_variables():
 
 def test_interchangeable_users_share_one_group():
     """Forty identical users become one group, not forty."""
-    inst = instance([user(f"u{i}") for i in range(40)], [advisor("a1", fte=1)])
+    inst = instance(
+        [user(f"u{i}") for i in range(40)],
+        [advisor("a1", fte=1)],
+        weights={"unassigned": 1},
+    )
     problem = build_problem(inst)
     assert len(problem.groups) == 1
-    assert objective(problem, [0] * 4 + [None] * 36) == 0
+    # Four placed (capacity 4), thirty-six left at weight 1 each.
+    assert objective(problem, [0] * 4 + [None] * 36) == 36
 
 
 # --- Minimal churn (weekly runs) ---

@@ -6,6 +6,7 @@ checker; rejected input must carry the command line's located messages.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import shutil
@@ -305,7 +306,7 @@ def test_a_stopped_job_keeps_its_best_allocation(
     job = wait(client, job_id, timeout=120)
     assert job["status"] == "stopped"
     assert job["summary"]["status"] == "feasible"
-    assert job["summary"]["stopped_by"] != "proof"
+    assert job["summary"]["stopped_by"] == "interrupted"
     assert job["summary"]["wall_s"] < 150  # far from the 300 s it was given
     assert "assignments.csv" in job["files"]
     folder = download_all(client, job, tmp_path / "stopped")
@@ -485,29 +486,39 @@ def test_bad_numbers_and_mixed_uploads_are_located(client: httpx.Client) -> None
     assert "one .zip" in mixed.json()["errors"][0]["message"]
 
 
-def test_a_scenario_needs_the_scenario_module(client: httpx.Client) -> None:
-    try:
-        import allocator.scenario  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("scenarios are installed; tests/test_scenario.py covers them")
+def test_a_scenario_file_is_applied_before_the_solve(
+    client: httpx.Client, tmp_path: Path
+) -> None:
+    scenario = INSTANCES / "hallingdal" / "scenarios" / "B.toml"
     answer = client.post(
         "/api/jobs",
         files={
-            "files": ("tiny.zip", zip_folder(INSTANCES / "tiny")),
-            "scenario": ("merge.toml", b'name = "merge"\n'),
+            "files": ("hallingdal.zip", zip_folder(INSTANCES / "hallingdal")),
+            "scenario": ("B.toml", scenario.read_bytes()),
+        },
+        data={"time_limit": "5"},
+    )
+    assert answer.status_code == 202, answer.text
+    job = wait(client, answer.json()["id"])
+    assert job["status"] == "done", job
+    changed = allocator.apply_scenario(
+        allocator.read_instance(INSTANCES / "hallingdal"), scenario
+    )
+    folder = download_all(client, job, tmp_path / "scenario-b")
+    text = (folder / "assignments.csv").read_text(encoding="utf-8")
+    teams = {row["team"] for row in csv.DictReader(io.StringIO(text))}
+    assert teams - {""} <= {team.id for team in changed.teams}
+    assert allocator.check(changed, folder) == []
+
+    broken = client.post(
+        "/api/jobs",
+        files={
+            "files": ("hallingdal.zip", zip_folder(INSTANCES / "hallingdal")),
+            "scenario": ("broken.toml", b"name = [unclosed\n"),
         },
     )
-    assert answer.status_code == 400
-    assert answer.json()["errors"] == [
-        {
-            "file": "scenario",
-            "row": None,
-            "column": None,
-            "message": "scenario files are not supported by this installation.",
-        }
-    ]
+    assert broken.status_code == 400
+    assert broken.json()["errors"][0]["file"].endswith("broken.toml")
 
 
 @pytest.mark.parametrize(

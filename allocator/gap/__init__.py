@@ -9,7 +9,12 @@ from allocator.gap.bench import benchmark_gap
 from allocator.gap.cpsat import solve_cpsat
 from allocator.gap.greedy import solve_greedy
 from allocator.gap.highs import solve_highs
-from allocator.gap.read import GapInstance, read_best_known, read_gap
+from allocator.gap.read import (
+    GapInstance,
+    read_best_known,
+    read_gap,
+    read_gap_problems,
+)
 from allocator.gap.result import GapResult, GapStatus
 
 __all__ = [
@@ -19,6 +24,7 @@ __all__ = [
     "benchmark_gap",
     "read_best_known",
     "read_gap",
+    "read_gap_problems",
     "solve_cpsat",
     "solve_greedy",
     "solve_highs",

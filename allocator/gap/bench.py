@@ -9,7 +9,7 @@ from typing import Any
 from allocator.gap.cpsat import solve_cpsat
 from allocator.gap.greedy import solve_greedy
 from allocator.gap.highs import solve_highs
-from allocator.gap.read import BestKnown, read_gap
+from allocator.gap.read import BestKnown, read_gap_problems
 from allocator.gap.result import GapResult
 
 SOLVERS = ("cpsat", "highs", "greedy")
@@ -30,8 +30,8 @@ def benchmark_gap(
     """
     rows: list[dict[str, Any]] = []
     known = best_known or {}
-    for path in paths:
-        instance = read_gap(path)
+    instances = [each for path in paths for each in read_gap_problems(path)]
+    for instance in instances:
         target = known.get(instance.name)
         best = target[2] if target is not None else None
         if "greedy" in solvers:

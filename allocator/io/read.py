@@ -40,6 +40,7 @@ from allocator.domain import (
     week_start,
 )
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.io.names import plain_name_problem
 from allocator.io.tables import (
     SHEETS,
     CellError,
@@ -166,7 +167,44 @@ def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
     digest = hashlib.sha256()
     config = _read_config(folder, problems, digest)
     tables = _load_tables(folder, config.workbook, problems, digest)
-    draft = _parse_tables(config, tables, problems)
+    return build_instance(config, tables, problems, extra_locks, digest.hexdigest())
+
+
+def build_instance(
+    config: Config,
+    tables: dict[str, Table],
+    problems: list[InputProblem],
+    extra_locks: Sequence[Lock] = (),
+    sha256: str = "",
+    warn_unknown_columns: bool = True,
+) -> Instance:
+    """Parse ``tables`` against ``config``, run every check, build the Instance.
+
+    The second half of ``read_instance``, shared with scenarios, which hand
+    in tables and a config made in memory so that a changed instance passes
+    exactly the checks a folder on disk would.
+
+    Parameters
+    ----------
+    config
+        From ``read_config_doc`` (or read from instance.toml).
+    tables
+        Table name -> its rows as strings, labelled for messages.
+    problems
+        Problems found so far (while loading); more are added.
+    extra_locks
+        Locks not in the locks table (``--fix`` / ``--forbid``).
+    sha256
+        The input's hash for summary.json.
+    warn_unknown_columns
+        False when the tables' unknown columns were warned about before.
+
+    Raises
+    ------
+    InstanceError
+        Carrying every problem found, ordered by file and row.
+    """
+    draft = _parse_tables(config, tables, problems, warn_unknown_columns)
     draft.locks.extend(extra_locks)
     for rule in RULES:
         problems.extend(rule(draft))
@@ -174,7 +212,7 @@ def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
         raise InstanceError(_ordered(problems, draft))
     _warn_departed_advisors(draft)
     _warn_missing_coordinates(draft)
-    return _build(draft, digest.hexdigest())
+    return _build(draft, sha256)
 
 
 def _ordered(problems: list[InputProblem], draft: Draft) -> list[InputProblem]:
@@ -276,12 +314,24 @@ def _read_config(folder: Path, problems: list[InputProblem], digest: Any) -> Con
     doc = _load_toml(folder, problems, digest)
     if doc is None:
         return Config(name=folder.name)
+    return read_config_doc(doc, problems, folder.name)
+
+
+def read_config_doc(
+    doc: Mapping[str, Any], problems: list[InputProblem], default_name: str
+) -> Config:
+    """instance.toml's content (a parsed TOML document) as a Config.
+
+    Every bad key or value is added to ``problems``, named by its path
+    (``policy.weights.travel``, ``routing[2].age_max``) in instance.toml.
+    ``default_name`` is used when the document has no ``name``.
+    """
     check = TomlChecker(problems)
     check.keys("", doc, _TOP_KEYS)
     policy, policy_raw = _read_policy(doc, check)
     competences, competence_ids = _read_competences(doc, check)
     return Config(
-        name=_read_name(doc, check, folder.name),
+        name=_read_name(doc, check, default_name),
         description=check.text("description", doc.get("description", "")) or "",
         week=_read_week(doc, check),
         workbook=_read_workbook_name(doc, check),
@@ -423,7 +473,15 @@ def _read_name(doc: Mapping[str, Any], check: TomlChecker, default: str) -> str:
     """The instance's name; the folder's name when instance.toml has none."""
     if "name" not in doc:
         return default
-    return check.ident("name", doc["name"]) or default
+    name = check.ident("name", doc["name"])
+    if name is None:
+        return default
+    # The name becomes the folder solutions/<name>/: a path must not pass.
+    why = plain_name_problem(name)
+    if why is not None:
+        check.problem("name", f"a plain folder name ({why})", name)
+        return default
+    return name
 
 
 def _read_week(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
@@ -706,7 +764,9 @@ def _load_workbook(
     return tables
 
 
-def _check_columns(name: str, table: Table, problems: list[InputProblem]) -> bool:
+def _check_columns(
+    name: str, table: Table, problems: list[InputProblem], warn: bool = True
+) -> bool:
     """Note missing required columns and warn about unknown ones.
 
     Returns whether every required column is present.
@@ -717,7 +777,7 @@ def _check_columns(name: str, table: Table, problems: list[InputProblem]) -> boo
         message = f'expected a column named "{column}", found none.'
         problems.append(InputProblem(table.label, table.header_row, column, message))
     unknown = [table.spelling_of(c) for c in table.header if c not in columns.known]
-    if unknown:
+    if unknown and warn:
         fate = "kept and carried to the output" if columns.carries_extra else "ignored"
         listed = ", ".join(f'"{c}"' for c in unknown)
         warnings.warn(
@@ -957,7 +1017,10 @@ class Draft:
 
 
 def _parse_tables(
-    config: Config, tables: dict[str, Table], problems: list[InputProblem]
+    config: Config,
+    tables: dict[str, Table],
+    problems: list[InputProblem],
+    warn_unknown_columns: bool = True,
 ) -> Draft:
     """Every table's rows as entities; tables with missing columns are skipped."""
     competences = config.competence_ids
@@ -973,7 +1036,9 @@ def _parse_tables(
     }
     for name, parse in parsers.items():
         table = tables.get(name)
-        usable = table is not None and _check_columns(name, table, problems)
+        usable = table is not None and _check_columns(
+            name, table, problems, warn_unknown_columns
+        )
         if table is None or not usable:
             draft.ids[name] = None
             continue

@@ -33,7 +33,7 @@ SHEETS = ("municipalities", "teams", "advisors", "users", "locks", "travel")
 
 # Characters that make a spreadsheet run a cell as a formula; the tool writes
 # such text with a leading "'" (the README's output section) and strips it on reading.
-_FORMULA_START = "=+-@"
+_FORMULA_START = "=+-@\t\r"
 
 _TRUE = frozenset({"true", "yes", "ja", "sann", "1"})
 _FALSE = frozenset({"false", "no", "nei", "usann", "0"})

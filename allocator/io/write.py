@@ -5,18 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import tempfile
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from allocator.analysis.report import Report, Row
 from allocator.errors import SolutionError
+from allocator.io.folder import check_writable
+from allocator.io.folder import write_folder as write_folder
 
-# A spreadsheet runs a text cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@")
+# A spreadsheet runs a text cell starting with one of these as a formula
+# (tab and CR too: some spreadsheets skip them and run what follows).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
@@ -40,13 +41,28 @@ def cell(value: Any) -> str:
 
 
 def csv_text(rows: Iterable[Row], header: list[str]) -> str:
-    """Rows as CSV text (comma-separated, UTF-8, header first)."""
+    """Rows as CSV text (comma-separated, UTF-8, header first).
+
+    Header cells are neutralised like data cells. A cell holding CR or LF is
+    quoted, so every row stays one row: the csv module quotes only the
+    characters of its line terminator, hence CRLF here, and each row's end
+    is turned back into a plain LF afterwards.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lines = []
+    for cells in _rows_of(rows, header):
+        writer.writerow(cells)
+        lines.append(buffer.getvalue()[:-2])
+        buffer.seek(0)
+        buffer.truncate()
+    return "".join(line + "\n" for line in lines)
+
+
+def _rows_of(rows: Iterable[Row], header: list[str]) -> Iterable[list[str]]:
+    yield [neutralise(str(column)) for column in header]
     for row in rows:
-        writer.writerow([cell(row.get(column)) for column in header])
-    return buffer.getvalue()
+        yield [cell(row.get(column)) for column in header]
 
 
 def header_of(rows: list[Row], fallback: list[str]) -> list[str]:
@@ -70,53 +86,52 @@ def report_files(report: Report) -> dict[str, str]:
             report.municipality_load,
             header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
         ),
-        "summary.json": json.dumps(report.summary, indent=2, ensure_ascii=False) + "\n",
+        "summary.json": strict_json(report.summary),
     }
+
+
+def strict_json(data: Any) -> str:
+    """JSON text any parser takes: NaN and infinities become null.
+
+    ``json.dumps`` writes ``NaN``/``Infinity`` by default, which JavaScript's
+    ``JSON.parse`` and other strict readers reject; ``allow_nan=False`` makes
+    sure none slips through.
+    """
+    return (
+        json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    )
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def check_target(out: Path) -> None:
     """Refuse an --out folder that holds anything but an earlier solution.
 
     A solve replaces its folder as a whole, so pointing --out at an instance
-    folder, a home directory or "." must fail before anything is touched.
+    folder, a home directory or "." must fail before anything is touched;
+    so must a folder that cannot be written (a read-only share), before the
+    solve rather than after it.
+
+    Raises:
+        SolutionError: ``out`` is a file, a folder that is not a solution,
+            or a place this user cannot write to.
     """
-    if not out.exists():
-        return
-    if not out.is_dir():
+    if out.exists() and not out.is_dir():
         raise SolutionError(f"--out {out} exists and is not a folder.")
-    if any(out.iterdir()) and not (out / "summary.json").is_file():
+    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
         raise SolutionError(
             f"--out {out} exists and is not a solution folder (no summary.json); "
             "choose a new or empty folder."
         )
-
-
-def write_folder(files: dict[str, str | bytes], out: Path) -> None:
-    """Write every file into ``out`` atomically: all of them, or nothing.
-
-    The files go to a temporary sibling folder first, which then replaces
-    ``out`` in one rename; an older folder at ``out`` is removed only after.
-    """
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        for name, content in files.items():
-            target = staging / name
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8", newline="")
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}-old-{os.getpid()}")
-            out.rename(old)
-        staging.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    check_writable(out)
 
 
 ASSIGNMENT_COLUMNS = [

@@ -10,7 +10,6 @@ command, versions, machine and seeds so a table can be reproduced.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import multiprocessing
 import os
@@ -23,11 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from allocator.io.write import neutralise, strict_json
+
 RESULT_COLUMNS = [
     "instance", "solver", "time_limit", "seed", "status", "objective", "bound",
     "gap", "best_known", "gap_to_best_known", "time_to_first_s", "wall_s",
     "peak_rss_mb", "assigned", "unassigned", "utilisation_spread", "travel_km",
+    "written", "message",
 ]  # fmt: skip
+# Statuses of a run whose figures are the solver's own and enter its averages.
+SOLVED = ("optimal", "feasible")
+# A bench folder holds these; --out must be new, empty, or an earlier one.
+BENCH_FILES = ("results.csv", "meta.json")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class Job:
     out: str
     format: str = "allocator"
     params: tuple[tuple[str, Any], ...] = ()
+    # The k-th problem of an OR-Library file that holds several (gap1).
+    problem: int | None = None
 
 
 def peak_rss_mb() -> float:
@@ -69,12 +77,16 @@ def run_allocator_job(job: Job) -> dict[str, Any]:
     )
     summary = outcome.report.summary
     kpis = summary["kpis"]
+    # CP-SAT found nothing and the greedy baseline was written in its place:
+    # a "no solution" run for CP-SAT, whose figures are the greedy's.
+    fallback = job.solver != "greedy" and summary.get("solver") == "greedy"
     return {
         "instance": instance.name,
         "solver": job.solver,
         "time_limit": job.time_limit,
         "seed": job.seed,
-        "status": summary["status"],
+        "status": "no_solution" if fallback else summary["status"],
+        "written": summary.get("solver", job.solver),
         "objective": summary["objective"],
         "bound": summary["bound"],
         "gap": summary["gap"],
@@ -94,7 +106,11 @@ def run_allocator_job(job: Job) -> dict[str, Any]:
 
 
 def run_job(job: Job) -> dict[str, Any]:
-    """Dispatch by input format; a failing run becomes a row, not a crash."""
+    """Dispatch by input format; a failing run becomes a row, not a crash.
+
+    The row's ``status`` is ``error`` and its ``message`` says why in full,
+    with a hint when the path is of the other ``--format``.
+    """
     try:
         if job.format == "gap":
             from allocator.runs.gap_bench import run_gap_job
@@ -102,13 +118,43 @@ def run_job(job: Job) -> dict[str, Any]:
             return run_gap_job(job)
         return run_allocator_job(job)
     except Exception as error:  # a benchmark reports failures in its table
+        name = Path(job.path).name
         return {
-            "instance": Path(job.path).name,
+            "instance": name if job.problem is None else f"{name}-{job.problem}",
             "solver": job.solver,
             "time_limit": job.time_limit,
             "seed": job.seed,
-            "status": f"error: {type(error).__name__}: {error}",
+            "status": "error",
+            "message": error_message(error, Path(job.path), job.format),
         }
+
+
+def error_message(error: Exception, path: Path, fmt: str) -> str:
+    """A failed run's cause in one line, and what to do when it is plain."""
+    from allocator.errors import AllocatorError
+
+    text = str(error) if isinstance(error, AllocatorError) else (
+        f"{type(error).__name__}: {error}"
+    )  # fmt: skip
+    text = " ".join(text.split())
+    if fmt == "allocator" and path.is_file():
+        return (
+            f"{path} is a file, not an instance folder; for OR-Library or "
+            f"Yagiura GAP files use --format gap ({text})"
+        )
+    if fmt == "allocator" and path.is_dir() and not (path / "instance.toml").exists():
+        return (
+            f"{path} has no instance.toml, so it is not an instance folder; for "
+            f"a folder of GAP files use --format gap with the files ({text})"
+        )
+    if fmt == "gap" and path.is_dir():
+        hint = (
+            "an instance folder: leave out --format gap"
+            if (path / "instance.toml").exists()
+            else f"a folder: name its GAP files ({path}/*)"
+        )
+        return f"{path} is {hint} ({text})"
+    return text
 
 
 def make_jobs(
@@ -124,29 +170,83 @@ def make_jobs(
     """Every instance x solver x time limit x seed, in a fixed order.
 
     The greedy baseline does not depend on time or seed, so it runs once
-    per instance.
+    per instance. A GAP file that holds several problems (OR-Library's
+    gap1 ... gap12) gives one instance per problem.
     """
     jobs = []
     for path in sorted(paths, key=str):
-        for solver in solvers:
-            limits = time_limits if solver != "greedy" else time_limits[:1]
-            seed_list = seeds if solver != "greedy" else seeds[:1]
-            for limit in limits:
-                for seed in seed_list:
-                    name = f"{path.name}-{solver}-t{limit:g}-s{seed}"
-                    jobs.append(
-                        Job(
-                            path=str(path),
-                            solver=solver,
-                            time_limit=limit,
-                            seed=seed,
-                            workers=workers,
-                            out=str(out / "solutions" / name),
-                            format=fmt,
-                            params=tuple(sorted(params.items())),
+        problems: list[int | None] = [None]
+        if fmt == "gap":
+            problems = gap_problems(path)
+        for problem in problems:
+            label = path.name if problem is None else f"{path.name}-{problem}"
+            for solver in solvers:
+                limits = time_limits if solver != "greedy" else time_limits[:1]
+                seed_list = seeds if solver != "greedy" else seeds[:1]
+                for limit in limits:
+                    for seed in seed_list:
+                        name = f"{label}-{solver}-t{limit:g}-s{seed}"
+                        jobs.append(
+                            Job(
+                                path=str(path),
+                                solver=solver,
+                                time_limit=limit,
+                                seed=seed,
+                                workers=workers,
+                                out=str(out / "solutions" / name),
+                                format=fmt,
+                                params=tuple(sorted(params.items())),
+                                problem=problem,
+                            )
                         )
-                    )
     return jobs
+
+
+def gap_problems(path: Path) -> list[int | None]:
+    """[None] for a one-problem GAP file, [0, ..., P-1] for an OR-Library one.
+
+    A file that cannot be read stays one job, whose run reports why.
+    """
+    from allocator.gap.read import read_gap_problems
+
+    try:
+        problems = read_gap_problems(path)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return [None]
+    return [None] if len(problems) == 1 else list(range(len(problems)))
+
+
+def check_bench_out(out: Path) -> None:
+    """Refuse a --out that is not new, empty, or an earlier bench folder.
+
+    A bench writes results.csv, table.txt, meta.json and solutions/ into
+    ``out``; pointing it at an instance folder or a home directory must fail
+    before any run, as ``solve --out`` does, and so must a place that cannot
+    be written.
+
+    Raises:
+        SolutionError: with the reason.
+    """
+    from allocator.errors import SolutionError
+    from allocator.io.folder import check_writable
+
+    if out.exists() and not out.is_dir():
+        raise SolutionError(f"--out {out} exists and is not a folder.")
+    if (
+        out.is_dir()
+        and any(out.iterdir())
+        and not any((out / name).is_file() for name in BENCH_FILES)
+    ):
+        raise SolutionError(
+            f"--out {out} exists and is not a bench folder (no results.csv); "
+            "choose a new or empty folder."
+        )
+    check_writable(out / "results.csv")
+
+
+def all_failed(rows: list[dict[str, Any]]) -> bool:
+    """True when there were runs and every one of them ended in an error."""
+    return bool(rows) and all(row["status"] == "error" for row in rows)
 
 
 def run_jobs(
@@ -177,10 +277,20 @@ def fmt(value: Any, spec: str) -> str:
     return format(value, spec)
 
 
+def status_text(row: dict[str, Any]) -> str:
+    """The status as the table shows it: a fallback run says what was written."""
+    status = str(row["status"])
+    if status == "no_solution" and row.get("written") == "greedy":
+        return "no solution (greedy written)"
+    return status.replace("_", " ") if status == "no_solution" else status
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    """The fixed-width table with averages and counts."""
+    """The fixed-width table with averages, counts and every error in full."""
+    width = max([11] + [len(status_text(row)) for row in rows])
     header = (
-        f"{'instance':<24} {'solver':<7} {'limit':>6} {'seed':>4} {'status':<11} "
+        f"{'instance':<24} {'solver':<7} {'limit':>6} {'seed':>4} "
+        f"{'status':<{width}} "
         f"{'objective':>13} {'bound':>13} {'gap':>7} {'to best':>8} "
         f"{'first s':>8} {'wall s':>8} {'MB':>7}"
     )
@@ -193,7 +303,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"{str(row['instance'])[-24:]:<24} {row['solver']:<7} "
             f"{fmt(row.get('time_limit'), 'g'):>6} {fmt(row.get('seed'), 'd'):>4} "
-            f"{str(row['status'])[:11]:<11} {fmt(row.get('objective'), ',.2f'):>13} "
+            f"{status_text(row):<{width}} {fmt(row.get('objective'), ',.2f'):>13} "
             f"{fmt(row.get('bound'), ',.2f'):>13} {fmt(row.get('gap'), '.2%'):>7} "
             f"{fmt(row.get('gap_to_best_known'), '.2%'):>8} "
             f"{fmt(row.get('time_to_first_s'), '.2f'):>8} "
@@ -209,14 +319,27 @@ def table(rows: list[dict[str, Any]]) -> str:
         )
     lines.append("-" * len(header))
     lines += averages(rows)
+    failed = [row for row in rows if row["status"] == "error"]
+    if failed:
+        lines.append(f"errors ({len(failed)} of {len(rows)} runs):")
+        lines += [
+            f"  {row['instance']} {row['solver']}: {row.get('message', '')}"
+            for row in failed
+        ]
     return "\n".join(lines)
 
 
 def averages(rows: list[dict[str, Any]]) -> list[str]:
-    """Per solver: mean objective, gap, gap to best known, time; status counts."""
+    """Per solver: mean objective, gap, gap to best known, time; status counts.
+
+    The means are over the solver's own solutions (optimal or feasible); a
+    run where CP-SAT found nothing and the greedy was written is counted as
+    "no solution" and kept out of them.
+    """
     lines = []
     for solver in sorted({row["solver"] for row in rows}):
-        mine = [row for row in rows if row["solver"] == solver]
+        runs = [row for row in rows if row["solver"] == solver]
+        mine = [row for row in runs if row["status"] in SOLVED]
 
         def mean(key: str, mine: list[dict[str, Any]] = mine) -> float | None:
             values = [
@@ -226,12 +349,12 @@ def averages(rows: list[dict[str, Any]]) -> list[str]:
             return sum(values) / len(values) if values else None
 
         counts = {
-            status: sum(row["status"] == status for row in mine)
+            status: sum(row["status"] == status for row in runs)
             for status in ("optimal", "feasible", "no_solution")
         }
-        errors = len(mine) - sum(counts.values())
+        errors = len(runs) - sum(counts.values())
         lines.append(
-            f"{solver:<7} runs {len(mine)}: optimal {counts['optimal']}, feasible "
+            f"{solver:<7} runs {len(runs)}: optimal {counts['optimal']}, feasible "
             f"{counts['feasible']}, no solution {counts['no_solution']}, errors "
             f"{errors}; avg objective {fmt(mean('objective'), ',.2f')}, avg gap "
             f"{fmt(mean('gap'), '.2%')}, avg gap to best known "
@@ -250,11 +373,16 @@ def write_results(rows: list[dict[str, Any]], out: Path, meta: dict[str, Any]) -
         )
         writer.writeheader()
         for row in rows:
-            writer.writerow(
-                {k: "" if row.get(k) is None else row.get(k) for k in RESULT_COLUMNS}
-            )
+            writer.writerow({k: result_cell(row.get(k)) for k in RESULT_COLUMNS})
     (out / "table.txt").write_text(table(rows) + "\n", encoding="utf-8")
-    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (out / "meta.json").write_text(strict_json(meta), encoding="utf-8")
+
+
+def result_cell(value: Any) -> Any:
+    """A results.csv cell: empty for None, text a spreadsheet will not run."""
+    if value is None:
+        return ""
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def machine_meta(

@@ -15,14 +15,20 @@ if TYPE_CHECKING:
     from allocator.runs.bench import Job
 
 
-def best_known_for(path: Path) -> int | None:
-    """The best-known value of a GAP file from the nearest data.csv above it."""
+def best_known_for(path: Path, problem: int | None = None) -> int | None:
+    """The best-known value of a GAP file from the nearest data.csv above it.
+
+    The k-th problem of an OR-Library file ``gap1`` is looked up as the
+    split file ``gap1-k`` would be.
+    """
     from allocator.gap import read_best_known
 
     for folder in path.resolve().parents:
         table = folder / "data.csv"
         if table.is_file():
             key = path.resolve().relative_to(folder).as_posix()
+            if problem is not None:
+                key = f"{key}-{problem}"
             entry = read_best_known(table).get(key)
             return entry[2] if entry is not None else None
     return None
@@ -30,22 +36,31 @@ def best_known_for(path: Path) -> int | None:
 
 def run_gap_job(job: Job) -> dict[str, Any]:
     """Solve one GAP file with one solver and return its table row."""
-    from allocator.gap import read_gap, solve_cpsat, solve_greedy, solve_highs
+    from allocator.gap import (
+        read_gap,
+        read_gap_problems,
+        solve_cpsat,
+        solve_greedy,
+        solve_highs,
+    )
     from allocator.runs.bench import peak_rss_mb
 
     start = time.perf_counter()
     path = Path(job.path)
-    instance = read_gap(path)
+    if job.problem is None:
+        instance = read_gap(path)
+    else:
+        instance = read_gap_problems(path)[job.problem]
     if job.solver == "cpsat":
         result = solve_cpsat(instance, job.time_limit, job.seed, job.workers or 2)
     elif job.solver == "highs":
         result = solve_highs(instance, job.time_limit, job.seed)
     else:
         result = solve_greedy(instance)
-    best = best_known_for(path)
+    best = best_known_for(path, job.problem)
     objective = result.objective
     return {
-        "instance": f"{path.parent.name}/{path.name}",
+        "instance": instance.name,
         "solver": job.solver,
         "time_limit": job.time_limit if job.solver != "greedy" else None,
         "seed": job.seed if job.solver != "greedy" else None,

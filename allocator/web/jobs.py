@@ -28,7 +28,6 @@ import multiprocessing
 import os
 import secrets
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -228,7 +227,7 @@ class JobManager:
             if job.stop_requested is None and job.process is not None:
                 job.stop_requested = time.time()
                 # The job's process polls for this file and ends its search
-                # (see SearchHandle for why not a signal).
+                # (see watch_for_stop for why not a signal).
                 (job.folder / "stop").touch()
                 log.info("job %s stop requested", job_id)
             return job
@@ -308,67 +307,29 @@ def run_job(folder_text: str) -> None:
     folder = Path(folder_text)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
-    search = SearchHandle()
     watcher = threading.Thread(
-        target=watch_for_stop, args=(folder / "stop", stop, search), daemon=True
+        target=watch_for_stop, args=(folder / "stop", stop), daemon=True
     )
     watcher.start()
     try:
-        result = solve_job(folder, stop, search)
+        result = solve_job(folder, stop)
     except Exception as error:
         write_json(folder / "error.json", describe_error(error))
         raise SystemExit(1) from None
     write_json(folder / "result.json", result)
 
 
-class SearchHandle:
-    """The running CP-SAT search's solution callback, so a stop can end it.
+def watch_for_stop(marker: Path, stop: threading.Event) -> None:
+    """Turn the server's stop file into the search's stop event (polled).
 
-    CP-SAT's own SIGINT handler logs from inside the signal handler and can
-    deadlock in malloc (seen with OR-Tools 9.15), so a job is never stopped
-    by a signal to the search: the callback object's ``stop_search`` ends it
-    cleanly, keeping the best solution, as a time limit would.
+    Not a signal: CP-SAT's own SIGINT handler logs from inside the handler
+    and can deadlock in malloc (seen with OR-Tools 9.15); ``allocator.solve``
+    ends the search from its ``stop`` event instead, keeping the best
+    allocation so far.
     """
-
-    def __init__(self) -> None:
-        self.callback: Any = None
-        self.finished = False
-        self.lock = threading.Lock()
-
-    def attach_from_caller(self) -> None:
-        """Find the solution callback that is calling the progress function."""
-        if self.callback is not None:
-            return
-        frame = sys._getframe(1)
-        while frame is not None:
-            candidate = frame.f_locals.get("self")
-            if hasattr(candidate, "stop_search") and hasattr(
-                candidate, "best_objective_bound"
-            ):
-                with self.lock:
-                    if not self.finished:
-                        self.callback = candidate
-                return
-            frame = frame.f_back  # type: ignore[assignment]
-
-    def stop(self) -> None:
-        with self.lock:
-            if self.callback is not None and not self.finished:
-                self.callback.stop_search()
-
-    def finish(self) -> None:
-        with self.lock:
-            self.finished = True
-            self.callback = None
-
-
-def watch_for_stop(marker: Path, stop: threading.Event, search: SearchHandle) -> None:
-    """Turn the server's stop file into a stop of the search (polled)."""
-    while True:
+    while not stop.is_set():
         if marker.exists():
             stop.set()
-        if stop.is_set():
-            search.stop()
         time.sleep(0.2)
 
 
@@ -398,11 +359,8 @@ def problem_dict(problem: Any) -> dict[str, Any]:
     }
 
 
-def solve_job(
-    folder: Path, stop: threading.Event, search: SearchHandle
-) -> dict[str, Any]:
+def solve_job(folder: Path, stop: threading.Event) -> dict[str, Any]:
     """Read, solve and write the job's solution; returns result.json's data."""
-    import inspect
     import warnings
 
     import allocator
@@ -415,13 +373,8 @@ def solve_job(
         if spec.get("scenario"):
             instance = apply_scenario(instance, Path(spec["scenario"]))
     last = [0.0]
-    supports_stop = "stop" in inspect.signature(allocator.solve).parameters
 
     def on_progress(elapsed: float, objective: float, bound: float) -> None:
-        if not supports_stop:
-            search.attach_from_caller()
-            if stop.is_set():  # asked before the search had begun
-                search.stop()
         now = time.perf_counter()
         if now - last[0] < PROGRESS_EVERY_S:
             return
@@ -439,13 +392,9 @@ def solve_job(
         "seed": spec.get("seed"),
         "previous": spec.get("previous"),
         "progress": on_progress,
+        "stop": stop,
     }
-    if supports_stop:
-        options["stop"] = stop
-    try:
-        solution = allocator.solve(instance, **options)
-    finally:
-        search.finish()
+    solution = allocator.solve(instance, **options)
     solution.write(folder / "out", xlsx=True)
     return {
         "stopped": stop.is_set(),

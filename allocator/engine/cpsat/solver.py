@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ortools.sat.python import cp_model
 
@@ -13,7 +14,7 @@ from allocator.engine.cpsat import AllocationModel
 from allocator.engine.problem import Problem
 
 SolveStatus = Literal["optimal", "feasible", "no_solution"]
-StopReason = Literal["proof", "deterministic_time", "wall_clock", "none"]
+StopReason = Literal["proof", "deterministic_time", "wall_clock", "interrupted", "none"]
 
 # Deterministic time units per wall-clock second granted by default. On the
 # project's 2-core machine eight interleaved workers spend about 0.2 to 0.45
@@ -122,8 +123,15 @@ def solve(
     params: SolveParams,
     hint: list[int | None] | None = None,
     progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> Result:
-    """Build the model, solve it and hand the groups' counts out to users."""
+    """Build the model, solve it and hand the groups' counts out to users.
+
+    ``stop``, when given, ends the search as soon as it is set (from any
+    thread); the best allocation found so far is returned with
+    ``stopped_by="interrupted"``. CP-SAT's own Ctrl-C handler is then off,
+    so the caller decides what an interrupt means.
+    """
     start = time.perf_counter()
     model = AllocationModel(problem)
     if hint is not None:
@@ -143,7 +151,11 @@ def solve(
     for name, value in params.extra.items():
         setattr(solver.parameters, name, value)
     recorder = _Progress(model, start, progress)
-    code = solver.solve(model.model, recorder)
+    if stop is not None:
+        solver.parameters.catch_sigint_signal = False
+        code = _solve_until(solver, model, recorder, stop)
+    else:
+        code = solver.solve(model.model, recorder)
     wall_s = time.perf_counter() - start
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError(f"invalid CP-SAT model: {model.model.validate()}")
@@ -157,9 +169,12 @@ def solve(
             time_to_first_s=None,
             allocation=[None] * len(problem.instance.users),
             log=recorder.log,
+            stopped_by="interrupted" if stop is not None and stop.is_set() else "none",
         )
     if code == cp_model.OPTIMAL:
         stopped_by: StopReason = "proof"
+    elif stop is not None and stop.is_set():
+        stopped_by = "interrupted"
     elif (
         not params.portfolio
         and solver.response_proto.deterministic_time >= params.budget - 1e-9
@@ -181,3 +196,27 @@ def solve(
         stopped_by=stopped_by,
         workers=workers,
     )
+
+
+def _solve_until(
+    solver: cp_model.CpSolver,
+    model: AllocationModel,
+    recorder: _Progress,
+    stop: threading.Event,
+) -> Any:
+    """``solver.solve`` with a watcher that stops the search once ``stop`` is set."""
+    done = threading.Event()
+
+    def watch() -> None:
+        # Repeated, because a stop before the search has started is lost.
+        while not done.wait(0.05):
+            if stop.is_set():
+                solver.stop_search()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return solver.solve(model.model, recorder)
+    finally:
+        done.set()
+        watcher.join()

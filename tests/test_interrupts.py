@@ -1,0 +1,231 @@
+"""Ctrl-C (SIGINT) sent to a real ``allocator solve`` process.
+
+The first Ctrl-C during the search writes the best allocation so far,
+marked "interrupted", exit 130; a second one aborts and writes nothing; one
+while reading writes nothing. An earlier solution folder is only ever
+replaced whole. Each test starts the command line in its own process and
+signals it, as a leader's terminal would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from allocator.engine.cpsat.solver import Result
+from allocator.generate import generate
+from allocator.run import interruptible_search
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory) -> Path:
+    """4,000 users: CP-SAT finds a first allocation in about a second and is
+    still searching (no proof) after 20 s on a 2-core machine."""
+    folder = tmp_path_factory.mktemp("interrupts") / "week"
+    generate(advisors=120, users=4000, municipalities=10, seed=3, out=folder)
+    return folder
+
+
+def start(*args: str | Path, ready: bool = False) -> subprocess.Popen[str]:
+    """The command line in a child process; ``ready`` prints a line once the
+    package is imported (so a signal then lands in the command, not in the
+    interpreter's start-up)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = (
+        "import sys; from allocator.cli import main; "
+        "print('ready', file=sys.stderr, flush=True); "
+        "main(sys.argv[1:], prog_name='allocator')"
+    )
+    command = (
+        [sys.executable, "-c", code] if ready else [sys.executable, "-m", "allocator"]
+    )
+    return subprocess.Popen(
+        [*command, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def wait_for(process: subprocess.Popen[str], text: str, lines: list[str]) -> None:
+    """Read stderr until a line holds ``text`` (kept in ``lines``)."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return
+    raise AssertionError(f"never saw {text!r}: {lines}")
+
+
+def finish(process: subprocess.Popen[str], lines: list[str]) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, "".join(lines) + err
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()
+    }
+
+
+def earlier_solution(week: Path, out: Path) -> dict[str, str]:
+    """A finished plan at ``out`` (the greedy: quick), and its files' hashes."""
+    done = subprocess.run(
+        [sys.executable, "-m", "allocator", "solve", week, "--out", out,
+         "--solver", "greedy", "--quiet"],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT, capture_output=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return digests(out)
+
+
+def long_search(week: Path, out: Path) -> subprocess.Popen[str]:
+    return start(
+        "solve", week, "--out", out, "--time-limit", "120",
+        "--deterministic-time", "1000",
+    )  # fmt: skip
+
+
+def test_first_ctrl_c_during_search_writes_best_so_far(week, tmp_path):
+    """Exit 130; summary.json and the screen say interrupted; the folder
+    holds a whole, checkable solution no worse than the greedy start."""
+    out = tmp_path / "sol"
+    before = earlier_solution(week, out)
+    process = long_search(week, out)
+    lines: list[str] = []
+    wait_for(process, "searching: first allocation", lines)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    code, stdout, stderr = finish(process, lines)
+    assert code == 130, stderr
+    assert "interrupted: stopping the search" in stderr
+    assert "best allocation found so far was written" in stderr
+    assert "stopped by     interrupted" in stdout
+    assert f"written: {out}" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stopped_by"] == "interrupted"
+    assert summary["solver"] == "cpsat"
+    assert summary["wall_s"] < 60
+    assert summary["objective"] <= summary["greedy_objective"]
+    assert digests(out) != before
+    assert sorted(digests(out)) == sorted(before)
+    assert [p.name for p in tmp_path.iterdir()] == ["sol"]
+    checked = subprocess.run(
+        [sys.executable, "-m", "allocator", "check", week, out],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_second_ctrl_c_aborts_and_keeps_the_earlier_folder(week, tmp_path):
+    out = tmp_path / "sol"
+    before = earlier_solution(week, out)
+    process = long_search(week, out)
+    lines: list[str] = []
+    wait_for(process, "searching: first allocation", lines)
+    process.send_signal(signal.SIGINT)
+    wait_for(process, "Ctrl-C again to abort", lines)
+    process.send_signal(signal.SIGINT)
+    code, _, stderr = finish(process, lines)
+    assert code == 130, stderr
+    assert "interrupted: nothing was written." in stderr
+    assert "Traceback" not in stderr and "terminate" not in stderr
+    assert digests(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sol"]
+
+
+def test_ctrl_c_while_reading_writes_nothing(week, tmp_path):
+    """Reading 4,000 users takes about a second: a signal half a second
+    after start-up lands there, before any search."""
+    out = tmp_path / "sol"
+    before = earlier_solution(week, out)
+    process = start("solve", week, "--out", out, "--time-limit", "60", ready=True)
+    lines: list[str] = []
+    wait_for(process, "ready", lines)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    code, stdout, stderr = finish(process, lines)
+    assert code == 130, stderr
+    assert "searching" not in stderr
+    assert "interrupted: nothing was written." in stderr
+    assert "Traceback" not in stderr and "written:" not in stdout
+    assert digests(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sol"]
+
+
+def fake_search(
+    build_s: float, search_s: float, wind_down_s: float = 0.0
+) -> tuple[list[bool], object]:
+    """A search stand-in: "builds" for build_s, then "searches" until stopped,
+    then takes wind_down_s to hand its result back."""
+    seen: list[bool] = []
+
+    def run(stop: threading.Event) -> Result:
+        time.sleep(build_s)
+        stopped = stop.wait(search_s)
+        time.sleep(wind_down_s)
+        seen.append(stopped)
+        return Result(
+            status="feasible", objective=1.0, bound=0.0, wall_s=0.0,
+            build_s=build_s, time_to_first_s=0.0, allocation=[],
+            stopped_by="interrupted" if stopped else "wall_clock",
+        )  # fmt: skip
+
+    return seen, run
+
+
+def signal_after(seconds: float, times: int = 1) -> None:
+    def send() -> None:
+        for _ in range(times):
+            time.sleep(seconds)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=send, daemon=True).start()
+
+
+def test_interrupt_during_build_raises_once_the_worker_is_done():
+    seen, run = fake_search(build_s=1.0, search_s=5.0)
+    signal_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        interruptible_search(run)  # type: ignore[arg-type]
+    assert seen == [True]
+
+
+def test_one_interrupt_during_search_returns_the_result():
+    seen, run = fake_search(build_s=0.1, search_s=5.0)
+    told: list[str] = []
+    signal_after(0.5)
+    result = interruptible_search(run, lambda: told.append("x"))  # type: ignore[arg-type]
+    assert seen == [True] and told == ["x"]
+    assert result.stopped_by == "interrupted"
+    # The earlier handler is back: pytest's, which raises KeyboardInterrupt.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_two_interrupts_abort_after_the_search_stopped():
+    """The second press comes while the search is still stopping: the
+    abort waits for the worker to finish, then raises."""
+    seen, run = fake_search(build_s=0.1, search_s=5.0, wind_down_s=1.5)
+    signal_after(0.4, times=2)
+    with pytest.raises(KeyboardInterrupt):
+        interruptible_search(run)  # type: ignore[arg-type]
+    assert seen == [True]
