@@ -15,6 +15,7 @@ carries ``.problems``, each with file, row, column and message).
 from importlib.metadata import PackageNotFoundError, version
 
 from allocator.api import check as check
+from allocator.api import compare as compare
 from allocator.api import read_instance as read_instance
 from allocator.api import solve as solve
 from allocator.domain import Instance as Instance
@@ -41,6 +42,7 @@ __all__ = [
     "__version__",
     "apply_scenario",
     "check",
+    "compare",
     "read_instance",
     "read_scenario",
     "solve",

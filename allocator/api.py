@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from allocator.compare import compare as compare
 from allocator.domain import Instance, Lock
 from allocator.run import RunOptions, solve_instance
 from allocator.solution import Solution

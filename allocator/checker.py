@@ -255,6 +255,17 @@ def _is_number(text: str) -> bool:
     return True
 
 
+# Section 5 columns that hold decimal numbers.
+DECIMAL_COLUMNS = frozenset({"travel_km", "fte", "capacity", "load", "utilisation"})
+
+
+def _point(cell: str) -> str:
+    """A decimal comma as a point ("0,8" -> "0.8"); other text unchanged."""
+    if cell.count(",") == 1 and "." not in cell and _is_number(cell.replace(",", ".")):
+        return cell.replace(",", ".")
+    return cell
+
+
 def read_table(path: Path) -> Table | str:
     """Read an output CSV; a string names why it could not be read."""
     try:
@@ -266,6 +277,8 @@ def read_table(path: Path) -> Table | str:
         return f"{path.name}: cannot be read ({type(err).__name__})"
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    # A ";" file (users.csv was ";"-separated) writes decimal commas.
+    decimal = DECIMAL_COLUMNS if delimiter == ";" else frozenset()
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as err:
@@ -281,6 +294,10 @@ def read_table(path: Path) -> Table | str:
             continue  # a blank line
         if len(record) != len(header):
             ragged.append(number)
+        record = [
+            _point(raw) if column in decimal else raw
+            for column, raw in zip(header, record, strict=False)
+        ] + record[len(header) :]
         for column, raw in zip(header, record, strict=False):
             if raw.startswith(FORMULA_STARTS) and not _is_number(raw):
                 unprotected.append((number, column))

@@ -207,8 +207,10 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
 )
 @click.option(
     "--previous",
-    type=INSTANCE_DIR,
-    help="Last week's solution folder: its advisors become current advisors.",
+    type=click.Path(exists=True, path_type=Path),
+    help="Last week's solution folder, or its allocation.xlsx as the leader "
+    "edited it: its advisors become current advisors (and its lock column "
+    "this week's locks).",
 )
 @click.option(
     "--rebalance",
@@ -235,9 +237,10 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     help="Never give this user this advisor (repeatable).",
 )
 @click.option(
-    "--xlsx",
-    is_flag=True,
-    help="Also write allocation.xlsx with every report as a sheet.",
+    "--xlsx/--no-xlsx",
+    default=True,
+    show_default=True,
+    help="Write allocation.xlsx (summary, names, filters, a lock column).",
 )
 @click.option(
     "--solver",
@@ -317,6 +320,8 @@ def solve(
         data = load(instance, locks, scenario)
         outcome = run_solve(data, options)
     summary = outcome.report.summary
+    if summary.get("previous_read"):
+        click.echo(f"previous: {summary['previous_read']}", err=True)
     if not quiet:
         from allocator.render.text import summary_table
 
@@ -359,7 +364,7 @@ def explain(
 
     \b
     Example:
-      allocator explain instances/tiny solutions/tiny/reference u6
+      allocator explain instances/hallingdal solutions/hallingdal/week1 u00002
     """
     import json
 
@@ -374,18 +379,31 @@ def explain(
 @main.command()
 @click.argument("instance", type=INSTANCE_DIR)
 @SCENARIO_OPTION
-def validate(instance: Path, scenario: Path | None) -> None:
+@click.option(
+    "--previous",
+    type=INSTANCE_DIR,
+    help="Last week's solution folder, read as solve --previous reads it.",
+)
+def validate(instance: Path, scenario: Path | None, previous: Path | None) -> None:
     """Read and check INSTANCE; show capacity against demand before solving.
+
+    Also names each user no advisor may take (and why) and each household
+    whose members no single advisor may serve.
 
     \b
     Example:
       allocator validate instances/hallingdal
+      allocator validate instances/hallingdal-week2 \\
+          --previous solutions/hallingdal/week1
     """
     from allocator.analysis.capacity import capacity_overview
     from allocator.engine.problem import build_problem
+    from allocator.io.previous import apply_previous, read_previous
 
     with user_errors():
         data = load(instance, scenario=scenario)
+        if previous is not None:
+            data = apply_previous(data, read_previous(previous))
         problem = build_problem(data)
     click.echo(capacity_overview(problem))
 
@@ -499,7 +517,6 @@ def bench(
       allocator bench --format gap instances/gap/cattrysse1994/* --time-limit 1
     """
     import os
-    import tomllib
 
     from allocator.runs.bench import (
         all_failed,
@@ -530,9 +547,12 @@ def bench(
         )
     params: dict[str, object] = {}
     if params_file is not None:
+        from allocator.io.read import TomlProblem, load_toml_text
+
         try:
-            params = tomllib.loads(params_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            # The reader's loader: hostile nesting is refused, not a traceback.
+            params = load_toml_text(params_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, TomlProblem) as error:
             raise click.BadParameter(
                 f"{params_file}: {error}", param_hint="--params"
             ) from error
@@ -622,6 +642,159 @@ def generate(
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"written: {out}")
+
+
+# --- report: rebuild report.html from a solution folder -----------------------
+
+
+@main.command()
+@click.argument("solution", type=INSTANCE_DIR)
+def report(solution: Path) -> None:
+    """Rebuild SOLUTION/report.html from the solution folder's files.
+
+    The page is the one the solve wrote, byte for byte: one self-contained
+    file with charts and tables, opened offline in any browser.
+
+    \b
+    Example:
+      allocator report solutions/hallingdal/week1
+    """
+    from allocator.io.solution_files import (
+        read_solution_files,
+        solution_tables,
+        write_report,
+    )
+    from allocator.render.html import report_page
+
+    with user_errors():
+        page = report_page(solution_tables(read_solution_files(solution)))
+        target = write_report(solution, "report.html", page)
+    click.echo(f"written: {target}")
+
+
+# --- compare: structures side by side (README format, section 7) -------------
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE_DIR)
+@click.argument(
+    "scenarios", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--all",
+    "all_scenarios",
+    is_flag=True,
+    help="Every scenario file in INSTANCE/scenarios/.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Solve each structure with seeds 0 to N-1.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    help="Seconds per solve (default: the policy's time_limit_s). Sets the "
+    "search budget (0.1 deterministic units a second) at which every solve "
+    "stops, so rows repeat; the wall clock stops a solve only at 3x.",
+)
+@click.option(
+    "--from-current",
+    is_flag=True,
+    help="Solve as a weekly run (users keep their advisor where the structure "
+    "allows) instead of a first allocation.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Comparison folder (default solutions/<name>/compare); a rerun there "
+    "skips unchanged work.",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    help="At most P solves at once (local pool: never more processes x CP-SAT "
+    "workers than cores; --dask local: the number of Dask workers).",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS|local",
+    help="Run the solves on a Dask scheduler, or on a LocalCluster ('local').",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="CP-SAT workers per solve (default: as solve chooses).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+def compare(
+    instance: Path,
+    scenarios: tuple[Path, ...],
+    all_scenarios: bool,
+    seeds: int,
+    time_limit: float | None,
+    from_current: bool,
+    out: Path | None,
+    parallel: int | None,
+    dask: str | None,
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Solve INSTANCE (as base) and each SCENARIO on the same users; compare.
+
+    Writes comparison.csv, comparison.json and each structure's instance and
+    solution folders, and prints one column per structure, one row per figure.
+
+    \b
+    Example:
+      allocator compare instances/hallingdal --all
+      allocator compare instances/hallingdal instances/hallingdal/scenarios/E.toml \\
+          --seeds 3 --out /tmp/hallingdal-E
+      allocator compare instances/nord-gudbrandsdal --all --dask local
+    """
+    from allocator.compare import compare_variants, scenario_variants
+    from allocator.io.comparison import check_comparison_target, write_comparison
+    from allocator.render.compare_text import ProgressBar, comparison_table
+    from allocator.runs.executor import make_executor
+
+    files = list(scenarios)
+    if all_scenarios:
+        files += sorted((instance / "scenarios").glob("*.toml"))
+    with user_errors():
+        data = load(instance)
+        variants, sources = scenario_variants(data, files) if files else ([], {})
+        folder = out or Path("solutions") / data.name / "compare"
+        check_comparison_target(folder)
+        bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
+        try:
+            executor = make_executor(dask, parallel)
+        except (OSError, TimeoutError) as error:
+            raise click.ClickException(
+                f"cannot reach the Dask scheduler {dask}: {error}"
+            ) from error
+        try:
+            comparison = compare_variants(
+                data,
+                variants,
+                list(range(seeds)),
+                time_limit,
+                from_current,
+                executor,
+                workers=workers,
+                cache=folder / ".cache",
+                progress=bar,
+                sources=sources,
+            )
+        finally:
+            executor.close()
+            if bar is not None:
+                bar.close()
+        write_comparison(comparison, folder)
+    if not quiet:
+        click.echo(comparison_table(comparison.rows))
+    click.echo(f"written: {folder}")
 
 
 # --- serve: the local web page and JSON API (allocator/web) -----------------

@@ -90,6 +90,9 @@ class Policy(Entity):
     rotation_months: float = 0
     keep_current_team: bool = True
     road_factor: float = 1.4
+    # Average road speed of an advisor's trips, for travel hours (R21, risk
+    # factor 11); optional in instance.toml.
+    travel_speed_kmh: float = 70
     time_limit_s: float = 10
     seed: int = 0
     cases_per_fte_by_kind: dict[str, float] = Field(default_factory=dict)
@@ -184,6 +187,9 @@ class Instance(Entity):
     input_sha256: str = ""
     # Raw [policy] table as read, for summary.json.
     policy_raw: dict[str, object] = Field(default_factory=dict)
+    # The CSV dialect of users.csv, which every CSV output follows: "," (UTF-8,
+    # decimal point, LF) or ";" (Norwegian Excel: decimal comma, BOM, CRLF).
+    dialect: Literal[",", ";"] = ","
 
 
 def week_start(week: str | None) -> dt.date | None:

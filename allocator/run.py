@@ -16,10 +16,11 @@ from typing import Any
 
 from allocator.analysis.capacity import shortages
 from allocator.analysis.changes import change_counts, change_rows
+from allocator.analysis.leader import leader_facts
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
-from allocator.engine.cpsat.solver import Result, SolveParams, solve
+from allocator.engine.cpsat.solver import Result, SolveParams
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.limits import (
     DETERMINISTIC_MAX,
@@ -30,8 +31,10 @@ from allocator.engine.limits import (
     TIME_LIMIT_MIN,
     WORKERS_MAX,
 )
+from allocator.engine.placement import solve_placing_first
 from allocator.engine.problem import Problem, build_problem
 from allocator.errors import InputProblem, InstanceError
+from allocator.io.allocation_xlsx import with_workbook_locks
 from allocator.io.names import is_plain_name
 from allocator.io.previous import Previous, apply_previous, read_previous
 from allocator.io.write import (
@@ -56,7 +59,7 @@ class RunOptions:
     previous: Path | None = None
     rebalance: bool = False
     max_moves: int | None = None
-    xlsx: bool = False
+    xlsx: bool = True
     progress: bool = False
     cpsat: dict[str, object] = field(default_factory=dict)
     # Ctrl-C during the search stops it and keeps the best allocation so far
@@ -113,6 +116,7 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     if options.previous is not None:
         previous = read_previous(options.previous)
         instance = apply_previous(instance, previous)
+        instance = with_workbook_locks(instance, previous)
     problem = build_problem(
         instance, rebalance=options.rebalance, max_moves=options.max_moves
     )
@@ -120,7 +124,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     if options.solver == "greedy":
         result = greedy
     else:
-        result = search(problem, params, greedy.allocation, options)
+        # The weekly move rule: a settled user moves only to place a
+        # waiting one (see allocator.engine.placement).
+        problem, result = search(problem, params, greedy.allocation, options)
         if result.status == "no_solution":
             # The baseline obeys every hard rule, so a leader always gets an
             # allocation, marked as the greedy one in summary.json.
@@ -152,6 +158,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     changes = change_rows(instance, report.assignments, previous)
     report.summary["changes"] = change_counts(changes)
     report.summary["shortages"] = shortages(problem, result.allocation)
+    report.summary["leader"] = leader_facts(problem, result.allocation)
+    if previous is not None and previous.note:
+        report.summary["previous_read"] = previous.note
     return Solution(
         instance=instance,
         problem=problem,
@@ -234,8 +243,12 @@ def search(
     params: SolveParams,
     hint: list[int | None],
     options: RunOptions,
-) -> Result:
-    """The CP-SAT search with the progress line, interruptible when asked."""
+) -> tuple[Problem, Result]:
+    """The CP-SAT search with the progress line, interruptible when asked.
+
+    Runs the weekly move rule (``solve_placing_first``), so it returns the
+    problem solved last (its ``freed`` groups explain moves) with the result.
+    """
     line = ProgressLine() if options.progress else None
     notify = options.on_searching
     told = False
@@ -255,17 +268,21 @@ def search(
         if options.interruptible and (
             threading.current_thread() is threading.main_thread()
         ):
-            return interruptible_search(
-                lambda stop: solve(
+            box: list[Problem] = [problem]
+
+            def run(stop: threading.Event) -> Result:
+                box[0], result = solve_placing_first(
                     problem,
                     params,
                     hint=hint,
                     progress=progress if wanted else None,
                     stop=stop,
-                ),
-                options.on_interrupt,
-            )
-        return solve(
+                )
+                return result
+
+            result = interruptible_search(run, options.on_interrupt)
+            return box[0], result
+        return solve_placing_first(
             problem,
             params,
             hint=hint,

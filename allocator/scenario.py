@@ -25,7 +25,6 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,13 @@ from allocator.io.instance_files import (
 # The changed instance is written as an ordinary folder (``allocator scenario``).
 from allocator.io.instance_files import write_instance as write_instance
 from allocator.io.read import COLUMNS as READ_COLUMNS
-from allocator.io.read import TOML, build_instance, read_config_doc
+from allocator.io.read import (
+    TOML,
+    TomlProblem,
+    build_instance,
+    load_toml_text,
+    read_config_doc,
+)
 from allocator.io.tables import Row, Table, normalise_header, parse_list
 
 # A scenario's id names a folder of a comparison.
@@ -191,13 +196,13 @@ def read_scenario(path: Path) -> Scenario:
         message = f"expected a scenario file (TOML), found none ({err.strerror})."
         raise InstanceError([InputProblem(label, None, None, message)]) from None
     try:
-        doc = tomllib.loads(data.decode("utf-8-sig"))
+        doc = load_toml_text(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         message = "expected UTF-8 text, found other bytes."
         raise InstanceError([InputProblem(label, None, None, message)]) from None
-    except tomllib.TOMLDecodeError as err:
-        message = f"expected valid TOML, found a syntax error: {err}."
-        raise InstanceError([InputProblem(label, None, None, message)]) from None
+    except TomlProblem as err:
+        # Syntax errors and hostile nesting alike, never a traceback.
+        raise InstanceError([InputProblem(label, None, None, str(err))]) from None
     reader = _ScenarioReader(label)
     scenario = Scenario(
         id=reader.scenario_id(doc, path.stem),

@@ -16,6 +16,7 @@ from allocator.analysis.report import Report
 from allocator.domain import Instance
 from allocator.engine.cpsat.solver import Result
 from allocator.engine.problem import Problem
+from allocator.io.solution_files import solution_tables
 from allocator.io.write import (
     ADVISOR_COLUMNS,
     MUNICIPALITY_COLUMNS,
@@ -26,7 +27,8 @@ from allocator.io.write import (
     report_files,
     write_folder,
 )
-from allocator.io.xlsx import workbook_bytes
+from allocator.io.xlsx import leader_workbook
+from allocator.render.html import report_page
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,16 +89,26 @@ class Solution:
         """One row per municipality: users, load and the advisors serving it."""
         return self._frame(self.report.municipality_load, MUNICIPALITY_COLUMNS)
 
-    def files(self, xlsx: bool = False) -> dict[str, str | bytes]:
-        """The solution folder's files by name, as text or bytes (FORMAT.md 5)."""
-        files: dict[str, str | bytes] = dict(report_files(self.report))
-        files["changes.csv"] = csv_text(self.changes, CHANGE_COLUMNS)
-        files["progress.csv"] = progress_csv(self.result.log)
+    def files(self, xlsx: bool = True, html: bool = True) -> dict[str, str | bytes]:
+        """The solution folder's files by name, as text or bytes (FORMAT.md 5).
+
+        CSV files follow users.csv's dialect (``Instance.dialect``).
+        report.html is built from these files' text, so ``allocator report``
+        on the written folder gives the same bytes.
+        """
+        dialect = self.instance.dialect
+        files: dict[str, str | bytes] = dict(report_files(self.report, dialect))
+        files["changes.csv"] = csv_text(self.changes, CHANGE_COLUMNS, dialect)
+        files["progress.csv"] = progress_csv(self.result.log, dialect)
         if xlsx:
-            files["allocation.xlsx"] = workbook_bytes(sheets(self.report, self.changes))
+            files["allocation.xlsx"] = leader_workbook(
+                self.instance, self.report, self.changes
+            )
+        if html:
+            files["report.html"] = report_page(solution_tables(files))
         return files
 
-    def write(self, folder: str | Path, xlsx: bool = False) -> Path:
+    def write(self, folder: str | Path, xlsx: bool = True) -> Path:
         """Write the solution folder atomically; returns its path.
 
         Raises:
@@ -108,28 +120,10 @@ class Solution:
         return target
 
 
-def sheets(
-    report: Report, changes: list[dict[str, Any]]
-) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
-    """The workbook's sheets: every report, with its header."""
-    assignment_header = list(report.assignments[0]) if report.assignments else []
-    return {
-        "assignments": (assignment_header, report.assignments),
-        "advisor load": (
-            header_of(report.advisor_load, ADVISOR_COLUMNS),
-            report.advisor_load,
-        ),
-        "team load": (header_of(report.team_load, TEAM_COLUMNS), report.team_load),
-        "municipality load": (
-            header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
-            report.municipality_load,
-        ),
-        "changes": (CHANGE_COLUMNS, changes),
-    }
-
-
-def progress_csv(log: list[tuple[float, float, float]]) -> str:
+def progress_csv(log: list[tuple[float, float, float]], dialect: str = ",") -> str:
     """The solver's improving solutions, for the solution folder."""
-    lines = ["elapsed_s,objective,bound"]
-    lines += [f"{t:.3f},{obj:.2f},{bound:.2f}" for t, obj, bound in log]
-    return "\n".join(lines) + "\n"
+    rows = [
+        {"elapsed_s": round(t, 3), "objective": round(obj, 2), "bound": round(b, 2)}
+        for t, obj, b in log
+    ]
+    return csv_text(rows, ["elapsed_s", "objective", "bound"], dialect)

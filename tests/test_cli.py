@@ -140,10 +140,14 @@ def test_fix_lock_breaking_competence_is_rejected(tiny, tmp_path):
 
 
 def test_fix_lock_breaking_authority_is_rejected(tiny, tmp_path):
-    """--fix u4=a2 (a state employee for a social-assistance user in sor) exits 1."""
+    """--fix u4=a2 (nord's employee for a social-assistance user in sor) exits 1."""
     code, _, stderr = run("solve", tiny, "--out", tmp_path / "x", "--fix", "u4=a2")
     assert code == 1
-    assert "--fix" in stderr and "has no municipal authority in sor" in stderr
+    assert (
+        "  --fix u4=a2: fix lock of user u4 to advisor a2 cannot hold: advisor a2 "
+        "is employed by nord, which holds municipal authority in nord only; "
+        "social_assistance needs it in sor.\n"
+    ) in stderr
     assert not (tmp_path / "x").exists()
 
 

@@ -33,6 +33,9 @@ CROSSINGS = {
 CONFINED = {
     "ortools": {"engine", "gap"},
     "pandas": {"solution", "compare", "scenario", "runs"},
+    "matplotlib": {"render"},
+    "distributed": {"runs"},
+    "dask": {"runs"},
     "fastapi": {"web"},
     "starlette": {"web"},
     "uvicorn": {"web"},

@@ -255,7 +255,11 @@ def test_fix_lock_breaking_authority_is_input_error():
         build_problem(inst)
     (problem,) = caught.value.problems
     assert (problem.file, problem.row) == ("locks.csv", 2)
-    assert "no municipal authority in sor" in problem.message
+    assert problem.message == (
+        "fix lock of user u1 to advisor a1 cannot hold: advisor a1 is a state "
+        "employee, and state employees never hold municipal authority; "
+        "social_assistance needs it in sor."
+    )
 
 
 def test_conflicting_household_fix_locks_name_both():

@@ -260,9 +260,11 @@ def test_semicolon_decimal_comma_bom_twin(valid: Instance) -> None:
     """A ';'-separated, decimal-comma, BOM, CRLF export reads the same."""
     twin = read_quietly(SEMICOLON)
     assert twin.input_sha256 != valid.input_sha256
-    assert twin.model_copy(update={"input_sha256": ""}) == valid.model_copy(
-        update={"input_sha256": ""}
-    )
+    # Only the dialect the outputs will follow differs.
+    assert (twin.dialect, valid.dialect) == (";", ",")
+    assert twin.model_copy(
+        update={"input_sha256": "", "dialect": ","}
+    ) == valid.model_copy(update={"input_sha256": ""})
 
 
 def test_windows_1252_file(tmp_path: Path) -> None:
@@ -425,9 +427,13 @@ def test_departed_current_advisor_warns(tmp_path: Path) -> None:
         "u8,al,40,3,debt,active,0,1,a4",
         "u8,al,40,3,debt,active,0,1,a9",
     )
-    with pytest.warns(DataWarning, match=r"current_advisor a9 of user\(s\) u8 .*left"):
+    with pytest.warns(
+        DataWarning, match=r"current_advisor: .* u8 \(row 9\).*left"
+    ) as w:
         instance = read_instance(folder)
     assert instance.users[-1].current_advisor == "a9"
+    # The cell's value is user data: never in the message.
+    assert all("a9" not in str(item.message) for item in w)
 
 
 def test_missing_coordinates_warn_without_travel(tmp_path: Path) -> None:
@@ -461,7 +467,10 @@ def test_extra_lock_checked_like_a_row() -> None:
     problems = problems_of(VALID, extra)
     assert problems == [
         InputProblem(
-            "--forbid", None, "user", 'expected a user id from users.csv, found "u99".'
+            "--forbid u99=a1",
+            None,
+            "user",
+            'expected a user id from users.csv, found "u99".',
         )
     ]
 
@@ -470,7 +479,11 @@ def test_extra_lock_conflicting_with_file() -> None:
     """A --forbid on a pair locks.csv fixes is a conflict naming the file's row."""
     extra = Lock(user="u7", advisor="a3", kind="forbid", source="--forbid")
     (problem,) = problems_of(VALID, extra)
-    assert (problem.file, problem.row, problem.column) == ("--forbid", None, "kind")
+    assert (problem.file, problem.row, problem.column) == (
+        "--forbid u7=a3",
+        None,
+        "kind",
+    )
     assert "found both (the other in row 2)" in problem.message
 
 
@@ -485,7 +498,7 @@ BROKEN = [
      "users.csv", 4, "age", "expected a whole number; the value is not shown (user data)."),
     # negative age
     ("users.csv", "u3,al,19,", "u3,al,-3,",
-     "users.csv", 4, "age", "expected a whole number >= 0; the value is not shown"),
+     "users.csv", 4, "age", "expected a whole number from 0 to 150; the value is not shown"),
     # negative children
     ("users.csv", "u5,al,52,1,", "u5,al,52,-1,",
      "users.csv", 6, "children", "the value is not shown (user data)."),
@@ -494,7 +507,8 @@ BROKEN = [
      "users.csv", 7, "status", 'expected "new" or "active"; the value is not shown'),
     # weight zero
     ("users.csv", "active,false,1.5,", "active,false,0,",
-     "users.csv", 3, "weight", "expected a decimal > 0; the value is not shown"),
+     "users.csv", 3, "weight",
+     "expected a decimal from 0.001 to 1000; the value is not shown"),
     # a boolean nobody writes
     ("users.csv", "u3,al,19,0,,active,true,", "u3,al,19,0,,active,maybe,",
      "users.csv", 4, "urgent", "expected true or false (or yes/no"),
@@ -516,11 +530,13 @@ BROKEN = [
     # unknown municipality of a user
     ("users.csv", "u4,hemsedal,", "u4,hemsedl,",
      "users.csv", 5, "municipality",
-     'expected a municipality id from municipalities.csv, found "hemsedl".'),
+     "expected a municipality id from municipalities.csv; the value is not one "
+     "of them. The value is not shown (user data)."),
     # unknown need
     ("users.csv", "u4,hemsedal,45,0,debt,", "u4,hemsedal,45,0,dept,",
      "users.csv", 5, "needs",
-     'expected competence ids from [[competence]] in instance.toml, found "dept".'),
+     "expected competence ids from [[competence]] in instance.toml; the value is "
+     "not one of them. The value is not shown (user data)."),
     # fte above 1
     ("advisors.csv", "al,0.8,", "al,1.2,",
      "advisors.csv", 3, "fte", "expected a decimal in (0, 1], found 1.2."),
@@ -542,13 +558,13 @@ BROKEN = [
      'expected "state" or a municipality id from municipalities.csv, found "stat".'),
     # unknown base
     ("advisors.csv", "ung,state,al,", "ung,state,aal,",
-     "advisors.csv", 3, "base", 'found "aal".'),
+     "advisors.csv", 3, "base", 'found "aal" (did you mean "al"?).'),
     # unknown competence in a list
     ("advisors.csv", "social_assistance;debt", "social_assistance;dept",
-     "advisors.csv", 4, "competences", 'found unknown "dept".'),
+     "advisors.csv", 4, "competences", 'found unknown "dept" (did you mean "debt"?).'),
     # unknown municipality in a team's list
     ("teams.csv", "gol;al", "gol;aal",
-     "teams.csv", 3, "municipalities", 'found unknown "aal".'),
+     "teams.csv", 3, "municipalities", 'found unknown "aal" (did you mean "al"?).'),
     # lat without lon
     ("municipalities.csv", "60.63,8.56", "60.63,",
      "municipalities.csv", 4, "lon", "expected both lat and lon or neither"),
@@ -584,10 +600,10 @@ BROKEN = [
      "locks.csv", 5, "advisor", "expected the users of one household fixed"),
     # travel to an unknown municipality
     ("travel.csv", "gol,hemsedal,34", "gol,hemsedl,34",
-     "travel.csv", 2, "to", 'found "hemsedl".'),
+     "travel.csv", 2, "to", 'found "hemsedl" (did you mean "hemsedal"?).'),
     # negative km
     ("travel.csv", "al,gol,24.5", "al,gol,-5",
-     "travel.csv", 3, "km", "expected km >= 0, found -5."),
+     "travel.csv", 3, "km", "expected km from 0 to 10000, found -5."),
     # km not a number
     ("travel.csv", "al,gol,24.5", "al,gol,far",
      "travel.csv", 3, "km", 'expected a decimal number, found "far".'),
@@ -603,7 +619,7 @@ BROKEN = [
     # policy value of the wrong type
     ("instance.toml", "road_factor = 1.3", 'road_factor = "fast"',
      "instance.toml", None, "policy.road_factor",
-     'expected a number > 0, found "fast".'),
+     'expected a number > 0 and at most 10, found "fast".'),
     # negative weight
     ("instance.toml", "travel = 2", "travel = -2",
      "instance.toml", None, "policy.weights.travel", "expected a number >= 0"),
@@ -612,7 +628,7 @@ BROKEN = [
      "instance.toml", None, None, "expected valid TOML, found a syntax error"),
     # host agreement naming an unknown host
     ("instance.toml", 'host = "gol"', 'host = "goll"',
-     "instance.toml", None, "host_agreement[1].host", 'found "goll".'),
+     "instance.toml", None, "host_agreement[1].host", 'found "goll" (did you mean "gol"?).'),
     # host agreement naming an unknown member
     ("instance.toml", 'members = ["hemsedal"]', 'members = ["hemsedal", "vik"]',
      "instance.toml", None, "host_agreement[1].members", 'found unknown "vik".'),
@@ -622,7 +638,7 @@ BROKEN = [
      'expected "new" or "active", found "old".'),
     # routing needs_any naming an unknown competence
     ("instance.toml", "age_max = 29", 'age_max = 29\nneeds_any = ["dept"]',
-     "instance.toml", None, "routing[2].needs_any", 'found "dept".'),
+     "instance.toml", None, "routing[2].needs_any", 'found "dept" (did you mean "debt"?).'),
     # routing municipality_in naming an unknown municipality
     ("instance.toml", "age_max = 29", 'age_max = 29\nmunicipality_in = ["vik"]',
      "instance.toml", None, "routing[2].municipality_in", 'found "vik".'),
@@ -681,9 +697,9 @@ def test_unquoted_list_in_semicolon_file(tmp_path: Path) -> None:
     assert problems[0] == InputProblem(
         "advisors.csv",
         4,
-        None,
-        "expected at most 10 values under the 10 named columns, found 11 "
-        "(a list cell in a ';'-separated file must be quoted).",
+        "11",
+        "expected at most 10 columns as in the header (10 named), found a value "
+        "in column 11 (a list cell in a ';'-separated file must be quoted).",
     )
 
 
@@ -742,20 +758,22 @@ def test_missing_folder_and_toml(tmp_path: Path) -> None:
     ]
 
 
-def test_utf16_file_is_an_input_error(tmp_path: Path) -> None:
-    """A UTF-16 export is rejected with a message, not a UnicodeDecodeError."""
+def test_utf16_file_with_bom_is_read(tmp_path: Path, valid: Instance) -> None:
+    """Excel's "Unicode text" (UTF-16 with a byte-order mark) reads as UTF-8 does."""
     folder = copy_valid(tmp_path)
-    text = (folder / "teams.csv").read_text(encoding="utf-8")
-    (folder / "teams.csv").write_bytes(text.encode("utf-16"))
-    (problem,) = problems_of(folder)
-    assert problem.file == "teams.csv"
-    assert "found UTF-16" in problem.message
+    for name in ("teams.csv", "municipalities.csv"):
+        text = (folder / name).read_text(encoding="utf-8")
+        (folder / name).write_bytes(text.encode("utf-16"))
+    got = read_quietly(folder)
+    assert without_provenance(got) == without_provenance(valid)
+    assert [m.name for m in got.municipalities] == ["Gol", "Hemsedal", "Ål"]
 
 
 def test_undecodable_file_is_an_input_error() -> None:
-    """Bytes that are neither UTF-8 nor Windows-1252 raise InstanceError."""
-    with pytest.raises(InstanceError, match="neither"):
-        parse_csv("teams.csv", b"id,name\nx,\x81\x9d\n")
+    """Bytes that read as no supported encoding raise InstanceError."""
+    noise = bytes(range(0x80, 0x100)) * 4
+    with pytest.raises(InstanceError, match="read as none of them"):
+        parse_csv("teams.csv", b"id,name\nx," + noise + b"\n")
 
 
 def test_read_table_from_sheet(tmp_path: Path) -> None:

@@ -189,7 +189,7 @@ def test_instance_toml_problems_name_the_scenario_key(tmp_path: Path) -> None:
     )
     label = str(tmp_path / "s.toml")
     assert (
-        f"{label}, column policy.cases_per_fte: expected a number > 0, found -1."
+        f"{label}, column policy.cases_per_fte: expected a number > 0 and at most 10000, found -1."
         in (found)
     )
     assert any(f.startswith(f"{label}, column policy.weights.travle:") for f in found)
@@ -220,7 +220,7 @@ def test_fix_lock_the_structure_breaks_is_named_with_the_scenario(
     assert len(found) == 1
     assert found[0].startswith(
         f"locks.csv with scenario {tmp_path / 's.toml'}, row 2, column advisor: "
-        "fix lock cannot hold:"
+        "fix lock of user u00001 to advisor a0039 cannot hold:"
     )
     assert "sickness_absence" in found[0]
 

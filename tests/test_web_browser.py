@@ -194,6 +194,11 @@ def test_the_leaders_flow_upload_allocate_lock_reallocate_download(
     p.fill("#filter", "hemsedal")
     p.screenshot(path=str(SCREENSHOT), full_page=True)
 
+    # The report, shown on the page when asked for, from this server only.
+    p.get_by_text("Show the report on this page").click()
+    report = p.frame_locator("#report-frame")
+    sync_api.expect(report.locator("h1").first).to_be_visible(timeout=30_000)
+
     # Download the workbook and the table, as a leader would.
     with p.expect_download() as download:
         p.get_by_role("link", name="allocation.xlsx").click()

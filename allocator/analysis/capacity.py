@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from allocator.engine.eligibility import no_advisor_reason
-from allocator.engine.problem import SCALE, Problem
+from allocator.analysis.reasons import wait_causes
+from allocator.engine.eligibility import no_advisor_reason, team_phrase
+from allocator.engine.problem import SCALE, Problem, household_splits
 
 
 def kind_balance(problem: Problem) -> dict[str, tuple[float, float]]:
@@ -85,7 +86,45 @@ def capacity_overview(problem: Problem) -> str:
         lines.append(
             f"  {kind:<20} {municipality:<16} {need:>8.1f} {have:>9.1f}  {status}"
         )
+    lines += contradictions(problem)
     return "\n".join(lines)
+
+
+# Most users named one by one in validate's list of users nobody may take.
+MAX_LISTED = 20
+
+
+def contradictions(problem: Problem) -> list[str]:
+    """What validate names before a solve: users nobody may take, split households.
+
+    Each user with no eligible advisor is listed with the rules that leave
+    none (competence, authority, availability, a team for the municipality,
+    locks); each household whose members can share no advisor is named with
+    its members and their team kinds.
+    """
+    instance = problem.instance
+    stranded = [
+        (u, group.kind)
+        for group in problem.groups
+        if not group.eligible
+        for u in group.user_idcs
+    ]
+    stranded.sort()
+    lines: list[str] = []
+    if stranded:
+        label = instance.files.get("users", "users.csv")
+        lines += ["", f"  {len(stranded)} user(s) with no eligible advisor:"]
+        for u, kind in stranded[:MAX_LISTED]:
+            user = instance.users[u]
+            reason = no_advisor_reason(problem.facts, user, kind)
+            lines.append(f"    {user.id} ({label} row {user.row}): {reason}")
+        if len(stranded) > MAX_LISTED:
+            lines.append(f"    ... and {len(stranded) - MAX_LISTED} more")
+    splits = household_splits(problem)
+    if splits:
+        lines += ["", f"  {len(splits)} household(s) that no advisor can serve whole:"]
+        lines += [f"    {split.describe()}" for split in splits]
+    return lines
 
 
 def cases_per_fte(problem: Problem, kind: str) -> float:
@@ -95,37 +134,62 @@ def cases_per_fte(problem: Problem, kind: str) -> float:
 
 
 def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
-    """What the unassigned users say is missing, in FTE where capacity is short.
+    """What the unassigned users say is missing, each under its real cause.
 
-    Users who had eligible advisors but found them full are capacity missing
-    in their team kind, broken down by municipality ("youth team: 2.50 FTE
-    short for users in hol and al (hol 1.50, al 1.00)"); users with no
-    eligible advisor at all miss a competence, authority or a team, and are
-    counted under that reason.
+    Only users whose eligible advisors are at capacity are capacity missing:
+    they are given in FTE per team kind and municipality ("youth team: 2.50
+    FTE short for users in hol and al (hol 1.50, al 1.00)"). Users blocked
+    by the weekly intake limit or the municipality limit, users with no
+    eligible advisor (competence, authority, availability, a forbid lock),
+    households no advisor can serve whole, and users the policy weights left
+    out are counted under that cause instead.
     """
     short: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    missing: dict[str, int] = defaultdict(int)
-    for group in problem.groups:
-        for u in group.user_idcs:
-            if allocation[u] is not None:
-                continue
-            user = problem.instance.users[u]
-            if group.eligible:
-                short[group.kind][user.municipality] += user.weight
-            else:
-                missing[no_advisor_reason(problem.facts, user, group.kind)] += 1
+    other: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    plain: dict[str, int] = defaultdict(int)
+    for u, cause in sorted(wait_causes(problem, allocation).items()):
+        user = problem.instance.users[u]
+        kind = problem.routing[u][1]
+        if cause.cause == "capacity":
+            short[kind][user.municipality] += user.weight
+        elif cause.cause in ("no_advisor", "household"):
+            plain[cause.text] += 1
+        else:
+            other[CAUSE_LINES[cause.cause].format(team=team_phrase(kind))][
+                user.municipality
+            ] += 1
     lines = []
     for kind, places in sorted(short.items()):
         per_fte = cases_per_fte(problem, kind)
         ranked = sorted(places.items(), key=lambda item: (-item[1], item[0]))
         names = [name for name, _ in ranked]
-        where = " and ".join(
-            [", ".join(names[:-1]), names[-1]] if len(names) > 1 else names
-        )
         detail = ", ".join(f"{name} {weight / per_fte:.2f}" for name, weight in ranked)
         total = sum(places.values()) / per_fte
         lines.append(
-            f"{kind} team: {total:.2f} FTE short for users in {where} ({detail})"
+            f"{kind} team: {total:.2f} FTE short for users in {joined(names)} "
+            f"({detail})"
         )
-    lines += [f"{count} user(s): {reason}" for reason, count in sorted(missing.items())]
+    for text, where in sorted(other.items()):
+        ranked = sorted(where.items(), key=lambda item: (-item[1], item[0]))
+        detail = ", ".join(f"{name} {n}" for name, n in ranked)
+        lines.append(f"{sum(where.values())} user(s): {text} ({detail})")
+    lines += [f"{count} user(s): {text}" for text, count in sorted(plain.items())]
     return lines
+
+
+# Causes other than capacity, as the short: line says them.
+CAUSE_LINES = {
+    "intake": "every advisor in {team} who may take them is at the weekly intake "
+    "limit, not at capacity",
+    "municipalities": "every advisor in {team} who may take them already serves "
+    "its limit of municipalities",
+    "weights": "advisors in {team} had room, but the policy weights left them "
+    "unassigned",
+    "lock": "a forbid lock excludes an advisor in {team} who had room; the "
+    "others who may take them are full",
+}
+
+
+def joined(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)

@@ -32,17 +32,27 @@ def change_rows(
             continue
         source = row["previous_advisor"]
         from_team = teams.get(source, previous.team.get(user, "") if previous else "")
+        reason = row["reason"]
+        if arrived:
+            # An arrival is an arrival, also when users.csv already names an
+            # advisor: it comes from no advisor of the previous plan, so it is
+            # never listed as moved, let alone from an advisor to the same one.
+            named = f" (users.csv names advisor {source})" if source else ""
+            reason = f"new this week{named}" + (
+                f"; {row['reason']}" if row["changed"] and row["reason"] else ""
+            )
+            source = from_team = ""
         rows.append(
             {
                 "user": user,
-                "kind": "arrived" if arrived and not source else change_kind(row),
+                "kind": "arrived" if arrived else change_kind(row),
                 "from": source,
                 "to": row["advisor"],
                 "from_team": from_team,
                 "to_team": row["team"],
                 "team_change": bool(source) and from_team != row["team"],
                 "locked": user in locked,
-                "reason": row["reason"] if not arrived or source else "new this week",
+                "reason": reason,
             }
         )
     present = {row["user"] for row in assignments}

@@ -36,7 +36,11 @@ def explain(instance: Instance, solution: Path, user_id: str) -> dict[str, Any]:
     index = {a.id: i for i, a in enumerate(instance.advisors)}
     allocation = [index.get(previous.advisor.get(u.id, "")) for u in instance.users]
     u = next(i for i, user in enumerate(instance.users) if user.id == user_id)
-    return explain_user(problem, allocation, u)
+    data = explain_user(problem, allocation, u)
+    # The solve's own reason (why the user waits or changed advisor), which
+    # knows what this reconstruction cannot: e.g. a move that made room.
+    data["reason"] = previous.reason.get(user_id, "")
+    return data
 
 
 def explain_user(
@@ -228,6 +232,8 @@ def explain_text(data: dict[str, Any]) -> str:
         lines.append(
             f"  advisor {data['advisor']}: " + ", ".join(s for s in served if s)
         )
+    if data.get("reason"):
+        lines.append(f"  reason: {data['reason']}")
     for alt in data["alternatives"]:
         if "excluded_by" in alt:
             lines.append(f"  not {alt['advisor']}: {alt['excluded_by']}")

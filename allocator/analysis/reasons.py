@@ -8,29 +8,72 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from allocator.engine.eligibility import first_breach, no_advisor_reason
-from allocator.engine.ledger import Ledger
-from allocator.engine.problem import SCALE, Problem, scaled_weight
+from allocator.engine.eligibility import (
+    first_breach,
+    forbid_rule,
+    no_advisor_reason,
+    team_phrase,
+)
+from allocator.engine.ledger import Breach, Ledger
+from allocator.engine.problem import (
+    SCALE,
+    HouseholdSplit,
+    Problem,
+    household_splits,
+    scaled_weight,
+)
 
 MAX_NAMED = 4  # advisors named in one reason before "and N more"
+
+
+@dataclass(frozen=True)
+class WaitCause:
+    """Why one user is unassigned: the cause and the sentence for the reason.
+
+    ``cause`` is one of ``no_advisor`` (no advisor may take the user at all:
+    team, competence, authority, availability or a forbid lock), ``household``
+    (the household's members can share no advisor), ``capacity``, ``intake``,
+    ``municipalities`` (rules 4-5 on every advisor who may take the user),
+    ``lock`` (those are full and a forbid lock excludes one with room) or
+    ``weights`` (an advisor had room; the policy preferred to leave the user).
+    """
+
+    cause: str
+    text: str
 
 
 def explain_all(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
     """One reason per user: empty unless unassigned or changed."""
     ledger = Ledger.of(problem, allocation)
     held = current_loads(problem)
+    splits = {s.household: s for s in household_splits(problem)}
     reasons = []
     group_of = {u: g for g, grp in enumerate(problem.groups) for u in grp.user_idcs}
     for u, user in enumerate(problem.instance.users):
         g = group_of[u]
         parts = []
         if allocation[u] is None:
-            parts.append(unassigned_reason(problem, ledger, g, u))
+            parts.append(wait_cause(problem, ledger, allocation, splits, g, u).text)
         if user.current_advisor and allocation[u] != problem.current[u]:
-            parts.append(change_reason(problem, held, g, u, allocation[u]))
+            parts.append(change_reason(problem, held, g, u, allocation[u], allocation))
         reasons.append("; ".join(p for p in parts if p))
     return reasons
+
+
+def wait_causes(
+    problem: Problem, allocation: Sequence[int | None]
+) -> dict[int, WaitCause]:
+    """User index -> why that user is unassigned, for every unassigned user."""
+    ledger = Ledger.of(problem, allocation)
+    splits = {s.household: s for s in household_splits(problem)}
+    causes = {}
+    for g, group in enumerate(problem.groups):
+        for u in group.user_idcs:
+            if allocation[u] is None:
+                causes[u] = wait_cause(problem, ledger, allocation, splits, g, u)
+    return causes
 
 
 def current_loads(problem: Problem) -> list[int]:
@@ -42,43 +85,176 @@ def current_loads(problem: Problem) -> list[int]:
     return loads
 
 
-def blocking_rule(problem: Problem, ledger: Ledger, g: int, a: int) -> str | None:
-    """Which of rules 4-5 keeps advisor a from taking one more of group g."""
-    group = problem.groups[g]
-    breach = ledger.breach(a, group.weight, group.municipality, group.current != a)
-    return breach.label if breach else None
-
-
-def unassigned_reason(problem: Problem, ledger: Ledger, g: int, u: int) -> str:
-    """Why user u got no advisor: no eligible advisor, or all of them full."""
+def wait_cause(
+    problem: Problem,
+    ledger: Ledger,
+    allocation: Sequence[int | None],
+    splits: dict[str, HouseholdSplit],
+    g: int,
+    u: int,
+) -> WaitCause:
+    """Why user u got no advisor, naming the real cause (never room by default)."""
     group = problem.groups[g]
     user = problem.instance.users[u]
     if not group.eligible:
-        return no_advisor_reason(problem.facts, user, group.kind)
-    by_rule: dict[str, list[str]] = defaultdict(list)
-    for a in group.eligible:
-        rule = blocking_rule(problem, ledger, g, a) or "free"
-        by_rule[rule].append(problem.instance.advisors[a].id)
-    if "free" not in by_rule:
-        if len(group.eligible) == 1:
-            (rule, (only,)) = next(iter(by_rule.items()))
-            return f"the only eligible advisor, {only}, is {rule}"
-        parts = [f"{named(ids)} {rule}" for rule, ids in by_rule.items()]
-        count = len(group.eligible)
-        return f"all {count} eligible advisors are full: {'; '.join(parts)}"
-    if user.household is not None:
-        return (
-            f"household {user.household} must share one advisor and no eligible "
-            "advisor has room for all its members"
+        return WaitCause(
+            "no_advisor", no_advisor_reason(problem.facts, user, group.kind)
         )
-    return (
-        f"eligible advisor(s) {named(by_rule['free'])} had room, but placing the "
-        "user would cost more than leaving them unassigned under the policy weights"
+    if user.household is not None:
+        if user.household in splits:
+            return WaitCause("household", splits[user.household].describe())
+        found = household_cause(problem, ledger, allocation, g, u)
+        if found is not None:
+            return found
+    breaches = {
+        a: ledger.breach(a, group.weight, group.municipality, group.current != a)
+        for a in group.eligible
+    }
+    free = [problem.instance.advisors[a].id for a, b in breaches.items() if b is None]
+    if free:
+        return WaitCause(
+            "weights",
+            f"eligible advisor(s) {named(free)} had room, but placing the user "
+            "would cost more than leaving them unassigned under the policy weights",
+        )
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for a, breach in breaches.items():
+        assert breach is not None
+        by_label[breach.label].append(problem.instance.advisors[a].id)
+    cause = dominant_cause([b for b in breaches.values() if b is not None])
+    if len(group.eligible) == 1:
+        ((label, (only,)),) = by_label.items()
+        text = f"the only eligible advisor, {only}, is {label}"
+    else:
+        parts = [f"{named(ids)} {label}" for label, ids in by_label.items()]
+        count = len(group.eligible)
+        text = (
+            f"none of the {count} eligible advisors can take more: {'; '.join(parts)}"
+        )
+    barred = forbidden_with_room(problem, ledger, g, u)
+    if barred:
+        # Rule 7 is what stops the user: without the lock they would be placed.
+        return WaitCause(
+            "lock",
+            f"a forbid lock excludes advisor {named(barred)}, who had room; {text}",
+        )
+    return WaitCause(cause, text)
+
+
+def forbidden_with_room(problem: Problem, ledger: Ledger, g: int, u: int) -> list[str]:
+    """Advisors a forbid lock alone keeps from user u, who have room for them."""
+    group = problem.groups[g]
+    user = problem.instance.users[u]
+    facts = problem.facts
+    found = []
+    for a in problem.candidates(group.kind, user.municipality):
+        advisor = problem.instance.advisors[a]
+        if (user.id, advisor.id) not in facts.forbidden:
+            continue
+        breach = first_breach(facts, user, group.kind, advisor, problem.current_id(u))
+        if breach != forbid_rule(facts, user, advisor):
+            continue  # another rule excludes the pair too
+        if (
+            ledger.breach(a, group.weight, group.municipality, group.current != a)
+            is None
+        ):
+            found.append(advisor.id)
+    return found
+
+
+def dominant_cause(breaches: Sequence[Breach]) -> str:
+    """The cause to report when every advisor is blocked: capacity if any is full.
+
+    More FTE would place the user as soon as one advisor blocked by capacity
+    gets room, so capacity is the cause when it blocks anyone; otherwise the
+    intake limit, then the municipality limit.
+    """
+    causes = {b.cause for b in breaches}
+    return next(c for c in ("capacity", "intake", "municipalities") if c in causes)
+
+
+def household_cause(
+    problem: Problem,
+    ledger: Ledger,
+    allocation: Sequence[int | None],
+    g: int,
+    u: int,
+) -> WaitCause | None:
+    """Rule 8 as the cause: the household's advisor cannot take this member.
+
+    When another member is placed, this member may only join that advisor;
+    when none is, every advisor eligible for all members must take them all
+    at once. None when the household is not what stops the user.
+    """
+    instance = problem.instance
+    user = instance.users[u]
+    group = problem.groups[g]
+    others = [
+        (v, a)
+        for v, a in enumerate(allocation)
+        if v != u and instance.users[v].household == user.household
+    ]
+    placed = [(v, a) for v, a in others if a is not None]
+    if placed:
+        v, a = placed[0]
+        advisor = instance.advisors[a]
+        head = (
+            f"household {user.household}: member {instance.users[v].id} has "
+            f"advisor {advisor.id}"
+        )
+        if a not in group.eligible:
+            breach = first_breach(
+                problem.facts, user, group.kind, advisor, problem.current_id(u)
+            )
+            return WaitCause(
+                "household", f"{head}, who may not take this user: {breach}"
+            )
+        blocked = ledger.breach(a, group.weight, group.municipality, group.current != a)
+        if blocked is None:
+            return None
+        return WaitCause(blocked.cause, f"{head}, who is {blocked.label}")
+    members = [u] + [v for v, _ in others]
+    group_of = {w: k for k, grp in enumerate(problem.groups) for w in grp.user_idcs}
+    placeable = [w for w in members if problem.groups[group_of[w]].eligible]
+    common = set(group.eligible).intersection(
+        *(problem.groups[group_of[w]].eligible for w in placeable)
+    )
+    breaches: dict[int, Breach | None] = {}
+    for a in sorted(common):
+        items = [
+            (
+                problem.groups[group_of[w]].weight,
+                instance.users[w].municipality,
+                problem.current[w] != a,
+            )
+            for w in placeable
+        ]
+        breaches[a] = ledger.breach_together(a, items)
+    if any(b is None for b in breaches.values()):
+        return None
+    full = [b for b in breaches.values() if b is not None]
+    if not full:
+        return None
+    labels: dict[str, list[str]] = defaultdict(list)
+    for a, b in breaches.items():
+        assert b is not None
+        labels[b.label].append(instance.advisors[a].id)
+    parts = "; ".join(f"{named(ids)} {label}" for label, ids in labels.items())
+    return WaitCause(
+        dominant_cause(full),
+        f"household {user.household} ({len(placeable)} members) must share one "
+        f"advisor, and none of the {len(common)} advisor(s) eligible for all of "
+        f"them can take them together: {parts}",
     )
 
 
 def change_reason(
-    problem: Problem, held: list[int], g: int, u: int, new: int | None
+    problem: Problem,
+    held: list[int],
+    g: int,
+    u: int,
+    new: int | None,
+    allocation: Sequence[int | None] = (),
 ) -> str:
     """Why user u no longer has the previous advisor."""
     instance = problem.instance
@@ -95,10 +271,10 @@ def change_reason(
         return f"previous advisor no longer allowed: {breach}"
     if group.rerouted:
         rule = problem.routing[u][0] + 1
+        kind = problem.facts.teams[advisor.team].kind
         return (
-            f"routing now names a {group.kind} team (rule {rule}); advisor "
-            f"{advisor.id} is in team {advisor.team} "
-            f"({problem.facts.teams[advisor.team].kind})"
+            f"routing now names {team_phrase(group.kind)} (rule {rule}); advisor "
+            f"{advisor.id} is in team {advisor.team} ({kind})"
         )
     if group.rotation_due:
         months = instance.policy.rotation_months
@@ -108,6 +284,30 @@ def change_reason(
             f"advisor {advisor.id}'s current caseload "
             f"{held[previous] / SCALE:g} exceeds capacity "
             f"{problem.capacity[previous] / SCALE:g}"
+        )
+    served = problem.current_municipalities[previous]
+    most = problem.max_municipalities[previous]
+    if most and len(served) > most:
+        return (
+            f"advisor {advisor.id}'s current users live in {len(served)} "
+            f"municipalities, above its limit of {most}"
+        )
+    if g in problem.freed and allocation:
+        taken = [
+            instance.users[v].id
+            for v, a in enumerate(allocation)
+            if a == previous and problem.current[v] != previous
+        ]
+        if taken:
+            return (
+                f"moved to make room: advisor {advisor.id} took {named(taken)}, "
+                "who would otherwise wait (placement before stability: the "
+                "unassigned weight outweighs the reassignment weight)"
+            )
+    if user.household is not None and g not in problem.settled:
+        return (
+            f"household {user.household} must share one advisor, and its members "
+            "did not all have advisor " + advisor.id
         )
     goal = "to balance load" if new is not None else "to make room"
     return f"moved {goal} under the policy weights"

@@ -71,6 +71,16 @@ def routed_kind(instance: Instance, user: User) -> tuple[int, str]:
     raise AssertionError(f"user {user.id} matches no routing rule")
 
 
+def article(word: str) -> str:
+    """'an' before a vowel, else 'a' (team kinds are plain lower-case words)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def team_phrase(kind: str) -> str:
+    """'an assessment team', 'a youth team'."""
+    return f"{article(kind)} {kind} team"
+
+
 def team_kind_rule(
     facts: Facts, user: User, kind: str, advisor: Advisor, current: str | None
 ) -> str | None:
@@ -80,7 +90,7 @@ def team_kind_rule(
         return None
     if facts.instance.policy.keep_current_team and advisor.id == current:
         return None
-    return f"team {team.id} is a {team.kind} team, the user is routed to {kind}"
+    return f"team {team.id} is {team_phrase(team.kind)}, the user is routed to {kind}"
 
 
 def team_municipality_rule(facts: Facts, user: User, advisor: Advisor) -> str | None:
@@ -100,12 +110,34 @@ def competence_rule(facts: Facts, user: User, advisor: Advisor) -> str | None:
 
 
 def authority_rule(facts: Facts, user: User, advisor: Advisor) -> str | None:
-    """Rule 3: municipal authority over the user's municipality when needed."""
+    """Rule 3: municipal authority over the user's municipality when needed.
+
+    The phrase gives the cause behind the rule (R02): a state employee never
+    holds municipal authority; a municipal employee holds the employer's and,
+    through a host agreement, its members'.
+    """
     if not needs_authority(facts, user):
         return None
     if user.municipality in facts.authority[advisor.id]:
         return None
-    return f"advisor {advisor.id} has no municipal authority in {user.municipality}"
+    needs = " and ".join(
+        need for need in user.needs if need in facts.authority_competences
+    )
+    verb = "needs" if " and " not in needs else "need"
+    wanted = f"{needs} {verb} it in {user.municipality}"
+    if advisor.employer == "state":
+        return (
+            f"advisor {advisor.id} is a state employee, and state employees never "
+            f"hold municipal authority; {wanted}"
+        )
+    held = sorted(facts.authority[advisor.id])
+    hosted = len(held) > 1
+    listed = " and ".join([", ".join(held[:-1]), held[-1]] if hosted else held)
+    via = " (as host of an agreement)" if hosted else " only"
+    return (
+        f"advisor {advisor.id} is employed by {advisor.employer}, which holds "
+        f"municipal authority in {listed}{via}; {wanted}"
+    )
 
 
 def availability_rule(
@@ -169,9 +201,9 @@ def no_advisor_reason(facts: Facts, user: User, kind: str) -> str:
         clauses.append(f"authority in {user.municipality}")
     has = f" has {' and '.join(clauses)}" if clauses else ""
     if not pool:
-        return f"no advisor in a {kind} team{has}"
+        return f"no advisor in {team_phrase(kind)}{has}"
     pool = [a for a in pool if a.available]
     if not pool:
-        return f"no available advisor in a {kind} team{has}"
+        return f"no available advisor in {team_phrase(kind)}{has}"
     # Everyone left is excluded by a forbid lock.
     return "every eligible advisor is excluded by a forbid lock"

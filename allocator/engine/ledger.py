@@ -24,6 +24,8 @@ class Breach:
     label: str
     # The same with its figures: "capacity: carries 4 of 4, the user weighs 1".
     detail: str
+    # Which limit: "capacity", "intake" or "municipalities".
+    cause: str = "capacity"
 
 
 class Ledger:
@@ -69,14 +71,54 @@ class Ledger:
             return Breach(
                 "at the weekly intake limit",
                 f"intake: already {self.intake[a]} new users of a weekly limit {limit}",
+                "intake",
             )
         most = p.max_municipalities[a]
         served = self.municipalities[a]
         if most and municipality not in served and len(served) >= most:
             return Breach(
-                f"already serving {most} other municipalities",
+                f"at its limit of {most} "
+                f"{'municipality' if most == 1 else 'municipalities'}",
                 f"municipalities: already serves {', '.join(sorted(served))} "
                 f"(limit {most})",
+                "municipalities",
+            )
+        return None
+
+    def breach_together(
+        self, a: int, members: Sequence[tuple[int, str, bool]]
+    ) -> Breach | None:
+        """Rules 4-5 against several users at once (a household's members).
+
+        ``members`` holds (scaled weight, municipality, newcomer) per user.
+        """
+        p = self.problem
+        cap = p.capacity[a]
+        weight = sum(w for w, _, _ in members)
+        if self.load[a] + weight > cap:
+            return Breach(
+                "at capacity",
+                f"capacity: carries {self.load[a] / SCALE:g} of {cap / SCALE:g}, "
+                f"the members weigh {weight / SCALE:g}",
+            )
+        limit = p.intake_limit[a]
+        newcomers = sum(new for _, _, new in members)
+        if limit is not None and newcomers and self.intake[a] + newcomers > limit:
+            return Breach(
+                "at the weekly intake limit",
+                f"intake: already {self.intake[a]} new users of a weekly limit "
+                f"{limit}, the members add {newcomers}",
+                "intake",
+            )
+        most = p.max_municipalities[a]
+        served = self.municipalities[a] | {m for _, m, _ in members}
+        if most and len(served) > most:
+            return Breach(
+                f"at its limit of {most} "
+                f"{'municipality' if most == 1 else 'municipalities'}",
+                f"municipalities: would serve {', '.join(sorted(served))} "
+                f"(limit {most})",
+                "municipalities",
             )
         return None
 

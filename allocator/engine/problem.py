@@ -16,6 +16,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from allocator.domain import Advisor, Instance, Lock, User, week_start
 from allocator.engine.eligibility import Facts, first_breach, routed_kind
@@ -82,7 +83,11 @@ class Problem:
     # ones, unless rebalancing.
     pinned: frozenset[int] = frozenset()
     # With --rebalance: at most this many voluntary moves (None = no limit).
+    # Placement before stability sets it too (see allocator.engine.placement).
     max_moves: int | None = None
+    # Settled groups released so that users who would otherwise wait can be
+    # placed (placement before stability); empty unless that happened.
+    freed: frozenset[int] = frozenset()
     _candidates: dict[tuple[str, str], tuple[int, ...]] = field(
         default_factory=dict, repr=False
     )
@@ -114,6 +119,20 @@ class Problem:
             if advisor.available and self.capacity[a] > 0:
                 members.setdefault(self.team_of[a], []).append(a)
         return members
+
+    @cached_property
+    def current_municipalities(self) -> list[set[str]]:
+        """Per advisor: municipalities of the users it is the current advisor of."""
+        served: list[set[str]] = [set() for _ in range(self.num_advisors)]
+        for u, current in enumerate(self.current):
+            if current is not None:
+                served[current].add(self.instance.users[u].municipality)
+        return served
+
+    def current_id(self, u: int) -> str | None:
+        """Id of user u's effective current advisor (None if none or left)."""
+        current = self.current[u]
+        return self.instance.advisors[current].id if current is not None else None
 
     def km(self, advisor_idx: int, municipality: str) -> float:
         base = self.instance.advisors[advisor_idx].base
@@ -409,7 +428,13 @@ def check_fix_locks(
             current_id,
         )
         if breach is not None:
-            problems.append(lock_problem(lock, f"fix lock cannot hold: {breach}."))
+            problems.append(
+                lock_problem(
+                    lock,
+                    f"fix lock of user {lock.user} to advisor {lock.advisor} "
+                    f"cannot hold: {breach}.",
+                )
+            )
         per_advisor[a].append(lock)
     problems += household_lock_conflicts(problem, fixed, user_idx)
     for a, locks in per_advisor.items():
@@ -419,10 +444,21 @@ def check_fix_locks(
 
 
 def lock_problem(lock: Lock, message: str) -> InputProblem:
-    """An input problem located at a lock's file and row."""
-    if lock.source != "locks.csv":
-        return InputProblem(lock.source, None, None, message)
+    """An input problem located at a lock's file and row.
+
+    A lock from the command line is named as it was typed
+    (``--fix u5=a3``), so the message says which of several options failed.
+    """
+    if lock.source.startswith("--"):
+        return InputProblem(lock_where(lock), None, None, message)
     return InputProblem(lock.source, lock.row, "advisor", message)
+
+
+def lock_where(lock: Lock) -> str:
+    """Where a lock was written: 'locks.csv row 3' or '--fix u5=a3'."""
+    if lock.source.startswith("--"):
+        return f"{lock.source} {lock.user}={lock.advisor}"
+    return f"{lock.source} row {lock.row}"
 
 
 def household_lock_conflicts(
@@ -440,7 +476,7 @@ def household_lock_conflicts(
             problems.append(
                 lock_problem(
                     lock,
-                    f"fix lock conflicts with {other.source} row {other.row}: users "
+                    f"fix lock conflicts with {lock_where(other)}: users "
                     f"{other.user} and {lock.user} share household {household} but "
                     f"are fixed to advisors {other.advisor} and {lock.advisor}.",
                 )
@@ -454,14 +490,14 @@ def advisor_lock_overload(
     """Rules 4 and 5: the fix locks on one advisor must fit together."""
     users = [problem.instance.users[user_idx[lock.user]] for lock in locks]
     advisor = problem.instance.advisors[a]
-    rows = ", ".join(str(lock.row) for lock in locks)
+    rows = ", ".join(lock_where(lock) for lock in locks)
     weight = sum(scaled_weight(u.weight) for u in users)
     problems = []
     if weight > problem.capacity[a]:
         problems.append(
             lock_problem(
                 locks[-1],
-                f"fix locks (rows {rows}) give advisor {advisor.id} "
+                f"fix locks ({rows}) give advisor {advisor.id} "
                 f"{weight / SCALE:g} weighted users, above its capacity "
                 f"{problem.capacity[a] / SCALE:g}.",
             )
@@ -472,7 +508,7 @@ def advisor_lock_overload(
         problems.append(
             lock_problem(
                 newcomers[-1],
-                f"fix locks (rows {rows}) give advisor {advisor.id} "
+                f"fix locks ({rows}) give advisor {advisor.id} "
                 f"{len(newcomers)} new users, above its weekly intake limit {limit}.",
             )
         )
@@ -482,8 +518,77 @@ def advisor_lock_overload(
         problems.append(
             lock_problem(
                 locks[-1],
-                f"fix locks (rows {rows}) give advisor {advisor.id} users from "
+                f"fix locks ({rows}) give advisor {advisor.id} users from "
                 f"{len(municipalities)} municipalities, above its limit {cap}.",
             )
         )
     return problems
+
+
+@dataclass(frozen=True)
+class HouseholdSplit:
+    """A household no single advisor may serve whole (rule 8 against 1-3, 6, 7).
+
+    ``kinds`` maps each routed team kind to its members, in input order; one
+    kind means the members' other pair rules (municipality, competence,
+    authority, availability, locks) leave no advisor in common.
+    """
+
+    household: str
+    members: tuple[str, ...]
+    kinds: dict[str, tuple[str, ...]]
+
+    def describe(self) -> str:
+        """One sentence naming the household, members and kinds."""
+        if len(self.kinds) > 1:
+            routed = " and ".join(
+                f"{kind} ({', '.join(users)})" for kind, users in self.kinds.items()
+            )
+            return (
+                f"household {self.household}: members are routed to {routed}; "
+                f"no advisor can serve {'both' if len(self.kinds) == 2 else 'all'}"
+            )
+        return (
+            f"household {self.household}: no advisor is eligible for every member "
+            f"({', '.join(self.members)}), so its members cannot share one advisor"
+        )
+
+
+def household_splits(problem: Problem) -> list[HouseholdSplit]:
+    """Households whose members have no eligible advisor in common.
+
+    Only assigned members must share an advisor, so such a household can be
+    placed in part at most; the members left out wait for this reason, not
+    for lack of room. Members with no eligible advisor at all are left out of
+    the test (they wait for their own reason).
+    """
+    members: dict[str, list[Group]] = defaultdict(list)
+    for group in problem.groups:
+        household = problem.instance.users[group.user_idcs[0]].household
+        if household is not None:
+            members[household].append(group)
+    splits = []
+    for household, groups in members.items():
+        placeable = [g for g in groups if g.eligible]
+        if len(placeable) < 2:
+            continue
+        common = set(placeable[0].eligible).intersection(
+            *(g.eligible for g in placeable[1:])
+        )
+        if common:
+            continue
+        kinds: dict[str, list[str]] = {}
+        for g in groups:
+            kinds.setdefault(g.kind, []).append(
+                problem.instance.users[g.user_idcs[0]].id
+            )
+        splits.append(
+            HouseholdSplit(
+                household=household,
+                members=tuple(
+                    problem.instance.users[g.user_idcs[0]].id for g in groups
+                ),
+                kinds={kind: tuple(users) for kind, users in kinds.items()},
+            )
+        )
+    return splits

@@ -120,7 +120,7 @@ def toml_value(value: object) -> str:
 
 # Policy keys added after the first format: written only when not at their
 # default, so that folders written before they existed stay byte-identical.
-OPTIONAL_POLICY: tuple[str, ...] = ()
+OPTIONAL_POLICY: tuple[str, ...] = ("travel_speed_kmh",)
 
 
 def instance_toml(instance: Instance) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import hashlib
 import json
 import math
@@ -21,7 +22,7 @@ import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from allocator.domain import (
     Advisor,
@@ -42,11 +43,14 @@ from allocator.domain import (
 from allocator.errors import DataWarning, InputProblem, InstanceError
 from allocator.io.names import plain_name_problem
 from allocator.io.tables import (
+    MAX_LISTED,
     SHEETS,
     CellError,
     Row,
     Table,
     cell_text,
+    char_name,
+    normalise_id,
     parse_bool,
     parse_csv,
     parse_date,
@@ -56,6 +60,8 @@ from allocator.io.tables import (
     parse_list,
     parse_text,
     parse_workbook,
+    stripped_from_id,
+    visible,
 )
 
 TOML = "instance.toml"
@@ -205,13 +211,16 @@ def build_instance(
         Carrying every problem found, ordered by file and row.
     """
     draft = _parse_tables(config, tables, problems, warn_unknown_columns)
-    draft.locks.extend(extra_locks)
+    draft.locks.extend(_normalised_lock(lock) for lock in extra_locks)
     for rule in RULES:
         problems.extend(rule(draft))
+    problems = _prefer_zero_hints(problems, check_lost_leading_zeros(draft))
     if problems:
         raise InstanceError(_ordered(problems, draft))
+    _warn_invisible_characters(draft)
     _warn_departed_advisors(draft)
     _warn_missing_coordinates(draft)
+    _rename_carried(draft)
     return _build(draft, sha256)
 
 
@@ -250,7 +259,13 @@ def _build(draft: Draft, sha256: str) -> Instance:
         extra_columns=_extra_columns(draft.tables),
         input_sha256=sha256,
         policy_raw=config.policy_raw,
+        dialect=_dialect(draft.tables.get("users")),
     )
+
+
+def _dialect(users: Table | None) -> Literal[",", ";"]:
+    """The outputs follow users.csv: ";" when it was ";"-separated, else ","."""
+    return ";" if users is not None and users.delimiter == ";" else ","
 
 
 def _travel_map(distances: list[Distance]) -> dict[tuple[str, str], float]:
@@ -263,16 +278,85 @@ def _travel_map(distances: list[Distance]) -> dict[tuple[str, str], float]:
 
 
 def _extra_columns(tables: Mapping[str, Table]) -> dict[str, tuple[str, ...]]:
-    """Unknown columns, in file order, of the tables whose entities carry them."""
+    """Unknown columns, in file order, of the tables whose entities carry them.
+
+    Names are as written out: see ``carried_names``.
+    """
     return {
-        name: tuple(
-            table.spelling_of(column)
-            for column in table.header
-            if column not in COLUMNS[name].known
-        )
+        name: tuple(carried_names(name, _unknown_columns(name, table)).values())
         for name, table in tables.items()
         if COLUMNS[name].carries_extra
     }
+
+
+def _unknown_columns(name: str, table: Table) -> list[str]:
+    """A table's unknown columns as spelled in the file, in file order."""
+    known = COLUMNS[name].known
+    return [table.spelling_of(c) for c in table.header if c not in known]
+
+
+# The output file each table's unknown columns are carried to, and the
+# columns the tool itself writes there (the README's Output section).
+CARRIED_TO: dict[str, tuple[str, tuple[str, ...]]] = {
+    "users": (
+        "assignments.csv",
+        ("user", "municipality", "team", "advisor", "status", "previous_advisor",
+         "changed", "rule", "travel_km", "reason", "since"),
+    ),
+    "advisors": (
+        "advisor_load.csv",
+        ("advisor", "team", "fte", "capacity", "load", "utilisation", "users",
+         "new_users", "intake_limit", "municipalities"),
+    ),
+}  # fmt: skip
+# What a carried column whose name the output already uses is renamed with.
+CARRIED_PREFIX = "input_"
+
+
+def carried_names(name: str, columns: Sequence[str]) -> dict[str, str]:
+    """Unknown column as written -> the name it is carried under.
+
+    A column whose name equals (in any case) a column the tool writes to the
+    same output file is renamed with the prefix ``input_`` (again, until the
+    name is free), so that it can never replace a computed column and every
+    solution reads back with ``check``, ``explain`` and ``--previous``.
+    """
+    if name not in CARRIED_TO:
+        return {column: column for column in columns}
+    taken = {c.casefold() for c in CARRIED_TO[name][1]}
+    taken |= {c.casefold() for c in columns}
+    names = {}
+    for column in columns:
+        carried = column
+        if column.casefold() in {c.casefold() for c in CARRIED_TO[name][1]}:
+            carried = CARRIED_PREFIX + column
+            while carried.casefold() in taken:
+                carried = CARRIED_PREFIX + carried
+            taken.add(carried.casefold())
+        names[column] = carried
+    return names
+
+
+def _rename_carried(draft: Draft) -> None:
+    """Carry renamed unknown columns under their new names (see carried_names)."""
+    for name in CARRIED_TO:
+        table = draft.tables.get(name)
+        if table is None:
+            continue
+        names = carried_names(name, _unknown_columns(name, table))
+        if all(old == new for old, new in names.items()):
+            continue
+        entities = getattr(draft, name)
+        setattr(
+            draft,
+            name,
+            [
+                e.model_copy(
+                    update={"extra": {names.get(k, k): v for k, v in e.extra.items()}}
+                )
+                for e in entities
+            ],
+        )
 
 
 # --- instance.toml ------------------------------------------------------------
@@ -344,37 +428,142 @@ def read_config_doc(
     )
 
 
+# instance.toml is a few KB; a larger file is not one (or is hostile).
+MAX_TOML_BYTES = 1_000_000
+# instance.toml nests at most an inline table in an array in a table; a
+# deeper file is broken or hostile, and tomllib would recurse until Python
+# gives up.
+MAX_TOML_DEPTH = 16
+# What can open or close a nesting level in TOML, and what hides brackets:
+# strings (basic, literal, multi-line) and comments.
+_TOML_TOKEN_RE = re.compile(r'"""|\'\'\'|"|\'|#|[\[\]{}]|\n')
+
+
+def toml_nesting(text: str) -> tuple[int, int] | None:
+    """The line where arrays and inline tables first nest deeper than
+    ``MAX_TOML_DEPTH``, and that depth; None when they never do.
+
+    A linear scan of brackets outside strings and comments, run before the
+    parser so that a hostile file fails at once with its line named.
+    """
+    depth = 0
+    line = 1
+    closing: str | None = None  # the delimiter of the string we are in
+    comment = False
+    for match in _TOML_TOKEN_RE.finditer(text):
+        token = match.group()
+        if token == "\n":
+            line += 1
+            comment = False
+            if closing in ('"', "'"):
+                closing = None  # a one-line string cannot span lines
+            continue
+        if comment:
+            continue
+        if closing is not None:
+            if token == closing and not _escaped(text, match.start(), closing):
+                closing = None
+            continue
+        if token in ('"""', "'''", '"', "'"):
+            closing = token
+        elif token == "#":
+            comment = True
+        elif token in "[{":
+            depth += 1
+            if depth > MAX_TOML_DEPTH:
+                return line, depth
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _escaped(text: str, at: int, closing: str) -> bool:
+    """Whether the quote at ``at`` is escaped by backslashes (basic strings)."""
+    if closing.startswith("'"):
+        return False
+    slashes = 0
+    while at - slashes - 1 >= 0 and text[at - slashes - 1] == "\\":
+        slashes += 1
+    return slashes % 2 == 1
+
+
+class TomlProblem(ValueError):
+    """TOML text that cannot be read; the message says why, in the form
+    "expected ..., found ..."."""
+
+
+def load_toml_text(text: str) -> dict[str, Any]:
+    """Parse TOML text (instance.toml, a scenario file) safely.
+
+    Nesting deeper than ``MAX_TOML_DEPTH`` is refused by a linear scan
+    before parsing, and any failure of the parser is a ``TomlProblem``,
+    never a RecursionError or another traceback.
+
+    Raises
+    ------
+    TomlProblem
+        With a message naming the line of too deep nesting or the syntax error.
+    """
+    deep = toml_nesting(text)
+    if deep is not None:
+        raise TomlProblem(
+            f"expected valid TOML with values nested at most {MAX_TOML_DEPTH} deep, "
+            f"found arrays or inline tables nested deeper at line {deep[0]}."
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise TomlProblem(f"expected valid TOML, found a syntax error: {err}.") from err
+    except (RecursionError, ValueError, MemoryError) as err:
+        # The nesting scan should have caught this; the parser's own limit
+        # is the last line of defence, never a traceback.
+        raise TomlProblem(
+            "expected valid TOML, found text the parser cannot read "
+            f"({type(err).__name__})."
+        ) from err
+
+
 def _load_toml(
     folder: Path, problems: list[InputProblem], digest: Any
 ) -> dict[str, Any] | None:
     """instance.toml as a dict, or None after noting why it cannot be read."""
     path = folder / TOML
-    if not path.is_file():
-        message = "expected the file instance.toml in the instance folder, found none."
+
+    def fail(message: str) -> None:
         problems.append(InputProblem(TOML, None, None, message))
+
+    if not path.is_file():
+        fail("expected the file instance.toml in the instance folder, found none.")
         return None
     try:
+        if path.stat().st_size > MAX_TOML_BYTES:
+            fail(
+                f"expected a TOML file of at most {MAX_TOML_BYTES} bytes, found "
+                f"{path.stat().st_size} bytes."
+            )
+            return None
         data = path.read_bytes()
-        doc = tomllib.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
     except OSError as err:
-        message = f"expected a readable file, found an error ({err.strerror})."
-        problems.append(InputProblem(TOML, None, None, message))
+        fail(f"expected a readable file, found an error ({err.strerror}).")
         return None
     except UnicodeDecodeError:
-        message = "expected UTF-8 text, found other bytes."
-        problems.append(InputProblem(TOML, None, None, message))
+        fail("expected UTF-8 text, found other bytes.")
         return None
-    except tomllib.TOMLDecodeError as err:
-        message = f"expected valid TOML, found a syntax error: {err}."
-        problems.append(InputProblem(TOML, None, None, message))
+    try:
+        doc = load_toml_text(text)
+    except TomlProblem as err:
+        fail(str(err))
         return None
     digest.update(data)
     return doc
 
 
 def _show(value: object) -> str:
-    """A TOML value as the file would write it, for messages."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """A TOML value as the file would write it, for messages (invisible
+    characters shown as ``\\uXXXX``, long values cut)."""
+    shown = visible(json.dumps(value, ensure_ascii=False, default=str))
+    return shown if len(shown) <= 200 else shown[:197] + "..."
 
 
 class TomlChecker:
@@ -425,17 +614,29 @@ class TomlChecker:
         return None
 
     def ident(self, key: str, value: object) -> str | None:
-        if isinstance(value, str) and value.strip() and ";" not in value:
-            return value.strip()
-        self.problem(key, 'an id (a non-empty string without ";")', value)
+        """An id, NFC-normalised; format characters in it are an error."""
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and ";" not in value
+            and not stripped_from_id(value)
+        ):
+            return normalise_id(value).strip()
+        self.problem(
+            key, 'an id (a non-empty string without ";" or invisible characters)', value
+        )
         return None
 
     def idents(self, key: str, value: object) -> tuple[str, ...] | None:
         if isinstance(value, list) and all(
-            isinstance(v, str) and v.strip() and ";" not in v for v in value
+            isinstance(v, str)
+            and v.strip()
+            and ";" not in v
+            and not stripped_from_id(v)
+            for v in value
         ):
-            return tuple(v.strip() for v in value)
-        self.problem(key, "a list of ids", value)
+            return tuple(normalise_id(v).strip() for v in value)
+        self.problem(key, "a list of ids (without invisible characters)", value)
         return None
 
     def flag(self, key: str, value: object) -> bool | None:
@@ -444,22 +645,33 @@ class TomlChecker:
         self.problem(key, "true or false", value)
         return None
 
-    def whole(self, key: str, value: object, minimum: int = 0) -> int | None:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+    def whole(
+        self, key: str, value: object, minimum: int = 0, maximum: int = 10**6
+    ) -> int | None:
+        """A whole number in [minimum, maximum]."""
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and minimum <= value <= maximum
+        ):
             return value
-        self.problem(key, f"a whole number >= {minimum}", value)
+        self.problem(key, f"a whole number from {minimum} to {maximum}", value)
         return None
 
-    def number(self, key: str, value: object, positive: bool = False) -> float | None:
-        """A finite number, >= 0, or > 0 when ``positive``."""
+    def number(
+        self, key: str, value: object, positive: bool = False, maximum: float = 1e6
+    ) -> float | None:
+        """A finite number, >= 0 (> 0 when ``positive``) and <= ``maximum``."""
         if (
             isinstance(value, int | float)
             and not isinstance(value, bool)
             and math.isfinite(value)
             and (value > 0 if positive else value >= 0)
+            and value <= maximum
         ):
             return float(value)
-        self.problem(key, "a number > 0" if positive else "a number >= 0", value)
+        low = "> 0" if positive else ">= 0"
+        self.problem(key, f"a number {low} and at most {maximum:g}", value)
         return None
 
     def choice(self, key: str, value: object, options: Mapping[str, T]) -> T | None:
@@ -510,16 +722,39 @@ def _read_workbook_name(doc: Mapping[str, Any], check: TomlChecker) -> str | Non
     return None
 
 
+# Ranges the scaled integer model represents exactly: quantities become
+# integers (weights of users x 1000, objective terms x 100) summed over up to
+# millions of assignment variables, and every sum must stay within 64 bits.
+# A limit well above any real office keeps that true (README "Limits").
+MAX_CASES_PER_FTE = 10_000
+MAX_POLICY_WEIGHT = 1_000_000
+MAX_ROAD_FACTOR = 10
+# A road speed above this is a typo (km/h, for travel hours).
+MAX_TRAVEL_SPEED_KMH = 300
+MAX_ROTATION_MONTHS = 1_200
+MAX_TIME_LIMIT_S = 7 * 24 * 3600
+# CP-SAT's random seed is a 32-bit signed integer.
+MAX_SEED = 2**31 - 1
+
 # Each [policy] scalar with its reader; ranges follow the meaning of the key.
 _POLICY_SCALARS: dict[str, Callable[[TomlChecker, str, object], object]] = {
-    "max_municipalities_per_advisor": lambda c, k, v: c.whole(k, v),
-    "cases_per_fte": lambda c, k, v: c.number(k, v, positive=True),
-    "intake_per_fte": lambda c, k, v: c.number(k, v),
-    "rotation_months": lambda c, k, v: c.number(k, v),
+    "max_municipalities_per_advisor": lambda c, k, v: c.whole(k, v, maximum=10_000),
+    "cases_per_fte": lambda c, k, v: c.number(
+        k, v, positive=True, maximum=MAX_CASES_PER_FTE
+    ),
+    "intake_per_fte": lambda c, k, v: c.number(k, v, maximum=MAX_CASES_PER_FTE),
+    "rotation_months": lambda c, k, v: c.number(k, v, maximum=MAX_ROTATION_MONTHS),
     "keep_current_team": lambda c, k, v: c.flag(k, v),
-    "road_factor": lambda c, k, v: c.number(k, v, positive=True),
-    "time_limit_s": lambda c, k, v: c.number(k, v, positive=True),
-    "seed": lambda c, k, v: c.whole(k, v),
+    "road_factor": lambda c, k, v: c.number(
+        k, v, positive=True, maximum=MAX_ROAD_FACTOR
+    ),
+    "travel_speed_kmh": lambda c, k, v: c.number(
+        k, v, positive=True, maximum=MAX_TRAVEL_SPEED_KMH
+    ),
+    "time_limit_s": lambda c, k, v: c.number(
+        k, v, positive=True, maximum=MAX_TIME_LIMIT_S
+    ),
+    "seed": lambda c, k, v: c.whole(k, v, maximum=MAX_SEED),
 }
 _POLICY_TABLES = ("weights", "cases_per_fte_by_kind")
 
@@ -552,7 +787,12 @@ def _read_weights(policy: Mapping[str, Any], check: TomlChecker) -> Weights:
         key: value
         for key in names
         if key in raw
-        and (value := check.number(f"policy.weights.{key}", raw[key])) is not None
+        and (
+            value := check.number(
+                f"policy.weights.{key}", raw[key], maximum=MAX_POLICY_WEIGHT
+            )
+        )
+        is not None
     }
     return Weights.model_validate(values)
 
@@ -568,7 +808,12 @@ def _read_cases_by_kind(
     return {
         kind: value
         for kind, number in raw.items()
-        if (value := check.number(f"{where}.{kind}", number, positive=True)) is not None
+        if (
+            value := check.number(
+                f"{where}.{kind}", number, positive=True, maximum=MAX_CASES_PER_FTE
+            )
+        )
+        is not None
     }
 
 
@@ -726,7 +971,9 @@ def _read_csv_file(
         return None
     digest.update(data)
     try:
-        table = parse_csv(path.name, data)
+        name = path.name.lower().removesuffix(".csv")
+        required = COLUMNS[name].required if name in COLUMNS else ()
+        table = parse_csv(path.name, data, required)
     except InstanceError as err:
         problems.extend(err.problems)
         return None
@@ -744,7 +991,8 @@ def _load_workbook(
         return {}
     try:
         data = path.read_bytes()
-        sheets = parse_workbook(path.name, data)
+        required = {name: columns.required for name, columns in COLUMNS.items()}
+        sheets = parse_workbook(path.name, data, required)
     except OSError as err:
         message = f"expected a readable file, found an error ({err.strerror})."
         problems.append(InputProblem(path.name, None, None, message))
@@ -776,12 +1024,21 @@ def _check_columns(
     for column in missing:
         message = f'expected a column named "{column}", found none.'
         problems.append(InputProblem(table.label, table.header_row, column, message))
-    unknown = [table.spelling_of(c) for c in table.header if c not in columns.known]
+    unknown = _unknown_columns(name, table)
     if unknown and warn:
         fate = "kept and carried to the output" if columns.carries_extra else "ignored"
-        listed = ", ".join(f'"{c}"' for c in unknown)
+        listed = ", ".join(f'"{visible(c)}"' for c in unknown[:MAX_LISTED])
+        if len(unknown) > MAX_LISTED:
+            listed += f" and {len(unknown) - MAX_LISTED} more"
+        renamed = [
+            f'"{old}" is also a column of {CARRIED_TO[name][0]}, so it is written '
+            f'as "{new}"'
+            for old, new in carried_names(name, unknown).items()
+            if old != new and columns.carries_extra
+        ]
+        also = f"; {'; '.join(renamed)}" if renamed else ""
         warnings.warn(
-            f"{table.label}: unknown columns {listed} are {fate}.",
+            f"{table.label}: unknown columns {listed} are {fate}{also}.",
             DataWarning,
             stacklevel=4,
         )
@@ -805,9 +1062,12 @@ class Cells:
         known: frozenset[str],
         problems: list[InputProblem],
         private: bool = False,
+        notes: list[InputProblem] | None = None,
     ) -> None:
         # users.csv: messages leave out cell values (see PRIVATE).
         self.private = private
+        # Ids from which invisible characters were removed, for one warning.
+        self.notes = notes if notes is not None else []
         self.table = table
         self.row = row
         self.number = row.number
@@ -836,13 +1096,23 @@ class Cells:
     def _blank(self, column: str) -> bool:
         return not self.row.cells.get(column, "").strip()
 
+    def _note_invisible(self, column: str) -> None:
+        """Note the format characters ``normalise_id`` drops from this cell."""
+        removed = stripped_from_id(self.row.cells.get(column, ""))
+        if removed:
+            names = ", ".join(char_name(c) for c in removed)
+            self.notes.append(
+                InputProblem(self.table.label, self.number, column, names)
+            )
+
     def key(self) -> str:
         """The row's ``id``."""
-        value = self._parse("id", parse_id, "")
+        value = self.ident("id")
         self.key_value = value or None
         return value
 
     def ident(self, column: str) -> str:
+        self._note_invisible(column)
         return self._parse(column, parse_id, "")
 
     def opt_ident(self, column: str) -> str | None:
@@ -854,16 +1124,22 @@ class Cells:
     def whole(self, column: str, default: int | None = None) -> int:
         if default is not None and self._blank(column):
             return default
-        return self._parse(column, parse_int, 0)
+        grouped = self.table.decimal_comma
+        return self._parse(column, lambda text: parse_int(text, grouped), 0)
 
     def opt_whole(self, column: str) -> int | None:
         return None if self._blank(column) else self.whole(column)
 
-    def decimal(self, column: str, default: float | None = None) -> float:
+    def decimal(
+        self, column: str, default: float | None = None, share: bool = False
+    ) -> float:
+        """A decimal; a ``share`` (a fraction of a post) may be written ``80 %``."""
         if default is not None and self._blank(column):
             return default
         comma = self.table.decimal_comma
-        return self._parse(column, lambda text: parse_decimal(text, comma), 0.0)
+        return self._parse(
+            column, lambda text: parse_decimal(text, comma, percent=share), 0.0
+        )
 
     def opt_decimal(self, column: str) -> float | None:
         return None if self._blank(column) else self.decimal(column)
@@ -875,6 +1151,7 @@ class Cells:
         return None if self._blank(column) else self._parse(column, parse_date, None)
 
     def items(self, column: str) -> tuple[str, ...]:
+        self._note_invisible(column)
         return self._parse(column, parse_list, ())
 
     def choice(self, column: str, options: Mapping[str, T]) -> T:
@@ -917,8 +1194,8 @@ def _advisor(c: Cells) -> Advisor:
         team=c.ident("team"),
         employer=c.ident("employer"),
         base=c.ident("base"),
-        fte=c.decimal("fte"),
-        casework_share=c.decimal("casework_share", default=1.0),
+        fte=c.decimal("fte", share=True),
+        casework_share=c.decimal("casework_share", default=1.0, share=True),
         competences=c.items("competences"),
         max_municipalities=c.opt_whole("max_municipalities"),
         available=c.flag("available", default=True),
@@ -965,28 +1242,40 @@ def _parse_rows(
     table: Table,
     parse: Callable[[Cells], E],
     problems: list[InputProblem],
+    notes: list[InputProblem] | None = None,
 ) -> tuple[list[E], dict[str, int]]:
     """Entities of every good row, and id -> first row for every readable id.
 
     The ids include rows with other bad cells, so that references to them are
-    not reported as unknown on top of the bad cell.
+    not reported as unknown on top of the bad cell. Ids are compared as
+    ``normalise_id`` gives them, so two spellings of one id in different
+    Unicode forms are duplicates.
     """
     known = COLUMNS[name].known
     entities: list[E] = []
     first: dict[str, int] = {}
+    written: dict[str, str] = {}
     for row in table.rows:
-        cells = Cells(table, row, known, problems, private=name == "users")
+        cells = Cells(table, row, known, problems, name == "users", notes)
         entity = parse(cells)
         key = cells.key_value
         if key is not None and key in first:
+            form = ""
+            if written[key] != row.cells.get("id", "").strip():
+                form = (
+                    "; the two are written differently but are the same id once "
+                    "invisible characters are removed and both are in one Unicode "
+                    "form (NFC)"
+                )
             message = (
-                f'expected a unique id, found "{key}" again '
-                f"(first in row {first[key]})."
+                f'expected a unique id, found "{visible(key)}" again '
+                f"(first in row {first[key]}{form})."
             )
             problems.append(InputProblem(table.label, row.number, "id", message))
             continue
         if key is not None:
             first[key] = row.number
+            written[key] = row.cells.get("id", "").strip()
         if not cells.failed:
             entities.append(entity)
     return entities, first
@@ -1009,6 +1298,8 @@ class Draft:
     users: list[User] = field(default_factory=list)
     locks: list[Lock] = field(default_factory=list)
     distances: list[Distance] = field(default_factory=list)
+    # Id cells from which invisible characters were removed (one warning).
+    notes: list[InputProblem] = field(default_factory=list)
 
     def label(self, name: str) -> str:
         """The file a table came from, for messages."""
@@ -1043,7 +1334,7 @@ def _parse_tables(
             draft.ids[name] = None
             continue
         before = len(problems)
-        entities, ids = _parse_rows(name, table, parse, problems)
+        entities, ids = _parse_rows(name, table, parse, problems, draft.notes)
         setattr(draft, "distances" if name == "travel" else name, entities)
         draft.ids[name] = ids
         if len(problems) == before and not table.problems:
@@ -1092,14 +1383,57 @@ def _reference_problem(
     table: str,
     values: Collection[str],
 ) -> list[InputProblem]:
-    """A problem when any of ``values`` is not an id of ``table``."""
+    """A problem when any of ``values`` is not an id of ``table``.
+
+    A users.csv cell is never repeated (user data) and gets no suggestion,
+    which would hint at its value; elsewhere the unknown ids are quoted with
+    a "did you mean" for ids of municipalities, teams, advisors and
+    competences.
+    """
     unknown = _unknown(draft, table, values)
     if not unknown:
         return []
-    listed = ", ".join(f'"{value}"' for value in unknown)
+    source = _source(table, draft)
+    if where[0] == draft.label("users"):
+        count = (
+            f"{len(unknown)} of the {len(values)} values in the cell are not among them"
+            if len(values) > 1
+            else "the value is not one of them"
+        )
+        message = f"expected {what} from {source}; {count}. {_private_note()}"
+        return [InputProblem(*where, message)]
+    listed = ", ".join(
+        f'"{value}"{_did_you_mean(draft, table, value)}' for value in unknown
+    )
     found = f"unknown {listed}" if len(values) > 1 or len(unknown) > 1 else listed
-    message = f"expected {what} from {_source(table, draft)}, found {found}."
+    message = f"expected {what} from {source}, found {found}."
     return [InputProblem(*where, message)]
+
+
+def _private_note() -> str:
+    """The users.csv promise, as a sentence: 'The value is not shown (user data).'"""
+    return PRIVATE[:1].upper() + PRIVATE[1:]
+
+
+# Tables whose ids get a "did you mean" (never users: their ids are user data).
+_SUGGESTED = frozenset({"municipalities", "teams", "advisors", COMPETENCES})
+
+
+def _did_you_mean(draft: Draft, table: str, value: str) -> str:
+    """' (did you mean "gol"?)' for the closest known id, or ''.
+
+    The same id in another case wins; otherwise difflib's closest match
+    above a similarity of 0.6.
+    """
+    known = draft.ids.get(table)
+    if table not in _SUGGESTED or not known:
+        return ""
+    folded = {key.casefold(): key for key in known}
+    match = folded.get(value.strip().casefold())
+    if match is None:
+        close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+        match = close[0] if close else None
+    return f' (did you mean "{match}"?)' if match is not None else ""
 
 
 class Bound(NamedTuple):
@@ -1110,22 +1444,44 @@ class Bound(NamedTuple):
     holds: Callable[[float], bool]
 
 
+# Upper limits keep every quantity inside what the scaled integer model
+# represents exactly (user weights x 1000, objective terms x 100, summed in
+# 64 bits), far above any real office; see the README's limits.
+MAX_USER_WEIGHT = 1000
+# The model keeps user weights to three decimals; a smaller weight would
+# silently count as 0.001.
+MIN_USER_WEIGHT = 0.001
+MAX_KM = 10_000
+MAX_POPULATION = 100_000_000
+
 # The README's table formats: ranges, per table.
 BOUNDS: dict[str, tuple[Bound, ...]] = {
     "municipalities": (
-        Bound("population", "a whole number >= 0", lambda v: v >= 0),
+        Bound(
+            "population",
+            f"a whole number from 0 to {MAX_POPULATION}",
+            lambda v: 0 <= v <= MAX_POPULATION,
+        ),
         Bound("lat", "degrees between -90 and 90", lambda v: -90 <= v <= 90),
         Bound("lon", "degrees between -180 and 180", lambda v: -180 <= v <= 180),
     ),
     "advisors": (
         Bound("fte", "a decimal in (0, 1]", lambda v: 0 < v <= 1),
         Bound("casework_share", "a decimal in [0, 1]", lambda v: 0 <= v <= 1),
-        Bound("max_municipalities", "a whole number >= 0", lambda v: v >= 0),
+        Bound(
+            "max_municipalities",
+            "a whole number from 0 to 10000",
+            lambda v: 0 <= v <= 10_000,
+        ),
     ),
     "users": (
-        Bound("age", "a whole number >= 0", lambda v: v >= 0),
-        Bound("children", "a whole number >= 0", lambda v: v >= 0),
-        Bound("weight", "a decimal > 0", lambda v: 0 < v < math.inf),
+        Bound("age", "a whole number from 0 to 150", lambda v: 0 <= v <= 150),
+        Bound("children", "a whole number from 0 to 100", lambda v: 0 <= v <= 100),
+        Bound(
+            "weight",
+            f"a decimal from {MIN_USER_WEIGHT} to {MAX_USER_WEIGHT}",
+            lambda v: MIN_USER_WEIGHT <= v <= MAX_USER_WEIGHT,
+        ),
     ),
 }
 
@@ -1243,10 +1599,14 @@ def check_routing_references(draft: Draft) -> list[InputProblem]:
 
 
 def _lock_place(draft: Draft, lock: Lock) -> tuple[str, int | None]:
-    """Where a lock was written: a row of the locks table, or a CLI option."""
+    """Where a lock was written: a row of the locks table, or a CLI option.
+
+    A command-line lock is named as typed (``--fix u5=a3``): with several
+    options the message must say which one failed.
+    """
     if lock.source == draft.label("locks"):
         return lock.source, lock.row
-    return lock.source, None
+    return f"{lock.source} {lock.user}={lock.advisor}", None
 
 
 def _lock_where(draft: Draft, lock: Lock) -> str:
@@ -1331,8 +1691,9 @@ def check_travel(draft: Draft) -> list[InputProblem]:
                 "municipalities",
                 [value],
             )
-        if d.km < 0 or not math.isfinite(d.km):
-            problems.append(_problem(draft, "travel", d.row, "km", "km >= 0", d.km))
+        if not 0 <= d.km <= MAX_KM:
+            expected = f"km from 0 to {MAX_KM}"
+            problems.append(_problem(draft, "travel", d.row, "km", expected, d.km))
         elif d.start == d.end and d.km != 0:
             problems.append(
                 _problem(
@@ -1435,20 +1796,28 @@ def _listing(ids: list[str]) -> str:
 
 
 def _warn_departed_advisors(draft: Draft) -> None:
-    """A current_advisor not in advisors.csv has left; the users are placed anew."""
+    """A current_advisor not in advisors.csv has left; the users are placed anew.
+
+    One warning for all such users, naming users and rows but never the
+    cell (user data), and saying what was expected.
+    """
     advisors = draft.ids.get("advisors") or {}
-    left: dict[str, list[str]] = {}
-    for user in draft.users:
-        if user.current_advisor is not None and user.current_advisor not in advisors:
-            left.setdefault(user.current_advisor, []).append(user.id)
-    for advisor, users in left.items():
-        warnings.warn(
-            f"{draft.label('users')}: current_advisor {advisor} of user(s) "
-            f"{_listing(users)} is not in {draft.label('advisors')}; that advisor "
-            "has left, so these users are placed anew.",
-            DataWarning,
-            stacklevel=3,
-        )
+    left = [
+        user
+        for user in draft.users
+        if user.current_advisor is not None and user.current_advisor not in advisors
+    ]
+    if not left:
+        return
+    named = _listing([f"{u.id} (row {u.row})" for u in left])
+    warnings.warn(
+        f"{draft.label('users')}, column current_advisor: expected an advisor id "
+        f"from {draft.label('advisors')}, found another value for "
+        f"{len(left)} user(s): {named}. {_private_note()} An advisor who is "
+        "not in that file has left, so these users are placed anew.",
+        DataWarning,
+        stacklevel=3,
+    )
 
 
 def _warn_missing_coordinates(draft: Draft) -> None:
@@ -1475,6 +1844,122 @@ def _warn_missing_coordinates(draft: Draft) -> None:
             f"{draft.label('municipalities')}: municipalities {', '.join(lacking)} "
             "have no lat/lon and travel has no distance for some of their pairs; "
             "those distances count as 0 km.",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+# --- Ids and references as spreadsheets change them ------------------------------
+
+
+def _normalised_lock(lock: Lock) -> Lock:
+    """A lock from the command line with its ids compared like the files' ids."""
+    return lock.model_copy(
+        update={"user": normalise_id(lock.user), "advisor": normalise_id(lock.advisor)}
+    )
+
+
+class ZeroHint(InputProblem):
+    """A reference that matches a known id once Excel's dropped zeros are back."""
+
+
+def _without_zeros(ids: Collection[str]) -> dict[str, list[str]]:
+    """Digit-only ids keyed by their digits without leading zeros."""
+    keyed: dict[str, list[str]] = {}
+    for known in ids:
+        if known.isascii() and known.isdigit():
+            keyed.setdefault(known.lstrip("0"), []).append(known)
+    return keyed
+
+
+def _reference_cells(
+    draft: Draft,
+) -> list[tuple[tuple[str, int | None, str], str, str, str]]:
+    """Every reference to an id of another table, as (where, value, table, what).
+
+    current_advisor is among them: an id missing from advisors.csv means the
+    advisor left, but not when it is an advisor's id that lost its zeros.
+    """
+    cells = []
+    for table, references in REFERENCES.items():
+        label = draft.label(table)
+        for entity in getattr(draft, table):
+            for ref in references:
+                value = getattr(entity, ref.column)
+                for item in [value] if isinstance(value, str) else value:
+                    if item not in ref.allowed:
+                        where = (label, entity.row, ref.column)
+                        cells.append((where, item, ref.table, ref.expected))
+    for user in draft.users:
+        if user.current_advisor is not None:
+            where = (draft.label("users"), user.row, "current_advisor")
+            cells.append((where, user.current_advisor, "advisors", "an advisor id"))
+    for lock in draft.locks:
+        place = _lock_place(draft, lock)
+        cells.append(((*place, "user"), lock.user, "users", "a user id"))
+        cells.append(((*place, "advisor"), lock.advisor, "advisors", "an advisor id"))
+    for distance in draft.distances:
+        for column, value in (("from", distance.start), ("to", distance.end)):
+            where = (draft.label("travel"), distance.row, column)
+            cells.append((where, value, "municipalities", "a municipality id"))
+    return cells
+
+
+def check_lost_leading_zeros(draft: Draft) -> list[InputProblem]:
+    """A reference that is unknown but equals a known id up to leading zeros.
+
+    Excel reads an id such as ``0103`` as the number 103 and writes it back
+    without its zero; the reference is then not "unknown" (nor, for
+    current_advisor, an advisor who left) but mangled: say so and how to
+    fix it, whichever side lost the zeros.
+    """
+    keyed = {
+        table: _without_zeros(ids)
+        for table, ids in draft.ids.items()
+        if ids is not None
+    }
+    problems: list[InputProblem] = []
+    for where, value, table, what in _reference_cells(draft):
+        known = draft.ids.get(table)
+        if known is None or value in known or not (value.isascii() and value.isdigit()):
+            continue
+        matches = [m for m in keyed[table].get(value.lstrip("0"), []) if m != value]
+        if not matches:
+            continue
+        match = matches[0]
+        source = _source(table, draft)
+        hidden = where[0] == draft.label("users") and where[2] != "current_advisor"
+        found = "an id" if hidden else value
+        message = (
+            f"expected {what} from {source}, found {found} that is not there, but "
+            f"{match} is: Excel drops the leading zeros of ids that look like numbers. "
+            "Format the column as Text in Excel (or write the ids in full) and "
+            "export again."
+        )
+        problems.append(ZeroHint(*where, message))
+    return problems
+
+
+def _prefer_zero_hints(
+    problems: list[InputProblem], hints: list[InputProblem]
+) -> list[InputProblem]:
+    """The problems, with a cell's zero hint replacing its "unknown id" message."""
+    hinted = {(p.file, p.row, p.column) for p in hints}
+    kept = [p for p in problems if (p.file, p.row, p.column) not in hinted]
+    return kept + hints
+
+
+def _warn_invisible_characters(draft: Draft) -> None:
+    """One warning per file and column whose ids lost invisible characters."""
+    grouped: dict[tuple[str, str | None], list[InputProblem]] = {}
+    for note in draft.notes:
+        grouped.setdefault((note.file, note.column), []).append(note)
+    for (file, column), notes in grouped.items():
+        rows = _listing([str(n.row) for n in notes])
+        names = ", ".join(dict.fromkeys(n.message for n in notes))
+        warnings.warn(
+            f"{file}, column {column}: removed the invisible character(s) {names} "
+            f"from the ids in row(s) {rows}; the ids are compared without them.",
             DataWarning,
             stacklevel=3,
         )

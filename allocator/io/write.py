@@ -18,6 +18,8 @@ from allocator.io.folder import write_folder as write_folder
 # A spreadsheet runs a text cell starting with one of these as a formula
 # (tab and CR too: some spreadsheets skip them and run what follows).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Leads a ";"-dialect CSV so that Excel reads it as UTF-8.
+BOM = "\ufeff"
 
 
 def neutralise(text: str) -> str:
@@ -25,8 +27,11 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def cell(value: Any) -> str:
-    """One CSV cell: booleans true/false, lists ;-joined, numbers plain."""
+def cell(value: Any, dialect: str = ",") -> str:
+    """One CSV cell: booleans true/false, lists ;-joined, numbers plain.
+
+    In the ``;`` dialect a decimal number is written with a decimal comma.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -34,57 +39,72 @@ def cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
+        if value != value:
+            return ""
+        text = f"{value:.4f}".rstrip("0").rstrip(".")
+        return text.replace(".", ",") if dialect == ";" else text
     if isinstance(value, (list, tuple)):
         return neutralise(";".join(str(v) for v in value))
     return neutralise(str(value))
 
 
-def csv_text(rows: Iterable[Row], header: list[str]) -> str:
-    """Rows as CSV text (comma-separated, UTF-8, header first).
+def csv_text(rows: Iterable[Row], header: list[str], dialect: str = ",") -> str:
+    """Rows as CSV text, header first, in the input's dialect.
+
+    ``","``: comma-separated, decimal point, LF, no byte-order mark.
+    ``";"``: what Norwegian Excel opens as columns: semicolon-separated,
+    decimal comma, CRLF, led by a byte-order mark (so UTF-8 letters survive).
 
     Header cells are neutralised like data cells. A cell holding CR or LF is
     quoted, so every row stays one row: the csv module quotes only the
-    characters of its line terminator, hence CRLF here, and each row's end
-    is turned back into a plain LF afterwards.
+    characters of its line terminator, hence CRLF while writing, and each
+    row's end is turned into the dialect's line end afterwards.
     """
+    nordic = dialect == ";"
+    end = "\r\n" if nordic else "\n"
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=dialect, lineterminator="\r\n")
     lines = []
-    for cells in _rows_of(rows, header):
+    for cells in _rows_of(rows, header, dialect):
         writer.writerow(cells)
         lines.append(buffer.getvalue()[:-2])
         buffer.seek(0)
         buffer.truncate()
-    return "".join(line + "\n" for line in lines)
+    return (BOM if nordic else "") + "".join(line + end for line in lines)
 
 
-def _rows_of(rows: Iterable[Row], header: list[str]) -> Iterable[list[str]]:
+def _rows_of(
+    rows: Iterable[Row], header: list[str], dialect: str
+) -> Iterable[list[str]]:
     yield [neutralise(str(column)) for column in header]
     for row in rows:
-        yield [cell(row.get(column)) for column in header]
+        yield [cell(row.get(column), dialect) for column in header]
 
 
 def header_of(rows: list[Row], fallback: list[str]) -> list[str]:
     return list(rows[0]) if rows else fallback
 
 
-def report_files(report: Report) -> dict[str, str]:
-    """File name -> content for every file a solve writes."""
+def report_files(report: Report, dialect: str = ",") -> dict[str, str]:
+    """File name -> content for every file a solve writes (CSVs in ``dialect``)."""
     return {
         "assignments.csv": csv_text(
             report.assignments,
             header_of(report.assignments, ASSIGNMENT_COLUMNS),
+            dialect,
         ),
         "advisor_load.csv": csv_text(
-            report.advisor_load, header_of(report.advisor_load, ADVISOR_COLUMNS)
+            report.advisor_load,
+            header_of(report.advisor_load, ADVISOR_COLUMNS),
+            dialect,
         ),
         "team_load.csv": csv_text(
-            report.team_load, header_of(report.team_load, TEAM_COLUMNS)
+            report.team_load, header_of(report.team_load, TEAM_COLUMNS), dialect
         ),
         "municipality_load.csv": csv_text(
             report.municipality_load,
             header_of(report.municipality_load, MUNICIPALITY_COLUMNS),
+            dialect,
         ),
         "summary.json": strict_json(report.summary),
     }

@@ -1,18 +1,32 @@
-"""allocation.xlsx: the same reports as one workbook a leader can open as is."""
+"""allocation.xlsx: the workbook a team leader opens, reads and edits.
+
+A summary sheet first (status, gap, placed, unplaced and urgent, moves,
+shortages in FTE by team kind and municipality, the week), then the
+assignments with names beside ids and an empty ``lock`` column to type
+``fix`` or ``forbid`` into, the load sheets, the unassigned users with their
+reasons, and the changes. Numbers are number cells, utilisation a percent,
+dates date cells; every sheet has a frozen header, a filter and fitted
+widths. Text is always a text cell, so a name such as ``=HYPERLINK(...)`` or
+``<b>`` stays inert. ``allocation_xlsx.py`` reads the edited workbook back.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from allocator.analysis.report import Row
+from allocator.analysis.report import Report, Row
+from allocator.domain import Instance
 from allocator.errors import DataWarning
 
 MAX_WIDTH = 60
@@ -20,70 +34,300 @@ MAX_WIDTH = 60
 MAX_CELL = 32_767
 CONTROL = "control characters a workbook cannot hold were left out"
 LONG = f"the text was cut at {MAX_CELL:,} characters, the most a workbook cell holds"
+# Rows scanned to fit a column's width (a region has 40,000 users).
+WIDTH_SAMPLE = 500
+# Excel's built-in short date: shown in the reader's own locale (dd.mm.yyyy
+# in Norwegian Excel).
+DATE_FORMAT = "mm-dd-yy"
+PERCENT = "0%"
+PERCENT_2 = "0.00%"
+DECIMAL = "0.0##"
+LOCK_COLUMN = "lock"
+ASSIGNMENTS_SHEET = "assignments"
+
+Column = tuple[str, str]  # (header, number format or "")
 
 
-def workbook_bytes(sheets: dict[str, tuple[list[str], list[Row]]]) -> bytes:
-    """Sheets of rows as xlsx bytes: bold frozen header, fitted widths.
-
-    Text is always written as a text cell, so a cell reading
-    ``=HYPERLINK("x")`` stays text and is never run as a formula.
-    """
-    book = Workbook()
-    first = True
-    for title, (header, rows) in sheets.items():
-        sheet = book.active if first else book.create_sheet()
-        assert sheet is not None
-        first = False
-        sheet.title = title
-        fill_sheet(sheet, header, rows)
+def leader_workbook(
+    instance: Instance, report: Report, changes: Sequence[Row]
+) -> bytes:
+    """allocation.xlsx as bytes (see the module docstring for its sheets)."""
+    names = names_of(instance)
+    leader = report.summary.get("leader") or {}
+    # Write-only: a region's 40,000 rows stream out instead of living as cells.
+    book = Workbook(write_only=True)
+    fill_summary(book.create_sheet("summary"), report.summary, leader, names)
+    for title, columns, rows in (
+        (ASSIGNMENTS_SHEET, *assignment_sheet(instance, report, names)),
+        ("advisor load", *advisor_sheet(report, names)),
+        ("team load", *team_sheet(report, names)),
+        ("municipality load", *municipality_sheet(report, leader, names)),
+        ("unassigned", *unassigned_sheet(instance, report, names)),
+        ("changes", *change_sheet(changes, names)),
+    ):
+        fill_sheet(book.create_sheet(title), columns, rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def fill_sheet(sheet: Worksheet, header: list[str], rows: list[Row]) -> None:
-    """One sheet: header and rows, every text a text cell (the header too)."""
+def names_of(instance: Instance) -> dict[str, dict[str, str]]:
+    """Display names by id, per table."""
+    return {
+        "advisors": {a.id: a.name for a in instance.advisors},
+        "teams": {t.id: t.name for t in instance.teams},
+        "municipalities": {m.id: m.name for m in instance.municipalities},
+    }
+
+
+def fill_summary(
+    sheet: Worksheet,
+    summary: Mapping[str, Any],
+    leader: Mapping[str, Any],
+    names: Mapping[str, Mapping[str, str]],
+) -> None:
+    """The first sheet: headline figures, then shortages, then how to edit."""
+    kpis = summary.get("kpis") or {}
+    counts = summary.get("changes") or {}
+    shortage = leader.get("shortage_fte") or []
+    figures: list[tuple[str, Any, str]] = [
+        ("instance", summary.get("instance", ""), ""),
+        ("week", leader.get("week") or "", ""),
+        ("reference date", as_date(summary.get("reference_date")), DATE_FORMAT),
+        ("status", summary.get("status", ""), ""),
+        ("gap", summary.get("gap"), PERCENT_2),
+        ("users", kpis.get("users"), ""),
+        ("placed", kpis.get("assigned"), ""),
+        ("unassigned", kpis.get("unassigned"), ""),
+        ("of them urgent", kpis.get("urgent_unassigned"), ""),
+        ("moved from their advisor", kpis.get("reassignments"), ""),
+        ("arrived", counts.get("arrived"), ""),
+        ("left", counts.get("left"), ""),
+        ("FTE short", round(sum(r["fte"] for r in shortage), 3), DECIMAL),
+        ("utilisation, lowest", kpis.get("utilisation_min"), PERCENT),
+        ("utilisation, highest", kpis.get("utilisation_max"), PERCENT),
+        ("travel, total road km", kpis.get("travel_km"), DECIMAL),
+    ]
+    for letter, width in zip("ABCDE", (28, 24, 28, 18, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append(bold(sheet, ["figure", "value"]))
+    for label, value, number_format in figures:
+        sheet.append([text(sheet, label), cell(sheet, value, number_format)])
+    sheet.append([])
+    sheet.append(
+        bold(sheet, ["shortages", "municipality", "name", "weight unassigned",
+                     "FTE short"])
+    )  # fmt: skip
+    for record in shortage:
+        sheet.append(
+            [
+                text(sheet, record["kind"]),
+                text(sheet, record["municipality"]),
+                text(sheet, names["municipalities"].get(record["municipality"], "")),
+                cell(sheet, record["weight"], DECIMAL),
+                cell(sheet, record["fte"], DECIMAL),
+            ]
+        )
+    if not shortage:
+        sheet.append(["none: no user waits for capacity"])
+    sheet.append([])
+    sheet.append(
+        [
+            "to edit",
+            "On the assignments sheet, type fix or forbid in the lock column, or "
+            "another advisor id in the advisor column; then run allocator solve "
+            "with --previous allocation.xlsx.",
+        ]
+    )
+
+
+def assignment_sheet(
+    instance: Instance, report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    """One row per user, names beside ids, and the editable lock column."""
+    extra = list(instance.extra_columns.get("users", ()))
+    columns: list[Column] = [
+        ("user", ""), ("municipality", ""), ("municipality name", ""),
+        ("team", ""), ("team name", ""), ("advisor", ""), ("advisor name", ""),
+        (LOCK_COLUMN, ""), ("status", ""), ("previous_advisor", ""),
+        ("changed", ""), ("rule", ""), ("travel_km", DECIMAL),
+        ("since", DATE_FORMAT), ("reason", ""),
+        *((column, "") for column in extra),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["user"], r["municipality"],
+            names["municipalities"].get(r["municipality"], ""),
+            r["team"], names["teams"].get(r["team"], ""),
+            r["advisor"], names["advisors"].get(r["advisor"], ""),
+            None, r["status"], r["previous_advisor"], r["changed"], r["rule"],
+            r["travel_km"], as_date(r.get("since")), r["reason"],
+            *(r.get(column, "") for column in extra),
+        ]
+        for r in report.assignments
+    ]  # fmt: skip
+    return columns, rows
+
+
+def advisor_sheet(
+    report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    columns: list[Column] = [
+        ("advisor", ""), ("name", ""), ("team", ""), ("team name", ""),
+        ("fte", DECIMAL), ("capacity", DECIMAL), ("load", DECIMAL),
+        ("utilisation", PERCENT), ("users", ""), ("new_users", ""),
+        ("intake_limit", ""), ("municipalities", ""),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["advisor"], names["advisors"].get(r["advisor"], ""), r["team"],
+            names["teams"].get(r["team"], ""), r["fte"], r["capacity"], r["load"],
+            r["utilisation"], r["users"], r["new_users"], r["intake_limit"],
+            ";".join(r["municipalities"]),
+        ]
+        for r in report.advisor_load
+    ]  # fmt: skip
+    return columns, rows
+
+
+def team_sheet(
+    report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    columns: list[Column] = [
+        ("team", ""), ("name", ""), ("kind", ""), ("advisors", ""),
+        ("assigned", ""), ("load", DECIMAL), ("capacity", DECIMAL),
+        ("utilisation", PERCENT),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["team"], names["teams"].get(r["team"], ""), r["kind"], r["advisors"],
+            r["assigned"], r["load"], r["capacity"],
+            r["load"] / r["capacity"] if r["capacity"] else None,
+        ]
+        for r in report.team_load
+    ]  # fmt: skip
+    return columns, rows
+
+
+def municipality_sheet(
+    report: Report, leader: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    short: dict[str, float] = {}
+    for record in leader.get("shortage_fte") or []:
+        short[record["municipality"]] = (
+            short.get(record["municipality"], 0.0) + record["fte"]
+        )
+    base = leader.get("base_capacity") or {}
+    columns: list[Column] = [
+        ("municipality", ""), ("name", ""), ("users", ""), ("assigned", ""),
+        ("unassigned", ""), ("load", DECIMAL), ("advisors", ""),
+        ("capacity based here", DECIMAL), ("FTE short", DECIMAL),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["municipality"], names["municipalities"].get(r["municipality"], ""),
+            r["users"], r["assigned"], r["unassigned"], r["load"], r["advisors"],
+            base.get(r["municipality"], 0.0),
+            round(short.get(r["municipality"], 0.0), 3),
+        ]
+        for r in report.municipality_load
+    ]  # fmt: skip
+    return columns, rows
+
+
+def unassigned_sheet(
+    instance: Instance, report: Report, names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    """Unassigned users, urgent first, with the reason."""
+    urgent = {u.id for u in instance.users if u.urgent}
+    columns: list[Column] = [
+        ("user", ""), ("urgent", ""), ("municipality", ""),
+        ("municipality name", ""), ("team kind", ""), ("reason", ""),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["user"], r["user"] in urgent, r["municipality"],
+            names["municipalities"].get(r["municipality"], ""),
+            str(r["rule"]).partition(":")[2], r["reason"],
+        ]
+        for r in report.assignments
+        if r["status"] == "unassigned"
+    ]  # fmt: skip
+    rows.sort(key=lambda row: not row[1])
+    return columns, rows
+
+
+def change_sheet(
+    changes: Sequence[Row], names: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Column], list[list[Any]]]:
+    columns: list[Column] = [
+        ("user", ""), ("kind", ""), ("from", ""), ("from name", ""), ("to", ""),
+        ("to name", ""), ("from_team", ""), ("to_team", ""), ("team_change", ""),
+        ("locked", ""), ("reason", ""),
+    ]  # fmt: skip
+    rows = [
+        [
+            r["user"], r["kind"], r["from"], names["advisors"].get(r["from"], ""),
+            r["to"], names["advisors"].get(r["to"], ""), r["from_team"],
+            r["to_team"], r["team_change"], r["locked"], r["reason"],
+        ]
+        for r in changes
+    ]  # fmt: skip
+    return columns, rows
+
+
+def fill_sheet(sheet: Worksheet, columns: list[Column], rows: list[list[Any]]) -> None:
+    """Header, rows, formats; frozen header, filter over all, fitted widths.
+
+    Text a workbook cannot hold (control characters other than tab, LF and
+    CR; more than 32,767 characters) is made holdable and a warning names the
+    sheet, column and rows, never the value; the CSV files keep it whole.
+    """
     # (column, what was done) -> the rows it was done in.
     changed: dict[tuple[str, str], list[int]] = {}
 
     def safe(value: Any, column: str, row: int) -> Any:
         if not isinstance(value, str):
             return value
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if text != value:
+        holdable = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if holdable != value:
             changed.setdefault((column, CONTROL), []).append(row)
-        if len(text) > MAX_CELL:
+        if len(holdable) > MAX_CELL:
             changed.setdefault((column, LONG), []).append(row)
-        return text[:MAX_CELL]
+        return holdable[:MAX_CELL]
 
-    sheet.append([safe(column, column, 1) for column in header])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for number, row in enumerate(rows, start=2):
-        sheet.append(
-            [safe(value_of(row.get(column)), column, number) for column in header]
+    headers = [workbook_text(header) for header, _ in columns]
+    for header, _ in columns:
+        safe(header, workbook_text(header), 1)
+    for index, (header, number_format) in enumerate(columns, start=1):
+        sample = [row[index - 1] for row in rows[:WIDTH_SAMPLE]]
+        longest = max(
+            [len(header) + 3] + [len(shown(value, number_format)) for value in sample]
         )
-    for r in range(1, sheet.max_row + 1):
-        for cell in sheet[r]:
-            if isinstance(cell.value, str):
-                # Force a text cell: openpyxl would store "=..." as a formula.
-                cell.data_type = "s"
-    for (column, done), numbers in changed.items():
-        shown = ", ".join(str(n) for n in numbers[:5])
-        more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
-        warnings.warn(
-            f"allocation.xlsx, sheet {sheet.title}, column {workbook_text(column)}, "
-            f"row {shown}{more}: {done}; the CSV files keep the cells whole.",
-            DataWarning,
-            stacklevel=2,
+        sheet.column_dimensions[get_column_letter(index)].width = min(
+            MAX_WIDTH, longest + 2
         )
     sheet.freeze_panes = "A2"
-    for idx, column in enumerate(header, start=1):
-        longest = max(
-            [len(column)] + [len(str(row.get(column) or "")) for row in rows[:500]]
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    sheet.append(bold(sheet, headers))
+    formats = [number_format for _, number_format in columns]
+    for number, row in enumerate(rows, start=2):
+        sheet.append(
+            [
+                cell(sheet, safe(value, column, number), fmt)
+                for value, fmt, column in zip(row, formats, headers, strict=True)
+            ]
         )
-        sheet.column_dimensions[get_column_letter(idx)].width = min(
-            MAX_WIDTH, longest + 2
+    for (column, done), numbers in changed.items():
+        listed = ", ".join(str(n) for n in numbers[:5])
+        more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+        warnings.warn(
+            f"allocation.xlsx, sheet {sheet.title}, column {column}, "
+            f"row {listed}{more}: {done}; the CSV files keep the cells whole.",
+            DataWarning,
+            stacklevel=2,
         )
 
 
@@ -93,10 +337,73 @@ def workbook_text(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL]
 
 
-def value_of(value: Any) -> Any:
-    """Cell values: lists joined with ;, None empty, the rest as is."""
-    if value is None:
-        return None
+def workbook_bytes(sheets: Mapping[str, tuple[list[str], list[Row]]]) -> bytes:
+    """Plain sheets of rows (header, dict rows) as xlsx bytes, written by the
+    same ``fill_sheet`` as allocation.xlsx: text cells, frozen header, filter."""
+    book = Workbook(write_only=True)
+    for title, (header, rows) in sheets.items():
+        values = [[plain(row.get(column)) for column in header] for row in rows]
+        fill_sheet(book.create_sheet(title), [(h, "") for h in header], values)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def plain(value: Any) -> Any:
+    """A row value as a cell: lists joined with ";", None empty."""
     if isinstance(value, (list, tuple)):
         return ";".join(str(v) for v in value)
     return value
+
+
+def cell(sheet: Worksheet, value: Any, number_format: str = "") -> Any:
+    """A value as written: text always a text cell, numbers and dates formatted."""
+    if isinstance(value, str):
+        return text(sheet, value)
+    if number_format and value is not None:
+        formatted = WriteOnlyCell(sheet, value=value)
+        formatted.number_format = number_format
+        return formatted
+    return value
+
+
+def text(sheet: Worksheet, value: str) -> Any:
+    """A text cell; openpyxl would store text starting with "=" as a formula."""
+    if not value.startswith("="):
+        return value
+    literal = WriteOnlyCell(sheet, value=value)
+    literal.data_type = "s"
+    return literal
+
+
+def bold(sheet: Worksheet, values: list[str]) -> list[Any]:
+    """A header row in bold."""
+    cells = []
+    for value in values:
+        header = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            # A header such as "=HYPERLINK(...)" stays text, like a data cell.
+            header.data_type = "s"
+        header.font = Font(bold=True)
+        cells.append(header)
+    return cells
+
+
+def shown(value: Any, number_format: str) -> str:
+    """Roughly what a cell shows, to size its column."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return "00.00.0000"
+    if number_format in (PERCENT, PERCENT_2) and isinstance(value, float):
+        return f"{value * 100:.0f} %"
+    return str(value)
+
+
+def as_date(value: Any) -> dt.date | None:
+    """An ISO date string as a date (a date cell in the workbook)."""
+    if not value:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))

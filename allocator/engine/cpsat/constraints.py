@@ -120,6 +120,19 @@ def keep_stable_users(
         model.add(variables.assign[g, group.current] == group.size)
 
 
+def keep_freed_users_placed(
+    model: cp_model.CpModel, problem: Problem, variables: Variables
+) -> None:
+    """Hard (placement before stability): a settled user freed to make room
+    for a waiting one may move, but is never left without an advisor.
+
+    Dropping an active user so that another is placed is no move; it only
+    changes who waits.
+    """
+    for g in problem.freed:
+        model.add(variables.assigned(g) == problem.groups[g].size)
+
+
 def limit_moves(
     model: cp_model.CpModel, problem: Problem, variables: Variables
 ) -> None:
@@ -145,5 +158,6 @@ HARD_CONSTRAINTS: tuple[Rule, ...] = (
     limit_municipalities,
     keep_households_together,
     keep_stable_users,
+    keep_freed_users_placed,
     limit_moves,
 )

@@ -249,9 +249,10 @@
     const base = `/api/jobs/${job.id}/files/`;
     const hasReport = job.files.includes("report.html");
     $("report-block").hidden = !hasReport;
+    $("report-details").open = false;
+    $("report-frame").removeAttribute("src");
     if (hasReport) {
       $("report-link").href = `${base}report.html?inline=true`;
-      $("report-frame").src = `${base}report.html?inline=true`;
     }
     const downloads = $("downloads");
     clear(downloads);
@@ -365,6 +366,14 @@
   }
 
   $("filter").addEventListener("input", renderUsers);
+
+  // The report is loaded only when asked for: it is large, and a page in a
+  // frame can scroll the page around it while it loads.
+  $("report-details").addEventListener("toggle", () => {
+    if ($("report-details").open && state.job && !$("report-frame").getAttribute("src")) {
+      $("report-frame").src = $("report-link").href;
+    }
+  });
 
   $("reallocate").addEventListener("click", async () => {
     if (!state.job) return;

@@ -1,0 +1,91 @@
+"""Figures a team leader reads beside the tables: names, shortages, the week.
+
+The solution folder's CSV files carry ids only. The workbook and the HTML
+report show names beside ids, shortages per team kind and municipality in
+FTE, and the capacity sitting in each municipality; these figures go into
+summary.json (under ``leader``) so that ``allocator report`` can rebuild the
+report from the folder alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from allocator.analysis.report import exact_capacity
+from allocator.engine.problem import Problem
+
+
+def leader_facts(problem: Problem, allocation: Sequence[int | None]) -> dict[str, Any]:
+    """The ``leader`` key of summary.json.
+
+    Returns a dict with:
+        week: the instance's ISO week or None.
+        names: ``{"advisors"|"teams"|"municipalities": {id: name}}``, names
+            as written in the input (only non-empty ones).
+        urgent_unassigned: ids of urgent users left unassigned, input order.
+        shortage_fte: ``[{"kind", "municipality", "weight", "fte"}]``, the
+            weight of unassigned users who had eligible advisors (all full),
+            and that weight in FTE of the kind's ``cases_per_fte``; sorted by
+            kind, then largest first.
+        base_capacity: ``{municipality: capacity}`` in weighted users, the
+            capacity of advisors based there (FORMAT.md section 3).
+    """
+    instance = problem.instance
+    names = {
+        "advisors": {a.id: a.name for a in instance.advisors if a.name},
+        "teams": {t.id: t.name for t in instance.teams if t.name},
+        "municipalities": {m.id: m.name for m in instance.municipalities if m.name},
+    }
+    urgent = [
+        user.id
+        for u, user in enumerate(instance.users)
+        if user.urgent and allocation[u] is None
+    ]
+    base: dict[str, float] = {m.id: 0.0 for m in instance.municipalities}
+    for advisor in instance.advisors:
+        base[advisor.base] = base.get(advisor.base, 0.0) + exact_capacity(
+            problem, advisor
+        )
+    return {
+        "week": instance.week,
+        "names": names,
+        "urgent_unassigned": urgent,
+        "shortage_fte": shortage_records(problem, allocation),
+        "base_capacity": {m: round(c, 3) for m, c in base.items()},
+    }
+
+
+def shortage_records(
+    problem: Problem, allocation: Sequence[int | None]
+) -> list[dict[str, Any]]:
+    """Capacity missing per (team kind, municipality), in weight and FTE.
+
+    A user counts when unassigned although some advisor was eligible (so the
+    eligible ones were full); users with no eligible advisor miss a
+    competence, authority or team, not capacity, and are left out here (they
+    are listed with their reason). FTE = weight / cases_per_fte of the kind.
+    """
+    policy = problem.instance.policy
+    short: dict[tuple[str, str], float] = defaultdict(float)
+    for group in problem.groups:
+        if not group.eligible:
+            continue
+        for u in group.user_idcs:
+            if allocation[u] is None:
+                user = problem.instance.users[u]
+                short[group.kind, user.municipality] += user.weight
+    records: list[dict[str, Any]] = []
+    for (kind, municipality), weight in short.items():
+        per_fte = policy.cases_per_fte_by_kind.get(kind, policy.cases_per_fte)
+        records.append(
+            {
+                "kind": kind,
+                "municipality": municipality,
+                "weight": round(weight, 3),
+                "fte": round(weight / per_fte, 3),
+            }
+        )
+    records.sort(key=lambda r: (r["kind"], -r["weight"], r["municipality"]))
+    return records

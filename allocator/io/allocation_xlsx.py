@@ -1,0 +1,242 @@
+"""An edited allocation.xlsx read back as last week's plan and this week's locks.
+
+``--previous allocation.xlsx``: on the ``assignments`` sheet the ``advisor``
+column is the plan (each user's current advisor from now on, as a previous
+solution folder's assignments.csv would give it) and the ``lock`` column
+holds what the leader typed: ``fix`` (this user keeps the row's advisor) or
+``forbid`` (never the row's advisor). Empty means no lock.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from allocator.domain import Instance, Lock, LockKind
+from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.io.previous import Previous
+from allocator.io.tables import CellError, parse_date, parse_text, read_workbook
+
+SHEET = "assignments"
+LOCK_KINDS: dict[str, LockKind] = {"fix": "fix", "forbid": "forbid"}
+
+
+def is_workbook(path: Path) -> bool:
+    """Whether ``--previous`` names a workbook rather than a solution folder."""
+    return path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm")
+
+
+def read_allocation_workbook(path: Path) -> Previous:
+    """The plan and the typed locks of an (edited) allocation.xlsx.
+
+    Returns:
+        A :class:`Previous` whose ``advisor`` is the advisor column per user,
+        whose ``locks`` are the rows with ``fix``/``forbid`` (source names the
+        sheet and row) and whose ``note`` says what was read.
+
+    Raises:
+        InstanceError: not a workbook, no ``assignments`` sheet, a missing
+            ``user`` or ``advisor`` column, an empty or repeated user id, a
+            lock other than fix/forbid, a lock on a row without an advisor,
+            or a ``since`` that is not a date; every problem with its row.
+    """
+    tables = read_workbook(path)
+    table = tables.get(SHEET)
+    if table is None:
+        message = (
+            f'expected a sheet named "{SHEET}" (as allocator writes it), found none.'
+        )
+        raise InstanceError([InputProblem(path.name, None, None, message)])
+    label = table.label
+    missing = [c for c in ("user", "advisor") if c not in table.header]
+    if missing:
+        raise InstanceError(
+            [InputProblem(label, table.header_row, c, "required column is missing.")
+             for c in missing]
+        )  # fmt: skip
+    advisor: dict[str, str] = {}
+    team: dict[str, str] = {}
+    since = {}
+    before: dict[str, str] = {}
+    locks: list[Lock] = []
+    problems = list(table.problems)
+    for row in table.rows:
+        user = parse_text(row.cells.get("user", ""))
+        if not user:
+            problems.append(
+                InputProblem(
+                    label,
+                    row.number,
+                    "user",
+                    "expected a user id, found an empty cell.",
+                )
+            )
+            continue
+        if user in advisor:
+            problems.append(
+                InputProblem(
+                    label,
+                    row.number,
+                    "user",
+                    f"expected each user once, found {user} again.",
+                )
+            )
+            continue
+        chosen = parse_text(row.cells.get("advisor", ""))
+        advisor[user] = chosen
+        team[user] = parse_text(row.cells.get("team", ""))
+        before[user] = parse_text(row.cells.get("previous_advisor", ""))
+        text = row.cells.get("since", "").strip()
+        if text:
+            try:
+                since[user] = parse_date(text[:10])
+            except CellError as error:
+                problems.append(InputProblem(label, row.number, "since", str(error)))
+        typed = row.cells.get("lock", "").strip().lower()
+        if not typed:
+            continue
+        kind = LOCK_KINDS.get(typed)
+        if kind is None:
+            problems.append(
+                InputProblem(
+                    label, row.number, "lock", "expected fix, forbid or an empty cell."
+                )
+            )
+        elif not chosen:
+            problems.append(
+                InputProblem(
+                    label,
+                    row.number,
+                    "lock",
+                    f"expected an advisor id in the advisor column for this {kind} "
+                    "lock, found none.",
+                )
+            )
+        else:
+            source = f"{label} row {row.number}"
+            locks.append(
+                Lock(
+                    user=user, advisor=chosen, kind=kind, row=row.number, source=source
+                )
+            )
+    if problems:
+        raise InstanceError(problems)
+    placed = sum(1 for a in advisor.values() if a)
+    fixes = sum(lock.kind == "fix" for lock in locks)
+    note = (
+        f"{path.name}: {len(advisor)} users read, {placed} with an advisor "
+        f"(the plan); locks typed: {fixes} fix, {len(locks) - fixes} forbid."
+    )
+    return Previous(
+        folder=path,
+        advisor=advisor,
+        team=team,
+        since=since,
+        previous_advisor=before,
+        locks=tuple(locks),
+        note=note,
+    )
+
+
+def warn_unknown_advisors(previous: Previous, advisors: set[str]) -> None:
+    """A typo in the advisor column must not pass as "the advisor left"."""
+    unknown: dict[str, list[str]] = {}
+    for user, advisor in previous.advisor.items():
+        if advisor and advisor not in advisors:
+            unknown.setdefault(advisor, []).append(user)
+    for advisor, users in sorted(unknown.items()):
+        shown = ", ".join(users[:3]) + (
+            f" and {len(users) - 3} more" if len(users) > 3 else ""
+        )
+        warnings.warn(
+            f"{previous.folder.name}: the advisor column names {advisor} (user "
+            f"{shown}), who is not in advisors.csv; placed anew as if that "
+            "advisor had left.",
+            DataWarning,
+            stacklevel=2,
+        )
+
+
+def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
+    """This week's instance with the workbook's typed locks added.
+
+    A lock on a user not in this week's users.csv, or naming an advisor not in
+    advisors.csv, or contradicting a lock already given (the same pair both
+    fixed and forbidden, one user fixed to two advisors) is an input error
+    naming the sheet and row. Whether a fix lock can hold is checked when the
+    problem is built, as for locks.csv.
+
+    Raises:
+        InstanceError: every such lock, with its row.
+    """
+    advisors = {a.id for a in instance.advisors}
+    if is_workbook(previous.folder):
+        warn_unknown_advisors(previous, advisors)
+    if not previous.locks:
+        return instance
+    users = {u.id for u in instance.users}
+    kinds = {(lock.user, lock.advisor): lock for lock in instance.locks}
+    fixed = {lock.user: lock for lock in instance.locks if lock.kind == "fix"}
+    problems = []
+    added = []
+    for lock in previous.locks:
+        file, _, row_text = lock.source.rpartition(" row ")
+        row_number = int(row_text) if row_text.isdigit() else None
+        file = file if row_number is not None else lock.source
+        if lock.user not in users:
+            problems.append(
+                InputProblem(
+                    file,
+                    row_number,
+                    "user",
+                    f"expected a user of this week's users.csv, found {lock.user}.",
+                )
+            )
+            continue
+        if lock.advisor not in advisors:
+            problems.append(
+                InputProblem(
+                    file,
+                    row_number,
+                    "advisor",
+                    f"expected an advisor of advisors.csv, found {lock.advisor}.",
+                )
+            )
+            continue
+        other = kinds.get((lock.user, lock.advisor))
+        if other is not None and other.kind != lock.kind:
+            problems.append(
+                InputProblem(
+                    file,
+                    row_number,
+                    "lock",
+                    f"expected one kind of lock for user {lock.user} and advisor "
+                    f"{lock.advisor}, found {lock.kind} here and {other.kind} in "
+                    f"{other.source}.",
+                )
+            )
+            continue
+        earlier = fixed.get(lock.user)
+        if (
+            lock.kind == "fix"
+            and earlier is not None
+            and earlier.advisor != lock.advisor
+        ):
+            problems.append(
+                InputProblem(
+                    file,
+                    row_number,
+                    "lock",
+                    f"expected one advisor fixed for user {lock.user}, found "
+                    f"{lock.advisor} here and {earlier.advisor} in {earlier.source}.",
+                )
+            )
+            continue
+        if other is None:
+            kinds[lock.user, lock.advisor] = lock
+            if lock.kind == "fix":
+                fixed[lock.user] = lock
+            added.append(lock)
+    if problems:
+        raise InstanceError(problems)
+    return instance.model_copy(update={"locks": (*instance.locks, *added)})

@@ -1,0 +1,533 @@
+"""The report's charts: figures from report rows, drawn as inline SVG.
+
+Each chart is a plain dict (``id``, ``title``, ``question``, ``svg``, and
+its text equivalent ``header`` and ``rows``), so tests compare data, not
+pixels. Drawing uses matplotlib's SVG backend with a fixed hash salt, no
+date and text kept as text, so the same rows give the same bytes, the page
+needs no script to show a chart, and screen readers and search find the
+labels. Views that would not fit on a screen are aggregated (advisors by
+team, teams by kind), and the full figures stay in the tables.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import matplotlib
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+
+Chart = dict[str, Any]
+Rows = Sequence[Mapping[str, Any]]
+
+# Colour-blind-safe palette (Okabe-Ito), cycled over teams or kinds.
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
+    "#F0E442", "#000000",
+)  # fmt: skip
+LOAD = "#0072B2"
+CAPACITY = "#BBD7EA"
+SHORT = "#D55E00"
+# Beyond these counts a chart aggregates (one bar per advisor is unreadable
+# past a screen's height).
+MAX_BARS = 60
+MAX_GROUPS = 40
+WIDTH_IN = 8.0
+ROW_IN = 0.22
+
+_STYLE: dict[Any, Any] = {
+    "svg.hashsalt": "allocator-report",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def to_svg(figure: Figure, chart_id: str, title: str) -> str:
+    """An inline <svg> element: deterministic ids prefixed by ``chart_id``.
+
+    matplotlib's ids are hashes of the salt and content, so two charts could
+    share one; the prefix keeps every id on the page unique.
+    """
+    buffer = io.StringIO()
+    with matplotlib.rc_context(_STYLE):
+        FigureCanvasSVG(figure)
+        figure.savefig(
+            buffer,
+            format="svg",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{chart_id}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{chart_id}-\1)", text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{chart_id}-\1"', text)
+    title_id = f"{chart_id}-svg-title"
+    text = re.sub(
+        r"<svg ",
+        f'<svg role="img" aria-labelledby="{title_id}" class="chart" ',
+        text,
+        count=1,
+    )
+    head_end = text.index(">") + 1
+    return (
+        text[:head_end]
+        + f'<title id="{title_id}">{escape_xml(title)}</title>'
+        + text[head_end:]
+    ).strip()
+
+
+def escape_xml(text: str) -> str:
+    """Text for an SVG <title> (names may hold markup; it stays text)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def new_figure(rows: int, min_height: float = 2.2) -> Figure:
+    """A figure WIDTH_IN wide, tall enough for ``rows`` horizontal bars."""
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(WIDTH_IN, max(min_height, 0.9 + ROW_IN * rows)))
+        figure.set_layout_engine("constrained")
+    return figure
+
+
+def draw(chart_id: str, title: str, rows: int, paint: Callable[[Any], None]) -> str:
+    """Draw with ``paint(axes)`` in the report's style and return the SVG."""
+    with matplotlib.rc_context(_STYLE):
+        figure = new_figure(rows)
+        axes = figure.add_subplot()
+        paint(axes)
+        return to_svg(figure, chart_id, title)
+
+
+def label(ident: str, names: Mapping[str, str], width: int = 34) -> str:
+    """``id name`` shortened to ``width`` characters, for an axis."""
+    name = names.get(ident, "")
+    text = f"{ident} {name}".strip() if name else ident
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return plain(text)
+
+
+def plain(text: str) -> str:
+    """Text matplotlib draws as written: ``$`` would start mathtext."""
+    return text.replace("$", r"\$")
+
+
+def color_of(key: str, keys: Sequence[str]) -> str:
+    return PALETTE[sorted(set(keys)).index(key) % len(PALETTE)]
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f} %"
+
+
+# --- 1. Utilisation per advisor, grouped by team --------------------------------
+
+
+def utilisation_chart(
+    advisors: Rows, teams: Rows, names: Mapping[str, Mapping[str, str]]
+) -> Chart:
+    """Who is loaded how much: utilisation per advisor, grouped by team.
+
+    Up to MAX_BARS advisors: one bar each, coloured by team. More: one dot
+    per advisor on a row per team (per team kind beyond MAX_GROUPS teams).
+    The table gives per team the advisors and min, median and max.
+    """
+    kind_of = {row["team"]: row["kind"] for row in teams}
+    team_order = [row["team"] for row in teams]
+    with_capacity = [row for row in advisors if row.get("utilisation") is not None]
+    title = "Utilisation per advisor, grouped by team"
+    question = (
+        "Who carries how much of their capacity? Bars past the 100 % line are "
+        "over capacity; a team whose bars differ widely is unevenly shared."
+    )
+    if len(with_capacity) <= MAX_BARS:
+        ordered = sorted(
+            with_capacity,
+            key=lambda r: (team_order.index(r["team"]), r["advisor"]),
+        )
+
+        def bars(axes: Any) -> None:
+            y = list(range(len(ordered)))[::-1]
+            colours = [color_of(r["team"], team_order) for r in ordered]
+            axes.barh(y, [r["utilisation"] * 100 for r in ordered], color=colours)
+            axes.set_yticks(
+                y, [label(r["advisor"], names["advisors"]) for r in ordered]
+            )
+            axes.axvline(100, color="#333333", linewidth=1, linestyle="--")
+            axes.set_xlabel("utilisation (% of capacity)")
+            legend_teams = list(dict.fromkeys(r["team"] for r in ordered))
+            for team in legend_teams:
+                axes.barh([], [], color=color_of(team, team_order), label=team)
+            if legend_teams:
+                axes.legend(loc="lower right", fontsize=7, frameon=False)
+
+        svg = draw("utilisation", title, len(ordered), bars)
+        header = ["advisor", "name", "team", "load", "capacity", "utilisation"]
+        table = [
+            [r["advisor"], names["advisors"].get(r["advisor"], ""), r["team"],
+             number(r["load"]), number(r["capacity"]), percent(r["utilisation"])]
+            for r in ordered
+        ]  # fmt: skip
+        return chart("utilisation", title, question, svg, header, table)
+    by_team = len(team_order) <= MAX_GROUPS
+    group_of = (lambda r: r["team"]) if by_team else (lambda r: kind_of[r["team"]])
+    groups: dict[str, list[float]] = defaultdict(list)
+    for row in with_capacity:
+        groups[group_of(row)].append(row["utilisation"] * 100)
+    order = [g for g in dict.fromkeys(group_of({"team": t}) for t in team_order)]
+    order = [g for g in order if g in groups]
+
+    def dots(axes: Any) -> None:
+        for i, group in enumerate(order):
+            values = sorted(groups[group])
+            y = len(order) - 1 - i
+            # A fixed spread instead of random jitter keeps the bytes stable.
+            offsets = [((k % 7) - 3) * 0.06 for k in range(len(values))]
+            axes.scatter(
+                values,
+                [y + o for o in offsets],
+                s=14,
+                color=color_of(group, order),
+                linewidths=0,
+            )
+            axes.plot([statistics.median(values)] * 2, [y - 0.35, y + 0.35], "k-")
+        ticks = list(range(len(order)))[::-1]
+        shown = names["teams"] if by_team else {}
+        axes.set_yticks(ticks, [label(g, shown) for g in order])
+        axes.axvline(100, color="#333333", linewidth=1, linestyle="--")
+        axes.set_xlabel(
+            "utilisation (% of capacity); one dot per advisor, bar = median"
+        )
+
+    svg = draw("utilisation", title, len(order), dots)
+    # The table lists every team, even when the chart groups them by kind.
+    per_team: dict[str, list[float]] = defaultdict(list)
+    for row in with_capacity:
+        per_team[row["team"]].append(row["utilisation"] * 100)
+    header = ["team", "kind", "advisors", "min", "median", "max", "over 100 %"]
+    table = []
+    for team in team_order:
+        values = per_team.get(team)
+        if not values:
+            continue
+        table.append(
+            [team, kind_of[team], str(len(values)), f"{min(values):.0f} %",
+             f"{statistics.median(values):.0f} %", f"{max(values):.0f} %",
+             str(sum(v > 100 + 1e-9 for v in values))]
+        )  # fmt: skip
+    note = (
+        ""
+        if by_team
+        else f"{len(team_order)} teams are shown by team kind; "
+        "the table lists every team."
+    )
+    return chart("utilisation", title, question, svg, header, table, note)
+
+
+# --- 2. Load against capacity per team ------------------------------------------
+
+
+def team_chart(teams: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
+    """Load against capacity per team (per team kind beyond MAX_GROUPS teams)."""
+    title = "Load against capacity per team"
+    question = (
+        "Which teams are full and which have room? The light bar is the "
+        "team's capacity, the dark bar the weighted caseload placed with it."
+    )
+    by_team = len(teams) <= MAX_GROUPS
+    totals: dict[str, list[float]] = {}
+    for row in teams:
+        key = row["team"] if by_team else row["kind"]
+        entry = totals.setdefault(key, [0.0, 0.0, 0.0])
+        entry[0] += row["load"] or 0.0
+        entry[1] += row["capacity"] or 0.0
+        entry[2] += row["advisors"] or 0
+    keys = list(totals)
+    shown = names["teams"] if by_team else {}
+
+    def bars(axes: Any) -> None:
+        y = list(range(len(keys)))[::-1]
+        axes.barh(y, [totals[k][1] for k in keys], color=CAPACITY, label="capacity")
+        axes.barh(y, [totals[k][0] for k in keys], height=0.5, color=LOAD, label="load")
+        axes.set_yticks(y, [label(k, shown) for k in keys])
+        axes.set_xlabel("weighted users")
+        axes.legend(loc="lower right", fontsize=7, frameon=False)
+
+    svg = draw("teams", title, len(keys), bars)
+    header = ["team", "name", "kind", "advisors", "load", "capacity", "utilisation"]
+    table = [
+        [r["team"], names["teams"].get(r["team"], ""), r["kind"],
+         str(r["advisors"]), number(r["load"]), number(r["capacity"]),
+         percent(r["load"] / r["capacity"] if r["capacity"] else None)]
+        for r in teams
+    ]  # fmt: skip
+    note = (
+        ""
+        if by_team
+        else f"{len(teams)} teams are summed by team kind; the table lists each."
+    )
+    return chart("teams", title, question, svg, header, table, note)
+
+
+# --- 3. Load against capacity per municipality ----------------------------------
+
+
+def municipality_chart(
+    municipalities: Rows,
+    base_capacity: Mapping[str, float],
+    shortage: Mapping[str, float],
+    names: Mapping[str, Mapping[str, str]],
+) -> Chart:
+    """Placed load against the capacity based in each municipality.
+
+    Capacity here is that of the advisors whose base is the municipality (a
+    team may serve several, so it is where the staff sit, not a limit). The
+    FTE short comes from users left unassigned while eligible advisors were
+    full. Beyond MAX_BARS municipalities, those with most unassigned users.
+    """
+    title = "Load against capacity per municipality"
+    question = (
+        "Which municipalities are short? The dark bar is the weighted caseload "
+        "placed, the light bar the capacity of advisors based there; the table "
+        "adds unassigned users and the FTE missing."
+    )
+    ordered = list(municipalities)
+    note = ""
+    if len(ordered) > MAX_BARS:
+        ordered = sorted(
+            ordered, key=lambda r: (-(r["unassigned"] or 0), r["municipality"])
+        )
+        note = (
+            f"The {MAX_BARS} municipalities with most unassigned users of "
+            f"{len(municipalities)}; the table lists all."
+        )
+        shown_rows = ordered[:MAX_BARS]
+    else:
+        shown_rows = ordered
+
+    def bars(axes: Any) -> None:
+        y = list(range(len(shown_rows)))[::-1]
+        keys = [r["municipality"] for r in shown_rows]
+        axes.barh(
+            y, [base_capacity.get(k, 0.0) for k in keys], color=CAPACITY,
+            label="capacity based here",
+        )  # fmt: skip
+        axes.barh(
+            y, [r["load"] or 0.0 for r in shown_rows], height=0.5, color=LOAD,
+            label="load placed",
+        )  # fmt: skip
+        axes.set_yticks(y, [label(k, names["municipalities"]) for k in keys])
+        axes.set_xlabel("weighted users")
+        axes.legend(loc="lower right", fontsize=7, frameon=False)
+
+    svg = draw("municipalities", title, len(shown_rows), bars)
+    header = ["municipality", "name", "users", "unassigned", "load placed",
+              "capacity based here", "FTE short", "advisors serving"]  # fmt: skip
+    table = [
+        [r["municipality"], names["municipalities"].get(r["municipality"], ""),
+         str(r["users"]), str(r["unassigned"]), number(r["load"]),
+         number(base_capacity.get(r["municipality"], 0.0)),
+         number(shortage.get(r["municipality"], 0.0), 2), str(r["advisors"])]
+        for r in municipalities
+    ]  # fmt: skip
+    return chart("municipalities", title, question, svg, header, table, note)
+
+
+# --- 4. Municipalities per advisor ----------------------------------------------
+
+
+def spread_chart(advisors: Rows, limit: int | None) -> Chart:
+    """How many advisors serve 0, 1, 2, ... municipalities (rule 5)."""
+    title = "Municipalities per advisor"
+    question = (
+        "How spread are advisors over municipalities? Each bar counts the "
+        "advisors serving that many municipalities; the policy limit is marked."
+    )
+    counts = Counter(len(row.get("municipalities") or []) for row in advisors)
+    top = max([*counts, limit or 0, 1])
+    xs = list(range(top + 1))
+
+    def bars(axes: Any) -> None:
+        axes.bar(xs, [counts.get(x, 0) for x in xs], color=LOAD)
+        axes.set_xticks(xs, [str(x) for x in xs])
+        axes.set_xlabel("municipalities served")
+        axes.set_ylabel("advisors")
+        if limit:
+            axes.axvline(limit + 0.5, color=SHORT, linestyle="--", linewidth=1)
+            axes.text(
+                limit + 0.55, 0, f" policy limit {limit}", color=SHORT, va="bottom"
+            )
+
+    svg = draw("spread", title, 6, bars)
+    header = ["municipalities served", "advisors"]
+    table = [[str(x), str(counts.get(x, 0))] for x in xs]
+    return chart("spread", title, question, svg, header, table)
+
+
+# --- 5. This week's changes -------------------------------------------------------
+
+
+CHANGE_KINDS = ("moved", "unassigned", "arrived", "left")
+
+
+def changes_chart(changes: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
+    """Who moved, lost an advisor, arrived or left this week, by team."""
+    title = "This week's changes"
+    question = (
+        "Who moved this week? Users moved to another advisor, left without "
+        "one, arrived or left, counted per team (the team they were in, or "
+        "join)."
+    )
+    per_team: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in changes:
+        team = row.get("from_team") or row.get("to_team") or "(none)"
+        per_team[team][row["kind"]] += 1
+    teams = sorted(per_team)
+    note = ""
+    if len(teams) > MAX_GROUPS:
+        ranked = sorted(teams, key=lambda t: (-sum(per_team[t].values()), t))
+        note = f"The {MAX_GROUPS} teams with most changes of {len(teams)}."
+        teams = sorted(ranked[:MAX_GROUPS])
+
+    def bars(axes: Any) -> None:
+        y = list(range(len(teams)))[::-1]
+        left = [0] * len(teams)
+        for i, kind in enumerate(CHANGE_KINDS):
+            values = [per_team[t][kind] for t in teams]
+            axes.barh(y, values, left=left, color=PALETTE[i], label=kind)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        axes.set_yticks(y, [label(t, names["teams"]) for t in teams])
+        axes.set_xlabel("users")
+        axes.legend(loc="lower right", fontsize=7, frameon=False)
+        if not teams:
+            axes.text(0.5, 0.5, "no changes this week", ha="center",
+                      transform=axes.transAxes)  # fmt: skip
+
+    svg = draw("changes", title, len(teams), bars)
+    header = ["team", *CHANGE_KINDS]
+    table = [
+        [t, *(str(per_team[t][k]) for k in CHANGE_KINDS)] for t in sorted(per_team)
+    ]
+    return chart("changes", title, question, svg, header, table, note)
+
+
+# --- 6. Travel --------------------------------------------------------------------
+
+
+def travel_chart(assignments: Rows, teams: Rows) -> Chart:
+    """Distance from the advisor's base to each placed user's municipality."""
+    title = "Travel from advisor base to user"
+    question = (
+        "How far do advisors travel? Placed users by road km between the "
+        "advisor's base and the user's municipality, in 10 km steps."
+    )
+    distances = [r["travel_km"] for r in assignments if r.get("travel_km") is not None]
+    step = 10
+    top = int(max(distances, default=0.0) // step) + 1
+    bins = Counter(int(d // step) for d in distances)
+    xs = list(range(top))
+
+    def bars(axes: Any) -> None:
+        axes.bar([x * step for x in xs], [bins.get(x, 0) for x in xs], width=step * 0.9,
+                 align="edge", color=LOAD)  # fmt: skip
+        axes.set_xlabel("road km")
+        axes.set_ylabel("users")
+
+    svg = draw("travel", title, 6, bars)
+    per_team: dict[str, list[float]] = defaultdict(list)
+    for row in assignments:
+        if row.get("travel_km") is not None and row.get("team"):
+            per_team[row["team"]].append(row["travel_km"])
+    header = ["team", "users placed", "total km", "mean km", "max km"]
+    table = []
+    for row in teams:
+        km = per_team[row["team"]]
+        mean = statistics.fmean(km) if km else 0.0
+        table.append(
+            [row["team"], str(len(km)), number(sum(km)), number(mean),
+             number(max(km, default=0.0))]
+        )  # fmt: skip
+    return chart("travel", title, question, svg, header, table)
+
+
+# --- Helpers ----------------------------------------------------------------------
+
+
+def chart(
+    chart_id: str,
+    title: str,
+    question: str,
+    svg: str,
+    header: list[str],
+    rows: list[list[str]],
+    note: str = "",
+) -> Chart:
+    """One chart with its text equivalent."""
+    return {
+        "id": chart_id,
+        "title": title,
+        "question": question,
+        "svg": svg,
+        "header": header,
+        "rows": rows,
+        "note": note,
+    }
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A figure for a table cell; empty when missing."""
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+# --- Comparison of structures -------------------------------------------------------
+
+
+def comparison_chart(
+    chart_id: str,
+    title: str,
+    figures: Sequence[Mapping[str, Any]],
+    structures: Sequence[str],
+) -> Chart:
+    """Grouped bars: one group per figure, one bar per structure (seed mean).
+
+    A whisker spans the seed range when there are several seeds.
+    """
+    what = ", ".join(f["title"] for f in figures)
+    question = f"How do the structures compare on {what}?"
+    width = 0.8 / max(1, len(structures))
+
+    def bars(axes: Any) -> None:
+        for s, structure in enumerate(structures):
+            xs, ys, lows, highs = [], [], [], []
+            for i, figure in enumerate(figures):
+                cell = figure["cells"].get(structure)
+                if cell is None:
+                    continue
+                xs.append(i + (s - (len(structures) - 1) / 2) * width)
+                ys.append(cell["mean"])
+                lows.append(cell["mean"] - cell["low"])
+                highs.append(cell["high"] - cell["mean"])
+            axes.bar(xs, ys, width=width, color=PALETTE[s % len(PALETTE)],
+                     label=plain(structure), yerr=[lows, highs], capsize=2)  # fmt: skip
+        axes.set_xticks(range(len(figures)), [plain(f["title"]) for f in figures])
+        axes.legend(fontsize=7, frameon=False)
+
+    svg = draw(chart_id, title, 8, bars)
+    header = ["figure", *structures]
+    rows = [
+        [f["title"], *(
+            "" if (c := f["cells"].get(s)) is None
+            else f"{c['mean']:.2f}" + (f" ({c['low']:.2f} to {c['high']:.2f})"
+                                       if c["high"] > c["low"] else "")
+            for s in structures
+        )]
+        for f in figures
+    ]  # fmt: skip
+    return chart(chart_id, title, question, svg, header, rows)

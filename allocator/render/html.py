@@ -1,0 +1,322 @@
+"""report.html and comparison.html: one self-contained page each.
+
+Pages are Jinja2 templates (``templates/``) with autoescaping, so every name
+from the input is text, never markup. Charts come from ``charts.py`` as
+inline SVG; the stylesheet is inlined once. Nothing is fetched when a page
+opens: no script, no font, no image from any host. The same rows give the
+same bytes: no clock, no path and no run time appears on a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import jinja2
+
+from allocator.render import charts
+
+# Rows listed in the unassigned and changes tables before "and N more".
+MAX_LISTED = 1000
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The template environment: autoescape on, undefined names an error."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("allocator.render", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["fmt"] = fmt
+    return env
+
+
+def package_version() -> str:
+    try:
+        return version("allocator")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def report_page(data: Mapping[str, Any]) -> str:
+    """The solution's report.html.
+
+    Args:
+        data: as ``allocator.io.solution_files.solution_tables`` gives it:
+            ``summary`` (summary.json) and typed rows of ``assignments``,
+            ``advisor_load``, ``team_load``, ``municipality_load``, ``changes``.
+
+    Returns:
+        The page as text (UTF-8 when written), a few hundred kB even for a
+        region of 40,000 users: per-user rows appear only for unassigned
+        users and changes, at most MAX_LISTED of each.
+    """
+    summary = data["summary"]
+    leader = summary.get("leader") or {}
+    names = {
+        kind: dict((leader.get("names") or {}).get(kind) or {})
+        for kind in ("advisors", "teams", "municipalities")
+    }
+    shortage = leader.get("shortage_fte") or []
+    short_by_municipality: dict[str, float] = {}
+    for record in shortage:
+        m = record["municipality"]
+        short_by_municipality[m] = short_by_municipality.get(m, 0.0) + record["fte"]
+    policy = summary.get("policy") or {}
+    limit = policy.get("max_municipalities_per_advisor")
+    charts_list = [
+        charts.utilisation_chart(data["advisor_load"], data["team_load"], names),
+        charts.team_chart(data["team_load"], names),
+        charts.municipality_chart(
+            data["municipality_load"],
+            leader.get("base_capacity") or {},
+            short_by_municipality,
+            names,
+        ),
+        charts.spread_chart(data["advisor_load"], limit if limit else None),
+        charts.changes_chart(data["changes"], names),
+        charts.travel_chart(data["assignments"], data["team_load"]),
+    ]
+    unassigned = unassigned_rows(data["assignments"], leader, names)
+    changes = list(data["changes"])
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            title=f"Allocation report: {summary.get('instance', '')}",
+            summary=summary,
+            figures=summary_figures(summary, shortage),
+            shortage=shortage,
+            names=names,
+            charts=charts_list,
+            unassigned=unassigned[:MAX_LISTED],
+            unassigned_more=max(0, len(unassigned) - MAX_LISTED),
+            changes=changes[:MAX_LISTED],
+            changes_more=max(0, len(changes) - MAX_LISTED),
+            version=package_version(),
+        )
+    )
+
+
+def summary_figures(
+    summary: Mapping[str, Any], shortage: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """The headline figures as (label, text) pairs, in reading order."""
+    kpis = summary.get("kpis") or {}
+    changes = summary.get("changes") or {}
+    gap = summary.get("gap")
+    leader = summary.get("leader") or {}
+    return [
+        ("Week", str(leader.get("week") or summary.get("reference_date") or "")),
+        ("Status", str(summary.get("status", ""))),
+        ("Gap to the bound", "" if gap is None else f"{gap * 100:.2f} %"),
+        ("Users", str(kpis.get("users", ""))),
+        ("Placed", str(kpis.get("assigned", ""))),
+        (
+            "Unassigned (of them urgent)",
+            f"{kpis.get('unassigned', '')} ({kpis.get('urgent_unassigned', '')})",
+        ),
+        ("Moved from their advisor", str(kpis.get("reassignments", ""))),
+        (
+            "Changes: moved, unassigned, arrived, left",
+            ", ".join(str(changes.get(k, 0)) for k in charts.CHANGE_KINDS),
+        ),
+        ("FTE short", f"{sum(r['fte'] for r in shortage):.2f}"),
+        (
+            "Utilisation, lowest to highest",
+            f"{charts.percent(kpis.get('utilisation_min'))} to "
+            f"{charts.percent(kpis.get('utilisation_max'))}",
+        ),
+        ("Travel, total road km", f"{kpis.get('travel_km', 0):.1f}"),
+    ]
+
+
+def unassigned_rows(
+    assignments: Sequence[Mapping[str, Any]],
+    leader: Mapping[str, Any],
+    names: Mapping[str, Mapping[str, str]],
+) -> list[dict[str, Any]]:
+    """Unassigned users, urgent first, then in input order."""
+    urgent = set(leader.get("urgent_unassigned") or ())
+    rows = [
+        {
+            "user": row["user"],
+            "municipality": row["municipality"],
+            "municipality_name": names["municipalities"].get(row["municipality"], ""),
+            "kind": str(row.get("rule", "")).partition(":")[2],
+            "urgent": row["user"] in urgent,
+            "reason": row.get("reason", ""),
+        }
+        for row in assignments
+        if row.get("status") == "unassigned"
+    ]
+    return sorted(rows, key=lambda r: not r["urgent"])
+
+
+def comparison_page(rows: list[dict[str, Any]], settings: dict[str, Any]) -> str:
+    """comparison.html for ``allocator compare`` (FORMAT.md section 7).
+
+    Args:
+        rows: comparison.csv rows as dicts (``scenario``, ``seed`` and the
+            figures; numbers as numbers, or as text that reads as one).
+        settings: what was run (seeds, time limit, instance, ...); shown as
+            a table of key and value.
+
+    Returns:
+        The page: a side-by-side table, one column per structure, one row
+        per figure, the base's value and each scenario's difference with the
+        seed range ("min to max") when there are several seeds, a difference
+        inside the seed ranges marked as not significant; and charts of the
+        figures per structure.
+    """
+    table = comparison_table(rows)
+    figure_charts = comparison_charts(table)
+    return (
+        environment()
+        .get_template("comparison.html.j2")
+        .render(
+            title=f"Comparison of structures: {settings.get('instance', '')}".rstrip(
+                ": "
+            ),
+            table=table,
+            charts=figure_charts,
+            settings=sorted((str(k), str(v)) for k, v in settings.items()),
+            version=package_version(),
+        )
+    )
+
+
+# Figures shown, in order, with how a difference reads ("lower is better").
+COMPARED = (
+    ("assigned", "users placed", "higher"),
+    ("unassigned", "users unassigned", "lower"),
+    ("urgent_unassigned", "urgent users unassigned", "lower"),
+    ("unassigned_weight", "weight unassigned", "lower"),
+    ("shortage_fte", "FTE short", "lower"),
+    ("utilisation_max", "utilisation, highest", "lower"),
+    ("utilisation_min", "utilisation, lowest", "higher"),
+    ("utilisation_mean", "utilisation, mean", ""),
+    ("travel_km", "travel km", "lower"),
+    ("travel_hours", "travel hours", "lower"),
+    ("municipalities_per_advisor_max", "municipalities per advisor, max", "lower"),
+    ("municipalities_per_advisor_mean", "municipalities per advisor, mean", "lower"),
+    ("forced_moves", "forced moves", "lower"),
+    ("coverage_min", "coverage, least qualified advisors", "higher"),
+    ("single_points", "single points of failure", "lower"),
+    ("uncovered", "uncovered pairs", "lower"),
+    ("n1_worst_weight", "N-1 worst weight unplaced", "lower"),
+    ("n1_mean_weight", "N-1 mean weight unplaced", "lower"),
+    ("leakage_fte", "leakage FTE", "lower"),
+    ("freed_fte", "freed FTE", "higher"),
+    ("gap", "gap", "lower"),
+)
+CHARTED = (
+    ("coverage", "Coverage", ("coverage_min", "single_points", "uncovered")),
+    ("n1", "N-1: one advisor absent", ("n1_worst_weight", "n1_mean_weight")),
+    (
+        "utilisation",
+        "Utilisation spread",
+        ("utilisation_min", "utilisation_mean", "utilisation_max"),
+    ),
+    ("travel", "Travel", ("travel_km",)),
+    ("leakage", "Leakage, freed and missing FTE", ("leakage_fte", "freed_fte",
+                                                    "shortage_fte")),
+)  # fmt: skip
+
+
+def as_number(value: Any) -> float | None:
+    """A comparison cell as a number (decimal comma accepted), else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Figures per structure: mean over seeds, range, difference to base."""
+    structures = list(dict.fromkeys(str(r.get("scenario", "")) for r in rows))
+    seeds = sorted({str(r.get("seed", "")) for r in rows})
+    base = "base" if "base" in structures else (structures[0] if structures else "")
+    figures = []
+    for key, title, better in COMPARED:
+        cells: dict[str, dict[str, Any]] = {}
+        for structure in structures:
+            values = [
+                v
+                for r in rows
+                if str(r.get("scenario", "")) == structure
+                and (v := as_number(r.get(key))) is not None
+            ]
+            if not values:
+                continue
+            cells[structure] = {
+                "mean": sum(values) / len(values),
+                "low": min(values),
+                "high": max(values),
+            }
+        if not cells:
+            continue
+        reference = cells.get(base)
+        for structure, cell in cells.items():
+            cell["diff"] = None
+            cell["significant"] = True
+            if reference is not None and structure != base:
+                cell["diff"] = cell["mean"] - reference["mean"]
+                # Within both seed ranges' overlap, a difference is noise.
+                overlap = (
+                    cell["low"] <= reference["high"]
+                    and reference["low"] <= cell["high"]
+                )
+                # No difference at all needs no mark.
+                cell["significant"] = not (
+                    overlap and len(seeds) > 1 and cell["diff"] != 0
+                )
+        figures.append({"key": key, "title": title, "better": better, "cells": cells})
+    flagged = sorted(
+        {
+            str(r.get("scenario", ""))
+            for r in rows
+            if (g := as_number(r.get("gap"))) is not None and g > 0.01
+        }
+    )
+    return {
+        "structures": structures,
+        "seeds": seeds,
+        "base": base,
+        "figures": figures,
+        "flagged": flagged,
+    }
+
+
+def comparison_charts(table: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One grouped-bar chart per family of figures, one bar group per structure."""
+    out = []
+    by_key = {f["key"]: f for f in table["figures"]}
+    for chart_id, title, keys in CHARTED:
+        present = [by_key[k] for k in keys if k in by_key]
+        if not present:
+            continue
+        out.append(
+            charts.comparison_chart(
+                f"cmp-{chart_id}", title, present, table["structures"]
+            )
+        )
+    return out
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    """A figure for the comparison table."""
+    if value is None:
+        return ""
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
