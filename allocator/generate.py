@@ -998,20 +998,50 @@ def _office_plan(
     return plan
 
 
+@dataclass(frozen=True)
+class Shape:
+    """Variants of a generated instance that stress the search differently.
+
+    ``first_allocation``: nobody has a current advisor (a first allocation
+    of a whole caseload, or a new structure being tried): every user is
+    open and many are interchangeable. ``rotation_months``: the policy's
+    rotation period (R13); since dates span 1 week to 3 years, so 12 puts
+    about two thirds of the caseload due for rotation. ``capacity_factor``
+    scales every kind's cases per FTE (rounded down): below 1 the office is
+    short of capacity and some advisors' current caseloads no longer fit.
+    """
+
+    first_allocation: bool = False
+    rotation_months: float = 0
+    capacity_factor: float = 1.0
+
+
 def generate(
-    advisors: int, users: int, municipalities: int, seed: int, out: Path
+    advisors: int,
+    users: int,
+    municipalities: int,
+    seed: int,
+    out: Path,
+    shape: Shape | None = None,
 ) -> None:
     """Write a synthetic region with exactly these counts to folder ``out``.
 
     Municipalities are grouped into offices (about two each, fewer offices
     when staff is short, at least five advisors per office); offices with
     several municipalities have a host agreement. Each office has teams of
-    every kind serving its municipalities.
+    every kind serving its municipalities. ``shape`` (see :class:`Shape`)
+    changes current advisors, rotation and capacity after the draw, so the
+    same seed gives the same office in every shape.
+
+    Raises ValueError for counts or shape values that cannot make an office.
     """
+    shape = shape or Shape()
     if advisors < 5:
         raise ValueError("need at least 5 advisors: one per team kind")
     if municipalities < 1 or users < 0:
         raise ValueError("need at least one municipality and no negative users")
+    if shape.capacity_factor <= 0 or shape.rotation_months < 0:
+        raise ValueError("capacity factor must be above 0, rotation months >= 0")
     rng = random.Random(seed)
     count = min(
         max(1, round(municipalities / rng.uniform(1.6, 2.2))),
@@ -1059,14 +1089,27 @@ def generate(
     _fill_region(builder, teams, staff, population, users - new_total, new_total)
     all_staff = [a for t in teams for a in staff[t.id]]
     per_kind = builder.cases_per_fte(teams, all_staff, headroom=1.15)
+    per_kind = {
+        kind: float(max(1, math.floor(value * shape.capacity_factor + 1e-9)))
+        for kind, value in per_kind.items()
+    }
+    finished = builder.finish_users()
+    if shape.first_allocation:
+        finished = [
+            u.model_copy(update={"current_advisor": None, "since": None})
+            for u in finished
+        ]
     instance = Instance(
         name=out.name or "generated",
         description=(
             f"Synthetic region: {municipalities} municipalities in {len(offices)} "
             f"offices, {advisors} advisors, {users} users (seed {seed})"
+            + shape_note(shape)
         ),
         week=WEEK,
-        policy=policy_for(per_kind),
+        policy=policy_for(per_kind).model_copy(
+            update={"rotation_months": shape.rotation_months}
+        ),
         competences=COMPETENCES,
         host_agreements=agreements,
         routing=builder.routing,
@@ -1075,9 +1118,21 @@ def generate(
         advisors=tuple(
             builder.finish_advisors(all_staff, max_municipalities=2, rebase=True)
         ),
-        users=tuple(builder.finish_users()),
+        users=tuple(finished),
     )
     write_instance(out, instance)
+
+
+def shape_note(shape: Shape) -> str:
+    """The shape options in words, for the instance's description."""
+    notes = []
+    if shape.first_allocation:
+        notes.append("first allocation")
+    if shape.rotation_months:
+        notes.append(f"rotation after {shape.rotation_months:g} months")
+    if shape.capacity_factor != 1.0:
+        notes.append(f"capacity x {shape.capacity_factor:g}")
+    return f"; {', '.join(notes)}" if notes else ""
 
 
 def _fill_region(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -20,8 +21,8 @@ from allocator.analysis.leader import leader_facts
 from allocator.analysis.reasons import explain_all
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
-from allocator.engine.cpsat.solver import Result, SolveParams
-from allocator.engine.greedy import solve_greedy
+from allocator.engine.cpsat.solver import GAP_TARGET, Result, SolveParams
+from allocator.engine.greedy import first_solution, solve_greedy
 from allocator.engine.limits import (
     DETERMINISTIC_MAX,
     DETERMINISTIC_MIN,
@@ -125,15 +126,20 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         result = greedy
     else:
         # The weekly move rule: a settled user moves only to place a
-        # waiting one (see allocator.engine.placement).
-        problem, result = search(problem, params, greedy.allocation, options)
+        # waiting one (see allocator.engine.placement). The hint is the
+        # better of the baseline and the compact greedy.
+        hint = first_solution(problem, greedy).allocation
+        problem, result = search(problem, params, hint, options)
         if result.status == "no_solution":
             # The baseline obeys every hard rule, so a leader always gets an
-            # allocation, marked as the greedy one in summary.json.
-            stopped_by = result.stopped_by
-            result = greedy
-            if stopped_by == "interrupted":
-                result.stopped_by = "interrupted"
+            # allocation, marked as the greedy one in summary.json; what
+            # ended the search is still the search's.
+            result = dataclasses.replace(
+                greedy,
+                stopped_by=result.stopped_by,
+                workers=result.workers,
+                deterministic=result.deterministic,
+            )
     result.wall_s = time.perf_counter() - start
     reasons = explain_all(problem, result.allocation)
     extra: dict[str, Any] = {
@@ -143,8 +149,13 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         "portfolio": params.portfolio,
         "deterministic_time": None if params.portfolio else params.budget,
         # What ended the search: "proof" or "deterministic_time" give the
-        # same answer on every run, "wall_clock" may not.
+        # same answer on every run; "gap_limit", "wall_clock" may not.
         "stopped_by": result.stopped_by,
+        "reproducible": result.reproducible,
+        "deterministic_time_spent": [round(d, 3) for d in result.deterministic],
+        # "hint" when the greedy baseline was better than the search's best.
+        "allocation_from": result.source,
+        "gap_warning": gap_warning(result, searched=options.solver != "greedy"),
         "rebalance": options.rebalance,
         "previous": str(options.previous) if options.previous else None,
         "greedy_objective": greedy.objective,
@@ -168,6 +179,34 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         report=report,
         changes=changes,
     )
+
+
+def gap_warning(result: Result, searched: bool) -> str | None:
+    """A warning when the figures may be far from the best possible.
+
+    Above GAP_TARGET (1 %) the objective may be that far from optimal, so
+    comparisons between runs reflect the search as much as the structure.
+    ``searched`` is False for ``--solver greedy``, which claims no bound.
+    """
+    if not searched:
+        return None
+    if not math.isfinite(result.bound) or not math.isfinite(result.gap):
+        return (
+            "the search found no solution in time and proved no bound: this is "
+            "the greedy baseline; more time (--time-limit) would help"
+        )
+    if result.gap > GAP_TARGET:
+        how = (
+            "a larger --deterministic-time, or none (the default goes on "
+            "while time is left)"
+            if result.stopped_by == "deterministic_time"
+            else "--time-limit"
+        )
+        return (
+            f"the gap is {result.gap:.1%}: the allocation may be up to that far "
+            f"from the best possible; more time ({how}) would help"
+        )
+    return None
 
 
 def search_params(instance: Instance, options: RunOptions) -> SolveParams:

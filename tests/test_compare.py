@@ -323,7 +323,11 @@ def test_write_comparison_folder(tmp_path: Path, comparison: Comparison) -> None
     document = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     assert set(document) == {"settings", "versions", "inputs", "rows", "details"}
     assert document["settings"]["seeds"] == [0]
-    assert document["settings"]["deterministic_budget_by_structure"]["merged"] == 0.5
+    # No deterministic_time given: each solve stops as allocator solve does.
+    assert document["settings"]["deterministic_budget_by_structure"]["merged"] is None
+    assert document["settings"]["wall_clock_factor"] == 1.0
+    page = (out / "comparison.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "merged" in page
     assert "ortools" in document["versions"]
     assert len(document["inputs"]["merged"]["content_sha256"]) == 64
     for sid in ("base", "merged", "no-vest"):
@@ -472,20 +476,37 @@ def test_a_broken_fix_lock_is_found_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / ".cache").exists()
 
 
-def test_each_solve_stops_at_its_deterministic_budget() -> None:
-    """Time limit 5 s: a budget of 0.5 units, the wall clock only at 15 s."""
-    seen: list[Any] = []
+class Watching(InlineExecutor):
+    """Runs inline and records every task it is given."""
 
-    class Watching(InlineExecutor):
-        def map_unordered(
-            self, fn: Callable[[Any], Any], items: Sequence[Any], threads: int = 1
-        ) -> Iterator[tuple[int, Any]]:
-            seen.extend(items)
-            return super().map_unordered(fn, items, threads)
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Any] = []
 
-    result = run(executor=Watching())
-    solves = [t for t in seen if type(t).__name__ == "SolveTask"]
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], threads: int = 1
+    ) -> Iterator[tuple[int, Any]]:
+        self.seen.extend(items)
+        return super().map_unordered(fn, items, threads)
+
+
+def test_each_solve_stops_as_solve_does_by_default() -> None:
+    """Time limit 5 s, no budget given: the solve's own rule within 5 s."""
+    watching = Watching()
+    result = run(executor=watching)
+    solves = [t for t in watching.seen if type(t).__name__ == "SolveTask"]
     assert len(solves) == 3
+    assert {(t.time_limit, t.deterministic_time) for t in solves} == {(5.0, None)}
+    assert {r["stopped_by"] for r in result.rows} <= {
+        "proof", "deterministic_time", "gap_limit", "wall_clock"
+    }  # fmt: skip
+
+
+def test_an_explicit_budget_stops_every_solve_there() -> None:
+    """deterministic_time 0.5: every solve stops at it, the clock only at 15 s."""
+    watching = Watching()
+    result = run(executor=watching, deterministic_time=0.5)
+    solves = [t for t in watching.seen if type(t).__name__ == "SolveTask"]
     assert {(t.time_limit, t.deterministic_time) for t in solves} == {(15.0, 0.5)}
     assert {r["stopped_by"] for r in result.rows} <= {"proof", "deterministic_time"}
 

@@ -58,7 +58,8 @@ def problems(folder: Path) -> list[InputProblem]:
 
 
 def same_office(instance: Instance) -> Instance:
-    """The instance without what depends on the files' form (rows, labels, hash)."""
+    """The instance without what depends on the files' form (rows, labels, hash,
+    and the CSV dialect the outputs will follow)."""
 
     def unrowed(items: tuple) -> tuple:  # type: ignore[type-arg]
         return tuple(item.model_copy(update={"row": 0}) for item in items)
@@ -67,6 +68,7 @@ def same_office(instance: Instance) -> Instance:
         update={
             "files": {},
             "input_sha256": "",
+            "dialect": ",",
             "municipalities": unrowed(instance.municipalities),
             "teams": unrowed(instance.teams),
             "advisors": unrowed(instance.advisors),

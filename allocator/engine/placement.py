@@ -56,6 +56,7 @@ TIE_BREAK = 0.01
 STOP_ORDER: tuple[StopReason, ...] = (
     "interrupted",
     "wall_clock",
+    "gap_limit",
     "deterministic_time",
     "proof",
 )

@@ -79,7 +79,7 @@ def comparison_json(comparison: Comparison) -> str:
 
 
 def write_comparison(comparison: Comparison, out: Path) -> Path:
-    """Write the section 7 folder; returns its path.
+    """Write the section 7 folder (and comparison.html); returns its path.
 
     Raises:
         SolutionError: ``out`` exists and is not a comparison folder.
@@ -98,4 +98,16 @@ def write_comparison(comparison: Comparison, out: Path) -> Path:
         csv_text(rows, COLUMNS), encoding="utf-8", newline=""
     )
     (out / "comparison.json").write_text(comparison_json(comparison), encoding="utf-8")
+    (out / "comparison.html").write_text(comparison_html(comparison), encoding="utf-8")
     return out
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """comparison.html: the side-by-side table and charts, one offline page."""
+    from allocator.render.html import comparison_page
+
+    settings = {
+        "instance": comparison.inputs.get("instance", ""),
+        **comparison.settings,
+    }
+    return comparison_page(comparison.rows, settings)

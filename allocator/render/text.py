@@ -43,6 +43,8 @@ def summary_table(summary: dict[str, Any]) -> str:
                 f"{changes['locked']} locked",
             )
         )
+    if summary.get("gap_warning"):
+        rows.append(("warning", summary["gap_warning"]))
     width = max(len(label) for label, _ in rows)
     lines = [f"  {label:<{width}}  {value}" for label, value in rows]
     for shortage in summary.get("shortages", []):

@@ -45,18 +45,25 @@ class AllocationModel:
         """Warm start from a per-user allocation (e.g. the greedy baseline).
 
         Every variable gets a value, helpers included: CP-SAT drops a hint it
-        cannot complete, and then starts from nothing.
+        cannot complete, and then starts from nothing. The values go into
+        the model in one block (one call per variable costs 0.1 s at 12,000
+        variables).
         """
         self.model.clear_hints()
         v = self.variables
         problem = self.problem
+        hints: dict[int, int] = {}
+
+        def put(var: cp_model.IntVar, value: int) -> None:
+            hints[var.index] = int(value)
+
         counts: dict[tuple[int, int], int] = {}
         group_of = self.group_of_user()
         for u, a in enumerate(allocation):
             if a is not None and (group_of[u], a) in v.assign:
                 counts[group_of[u], a] = counts.get((group_of[u], a), 0) + 1
         for key, var in v.assign.items():
-            self.model.add_hint(var, counts.get(key, 0))
+            put(var, counts.get(key, 0))
         placed = [0] * len(problem.groups)
         load = [0] * problem.num_advisors
         served: set[tuple[int, str]] = set()
@@ -66,20 +73,23 @@ class AllocationModel:
             load[a] += count * group.weight
             served.add((a, group.municipality))
         for g, var in v.left.items():
-            self.model.add_hint(var, problem.groups[g].size - placed[g])
+            put(var, problem.groups[g].size - placed[g])
         for g, var in v.moved.items():
             group = problem.groups[g]
             stay = counts.get((g, group.current), 0) if group.current is not None else 0
-            self.model.add_hint(var, group.size - stay)
+            put(var, group.size - stay)
         for where, flag in v.serves.items():
-            self.model.add_hint(flag, where in served)
+            put(flag, where in served)
         for (h, a), var in v.household.items():
             members = problem.households[h]
-            self.model.add_hint(var, any(counts.get((g, a), 0) for g in members))
+            put(var, any(counts.get((g, a), 0) for g in members))
         teams = problem.balanced_teams()
         for t, var in v.peak.items():
             peak = max(-(-PER_MILLE * load[a] // problem.capacity[a]) for a in teams[t])
-            self.model.add_hint(var, min(PER_MILLE, peak))
+            put(var, min(PER_MILLE, peak))
+        block = self.model.proto.solution_hint
+        block.vars.extend(list(hints))
+        block.values.extend(list(hints.values()))
 
     def group_of_user(self) -> list[int]:
         """Group index of every user."""
@@ -89,17 +99,18 @@ class AllocationModel:
                 group_of[u] = g
         return group_of
 
-    def allocation(self, solver: cp_model.CpSolver) -> list[int | None]:
+    def allocation(self, values: Sequence[int]) -> list[int | None]:
         """Hands each group's counts out to its users, deterministically.
 
         Users of a group are interchangeable, so which of them stay with the
         current advisor is a matter of order only: the earliest users in the
         input stay, then the others go to advisors in input order, and the
-        last ones are left unassigned.
+        last ones are left unassigned. ``values`` is a CP-SAT solution, by
+        variable index (``response.solution``).
         """
         result: list[int | None] = [None] * len(self.problem.instance.users)
         for g, group in enumerate(self.problem.groups):
-            counts = {a: solver.value(var) for a, var in self.variables.by_group[g]}
+            counts = {a: values[var.index] for a, var in self.variables.by_group[g]}
             order = sorted(counts, key=lambda a: (a != group.current, a))
             users = iter(group.user_idcs)
             for a in order:

@@ -29,7 +29,9 @@ def assign_each_user_at_most_once(
     that the LP cannot bound precisely.
     """
     for g, group in enumerate(problem.groups):
-        if g in variables.left:
+        # Pinned groups: keep_stable_users fixes the count and ``left`` is 0
+        # by its domain; two constraints each would only slow the build.
+        if g in variables.left and g not in problem.pinned:
             model.add(variables.assigned(g) <= group.size)
             model.add(variables.assigned(g) + variables.left[g] >= group.size)
 
@@ -100,7 +102,10 @@ def keep_households_together(
 ) -> None:
     """Hard (rule 8): assigned members of a household share one advisor."""
     for h, members in enumerate(problem.households):
-        advisors = sorted({a for g in members for a in problem.groups[g].eligible})
+        # The pairs that have variables: a pinned member has only its
+        # current advisor, so a settled household costs one choice, not one
+        # per eligible advisor.
+        advisors = sorted({a for g in members for a, _ in variables.by_group[g]})
         choice = {a: model.new_bool_var(f"household[{h},{a}]") for a in advisors}
         for a, var in choice.items():
             variables.household[h, a] = var

@@ -49,7 +49,9 @@ class Variables:
                 self.by_advisor[a].append((g, var))
             self.by_group.append(pairs)
             if pairs:
-                self.left[g] = model.new_int_var(0, group.size, f"left[{g}]")
+                # A pinned group is all with its current advisor: none left.
+                most = 0 if g in problem.pinned else group.size
+                self.left[g] = model.new_int_var(0, most, f"left[{g}]")
 
     def assigned(self, g: int) -> cp_model.LinearExpr:
         """Number of group g's users who get an advisor."""
