@@ -6,7 +6,8 @@ unless asked (``Solution.write``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from allocator.compare import compare as compare
@@ -46,6 +47,8 @@ def solve(
     solver: str = "cpsat",
     deterministic_time: float | None = None,
     portfolio: bool = False,
+    progress: Callable[[float, float, float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Solution:
     """Allocate every user of ``instance``; returns a :class:`Solution`.
 
@@ -61,6 +64,10 @@ def solve(
         solver: ``"cpsat"`` or ``"greedy"`` (the baseline).
         deterministic_time: the reproducible budget; default from the model.
         portfolio: free parallel search (faster, not reproducible).
+        progress: called on every improving solution with (elapsed seconds,
+            objective, bound); from the search's threads, so keep it short.
+        stop: set it (from any thread) to end the search: the best
+            allocation so far is returned, ``stopped_by="interrupted"``.
 
     Returns:
         The solution; its ``assignments``, ``advisor_load``, ``team_load`` and
@@ -80,6 +87,8 @@ def solve(
         previous=Path(previous) if previous is not None else None,
         rebalance=rebalance,
         max_moves=max_moves,
+        on_progress=progress,
+        stop=stop,
     )
     return solve_instance(instance, options)
 

@@ -70,6 +70,11 @@ class RunOptions:
     on_interrupt: Callable[[], None] | None = None
     # Told when the search has its first allocation (the CLI prints a line).
     on_searching: Callable[[float], None] | None = None
+    # Told (elapsed s, objective, bound) on every improving solution.
+    on_progress: Callable[[float, float, float], None] | None = None
+    # Set from any thread, ends the search keeping the best allocation so
+    # far (stopped_by "interrupted"), as the first Ctrl-C does.
+    stop: threading.Event | None = None
 
 
 @dataclass
@@ -294,8 +299,10 @@ def search(
         if notify is not None and not told:
             told = True
             notify(elapsed)
+        if options.on_progress is not None:
+            options.on_progress(elapsed, objective, bound)
 
-    wanted = line is not None or notify is not None
+    wanted = line is not None or notify is not None or options.on_progress is not None
     try:
         if options.interruptible and (
             threading.current_thread() is threading.main_thread()
@@ -315,7 +322,11 @@ def search(
             result = interruptible_search(run, options.on_interrupt)
             return box[0], result
         return solve_placing_first(
-            problem, params, hint=hint, progress=progress if wanted else None
+            problem,
+            params,
+            hint=hint,
+            progress=progress if wanted else None,
+            stop=options.stop,
         )
     finally:
         if line:
