@@ -373,7 +373,13 @@ def explain(
     from allocator.analysis.explain import explain_text
 
     with user_errors():
-        data = explain_user(load(instance, scenario=scenario), solution, user)
+        # The id as every id is compared (NFC, no format characters), so an
+        # id typed on a Mac finds the user a Windows export named.
+        from allocator.io.tables import normalise_id
+
+        data = explain_user(
+            load(instance, scenario=scenario), solution, normalise_id(user)
+        )
     click.echo(json.dumps(data, indent=2) if as_json else explain_text(data))
 
 
