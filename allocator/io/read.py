@@ -729,6 +729,8 @@ def _read_workbook_name(doc: Mapping[str, Any], check: TomlChecker) -> str | Non
 MAX_CASES_PER_FTE = 10_000
 MAX_POLICY_WEIGHT = 1_000_000
 MAX_ROAD_FACTOR = 10
+# load_balance weights the model represents exactly (see _read_weights).
+LOAD_BALANCE_STEP = 10
 # A road speed above this is a typo (km/h, for travel hours).
 MAX_TRAVEL_SPEED_KMH = 300
 MAX_ROTATION_MONTHS = 1_200
@@ -794,6 +796,17 @@ def _read_weights(policy: Mapping[str, Any], check: TomlChecker) -> Weights:
         )
         is not None
     }
+    balance = values.get("load_balance")
+    if balance is not None and balance % LOAD_BALANCE_STEP:
+        # The model counts utilisation in per mille and the objective in
+        # hundredths, so a team's peak costs weight/10 per point: any other
+        # weight would be rounded in the model (below 5, to nothing).
+        check.problem(
+            "policy.weights.load_balance",
+            f"0 or a multiple of {LOAD_BALANCE_STEP} (the model's resolution)",
+            raw["load_balance"],
+        )
+        del values["load_balance"]
     return Weights.model_validate(values)
 
 
