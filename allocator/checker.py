@@ -241,8 +241,9 @@ class Table:
 
 
 def unescape(cell: str) -> str:
-    """Drop the "'" the writer puts before a cell that would run as a formula."""
-    if len(cell) >= 2 and cell[0] == "'" and cell[1] in "".join(FORMULA_STARTS):
+    """Drop the "'" the writer puts before a cell that would run as a formula,
+    or before a cell that itself starts with "'" and one of those or "'"."""
+    if len(cell) >= 2 and cell[0] == "'" and cell[1] in "".join(FORMULA_STARTS) + "'":
         return cell[1:]
     return cell
 

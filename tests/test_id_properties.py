@@ -38,7 +38,7 @@ USER_ID = st.lists(ID_PIECES, min_size=1, max_size=6).map(
 
 def unneutralised(cell: str) -> str:
     """The value behind a cell the writer protected with a leading '."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in "=+-@\t\r" else cell
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in "=+-@\t\r'" else cell
 
 
 def nfc(text: str) -> str:
@@ -53,6 +53,10 @@ def nfc(text: str) -> str:
 @example(
     ["u=1", "u+2", "u-3", "u@4", 'u"5', "u,6", "ue\u0301"],
     ["=x", "a,b", "", '"', "@", "-", "é"],
+)
+# A text that starts with ' before a formula start is written with one more '.
+@example(
+    ["ua", "ub", "uc", "ud", "ue", "uf", "ug"], ["'-", "''", "'=x", "'a", "", "'", "'@"]
 )
 def test_any_user_id_survives_solve_check_explain_and_previous(
     ids: list[str], notes: list[str]

@@ -37,7 +37,7 @@ TEXT = st.text(st.one_of(TRICKY, st.characters(codec="utf-8")), max_size=12)
 
 def unneutralised(text: str) -> str:
     """The text before the writer's leading ' (which a spreadsheet hides)."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+    if text.startswith("'") and text[1:].startswith((*FORMULA_STARTS, "'")):
         return text[1:]
     return text
 

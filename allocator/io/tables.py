@@ -1092,8 +1092,9 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
 
 
 def unquote(text: str) -> str:
-    """Drop the ``'`` this tool writes before text a spreadsheet would run."""
-    if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
+    """Drop the ``'`` this tool writes before text a spreadsheet would run
+    (or before a text that itself starts with ' and one of those)."""
+    if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START + "'":
         return text[1:]
     return text
 

@@ -23,8 +23,17 @@ BOM = "\ufeff"
 
 
 def neutralise(text: str) -> str:
-    """Prefix a formula-like text with ' so a spreadsheet shows it as text."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Prefix a formula-like text with ' so a spreadsheet shows it as text.
+
+    A text that already starts with ' before a formula start or another '
+    gets one more, so that reading back (which drops exactly one ' there)
+    gives the text as it was: "'-" is written "''-".
+    """
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    if len(text) > 1 and text[0] == "'" and text[1] in (*FORMULA_STARTS, "'"):
+        return "'" + text
+    return text
 
 
 def cell(value: Any, dialect: str = ",") -> str:
