@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from allocator.analysis.reasons import wait_causes
 from allocator.engine.eligibility import no_advisor_reason, team_phrase
@@ -133,6 +134,38 @@ def cases_per_fte(problem: Problem, kind: str) -> float:
     return policy.cases_per_fte_by_kind.get(kind, policy.cases_per_fte)
 
 
+@dataclass(frozen=True)
+class Shortage:
+    """Capacity missing for one team kind in one municipality."""
+
+    kind: str
+    municipality: str
+    weight: float  # weighted users waiting because their advisors are full
+    fte: float  # weight / cases_per_fte(kind)
+
+
+def shortage_records(
+    problem: Problem, allocation: Sequence[int | None]
+) -> list[Shortage]:
+    """Capacity missing per (team kind, municipality), sorted by both.
+
+    A user counts only when capacity is the cause of the wait (every advisor
+    who may take them is full, ``wait_causes``); users held back by the
+    intake or municipality limit, a lock, a household or no eligible advisor
+    are not an FTE shortage. The one source of the ``short:`` lines, the
+    leader's workbook and page, and comparison.csv's ``shortage_fte``.
+    """
+    short: dict[tuple[str, str], float] = defaultdict(float)
+    for u, cause in wait_causes(problem, allocation).items():
+        if cause.cause == "capacity":
+            user = problem.instance.users[u]
+            short[problem.routing[u][1], user.municipality] += user.weight
+    return [
+        Shortage(kind, municipality, weight, weight / cases_per_fte(problem, kind))
+        for (kind, municipality), weight in sorted(short.items())
+    ]
+
+
 def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
     """What the unassigned users say is missing, each under its real cause.
 
@@ -144,15 +177,17 @@ def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
     households no advisor can serve whole, and users the policy weights left
     out are counted under that cause instead.
     """
-    short: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    short: dict[str, dict[str, float]] = defaultdict(dict)
+    for record in shortage_records(problem, allocation):
+        short[record.kind][record.municipality] = record.weight
     other: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     plain: dict[str, int] = defaultdict(int)
     for u, cause in sorted(wait_causes(problem, allocation).items()):
         user = problem.instance.users[u]
         kind = problem.routing[u][1]
         if cause.cause == "capacity":
-            short[kind][user.municipality] += user.weight
-        elif cause.cause in ("no_advisor", "household"):
+            continue  # in the records above
+        if cause.cause in ("no_advisor", "household"):
             plain[cause.text] += 1
         else:
             other[CAUSE_LINES[cause.cause].format(team=team_phrase(kind))][

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from allocator.analysis.capacity import cases_per_fte
+from allocator.analysis.capacity import Shortage, cases_per_fte
 from allocator.analysis.report import exact_capacity
 from allocator.domain import Advisor, Instance, User
 from allocator.engine.eligibility import (
@@ -54,23 +54,16 @@ def unassigned_weight(problem: Problem, allocation: Allocation) -> float:
     return sum(users[u].weight for u, a in enumerate(allocation) if a is None)
 
 
-@dataclass(frozen=True)
-class Shortage:
-    """Capacity missing for one team kind in one municipality."""
-
-    kind: str
-    municipality: str
-    weight: float  # weighted users left unassigned who had an eligible advisor
-    fte: float  # weight / cases_per_fte(kind)
-
-
 def shortages(problem: Problem, allocation: Allocation) -> list[Shortage]:
     """The FTE short by team kind and municipality (risk factors 1 and 3).
 
-    Counts the unassigned users who had at least one eligible advisor (they
-    are placeable: only capacity stopped them). Users with no eligible
-    advisor at all miss a competence, authority or a team, which no FTE of
-    that kind cures, so they are left out. Sorted by kind, then municipality.
+    FORMAT's comparison figure: FTE missing to place every *placeable* user,
+    i.e. every unassigned user who had at least one eligible advisor, whatever
+    held them back. The leader's ``short:`` lines and workbook count narrower,
+    only users whose advisors were full (``capacity.shortage_records``).
+    Users with no eligible advisor at all miss a competence, authority or a
+    team, which no FTE of that kind cures, so they are left out. Sorted by
+    kind, then municipality.
     """
     short: dict[tuple[str, str], float] = defaultdict(float)
     users = problem.instance.users

@@ -9,10 +9,10 @@ report from the folder alone.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from allocator.analysis.capacity import shortage_records
 from allocator.analysis.report import exact_capacity
 from allocator.engine.problem import Problem
 
@@ -52,40 +52,17 @@ def leader_facts(problem: Problem, allocation: Sequence[int | None]) -> dict[str
         "week": instance.week,
         "names": names,
         "urgent_unassigned": urgent,
-        "shortage_fte": shortage_records(problem, allocation),
+        "shortage_fte": [
+            {
+                "kind": r.kind,
+                "municipality": r.municipality,
+                "weight": round(r.weight, 3),
+                "fte": round(r.fte, 3),
+            }
+            for r in sorted(
+                shortage_records(problem, allocation),
+                key=lambda r: (r.kind, -r.weight, r.municipality),
+            )
+        ],
         "base_capacity": {m: round(c, 3) for m, c in base.items()},
     }
-
-
-def shortage_records(
-    problem: Problem, allocation: Sequence[int | None]
-) -> list[dict[str, Any]]:
-    """Capacity missing per (team kind, municipality), in weight and FTE.
-
-    A user counts when unassigned although some advisor was eligible (so the
-    eligible ones were full); users with no eligible advisor miss a
-    competence, authority or team, not capacity, and are left out here (they
-    are listed with their reason). FTE = weight / cases_per_fte of the kind.
-    """
-    policy = problem.instance.policy
-    short: dict[tuple[str, str], float] = defaultdict(float)
-    for group in problem.groups:
-        if not group.eligible:
-            continue
-        for u in group.user_idcs:
-            if allocation[u] is None:
-                user = problem.instance.users[u]
-                short[group.kind, user.municipality] += user.weight
-    records: list[dict[str, Any]] = []
-    for (kind, municipality), weight in short.items():
-        per_fte = policy.cases_per_fte_by_kind.get(kind, policy.cases_per_fte)
-        records.append(
-            {
-                "kind": kind,
-                "municipality": municipality,
-                "weight": round(weight, 3),
-                "fte": round(weight / per_fte, 3),
-            }
-        )
-    records.sort(key=lambda r: (r["kind"], -r["weight"], r["municipality"]))
-    return records
