@@ -24,7 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from allocator.cli import main
 from allocator.io.write import FORMULA_STARTS, csv_text
-from allocator.io.xlsx import workbook_bytes
+from tests.xlsx_sheets import workbook_bytes
 
 TINY = Path(__file__).parent.parent / "instances" / "tiny"
 

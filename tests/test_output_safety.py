@@ -24,8 +24,9 @@ from allocator.cli import main
 from allocator.errors import DataWarning
 from allocator.io.names import is_plain_name, plain_name_problem
 from allocator.io.write import csv_text, neutralise, strict_json
-from allocator.io.xlsx import MAX_CELL, workbook_bytes
+from allocator.io.xlsx import MAX_CELL
 from allocator.run import default_run_folder
+from tests.xlsx_sheets import workbook_bytes
 
 from .helpers import advisor, instance, user
 

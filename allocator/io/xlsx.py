@@ -337,25 +337,6 @@ def workbook_text(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL]
 
 
-def workbook_bytes(sheets: Mapping[str, tuple[list[str], list[Row]]]) -> bytes:
-    """Plain sheets of rows (header, dict rows) as xlsx bytes, written by the
-    same ``fill_sheet`` as allocation.xlsx: text cells, frozen header, filter."""
-    book = Workbook(write_only=True)
-    for title, (header, rows) in sheets.items():
-        values = [[plain(row.get(column)) for column in header] for row in rows]
-        fill_sheet(book.create_sheet(title), [(h, "") for h in header], values)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def plain(value: Any) -> Any:
-    """A row value as a cell: lists joined with ";", None empty."""
-    if isinstance(value, (list, tuple)):
-        return ";".join(str(v) for v in value)
-    return value
-
-
 def cell(sheet: Worksheet, value: Any, number_format: str = "") -> Any:
     """A value as written: text always a text cell, numbers and dates formatted."""
     if isinstance(value, str):
