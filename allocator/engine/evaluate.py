@@ -32,7 +32,10 @@ def objective_terms(problem: Problem, allocation: Allocation) -> dict[str, float
         0.0,
     )  # fmt: skip
     rotation_due = rotation_flags(problem)
-    for u, user in enumerate(users):
+    # Users of the problem's groups: every user for a whole problem, the
+    # part's own for a part of a decomposed one (allocator.engine.decompose).
+    for u in sorted(u for group in problem.groups for u in group.user_idcs):
+        user = users[u]
         a = allocation[u]
         current = problem.current[u]
         if a is None:
@@ -75,9 +78,11 @@ def peaks(problem: Problem, allocation: Allocation) -> float:
     model's integer peak is.
     """
     load = [0] * problem.num_advisors
-    for u, a in enumerate(allocation):
-        if a is not None:
-            load[a] += scaled_weight(problem.instance.users[u].weight)
+    for group in problem.groups:
+        for u in group.user_idcs:
+            a = allocation[u]
+            if a is not None:
+                load[a] += group.weight
     total = 0
     for members in problem.balanced_teams().values():
         total += max(math.ceil(1000 * load[a] / problem.capacity[a]) for a in members)

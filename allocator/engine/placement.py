@@ -43,9 +43,9 @@ from allocator.engine.cpsat.solver import (
     Result,
     SolveParams,
     StopReason,
-    solve,
 )
 from allocator.engine.problem import Problem
+from allocator.engine.search import solve
 
 # Goals that play no part in deciding whether a move is worth a placement.
 SIDE_GOALS = ("load_balance", "travel", "rotation", "non_local")

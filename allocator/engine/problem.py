@@ -88,6 +88,9 @@ class Problem:
     # Settled groups released so that users who would otherwise wait can be
     # placed (placement before stability); empty unless that happened.
     freed: frozenset[int] = frozenset()
+    # The teams this problem balances (None = all): a part of a decomposed
+    # problem (allocator.engine.decompose) holds only its own teams.
+    teams_in_scope: frozenset[int] | None = None
     _candidates: dict[tuple[str, str], tuple[int, ...]] = field(
         default_factory=dict, repr=False
     )
@@ -115,7 +118,10 @@ class Problem:
     def balanced_teams(self) -> dict[int, list[int]]:
         """Team index -> its available advisors with capacity (R16's scope)."""
         members: dict[int, list[int]] = {}
+        scope = self.teams_in_scope
         for a, advisor in enumerate(self.instance.advisors):
+            if scope is not None and self.team_of[a] not in scope:
+                continue
             if advisor.available and self.capacity[a] > 0:
                 members.setdefault(self.team_of[a], []).append(a)
         return members

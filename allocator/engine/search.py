@@ -1,0 +1,416 @@
+"""The default search: decomposed, started from a flow, deterministic.
+
+How it works (README: the search):
+
+1. **Parts.** The problem is split into its independent parts
+   (:mod:`allocator.engine.decompose`): users who can share no advisor, no
+   household and no team never interact, so each part is solved on its own
+   and the objective is the sum of the parts' objectives.
+2. **A strong start.** Each part starts from the best of the transportation
+   relaxation's allocation (:mod:`allocator.engine.flow`), the compact greedy
+   and the plain greedy; the written allocation is never worse than any of
+   them.
+3. **Two rounds, each on a deterministic budget.** Round one gives every
+   part a single CP-SAT worker (which proves most parts within a fraction
+   of a second) on a budget proportional to its size. Round two gives the
+   parts not yet proved CP-SAT's interleaved portfolio, starting from round
+   one's best, on the budget round one did not spend. Both budgets are in
+   CP-SAT's deterministic time, sized from the problem (``budget_for``), so
+   the same input and seed give the same allocation on any machine and
+   under any load. The time limit is only a safety cap: when it cuts in,
+   ``stopped_by`` is ``wall_clock`` and the answer is not reproducible.
+4. **One answer among equals.** CP-SAT's single worker with a fixed seed is
+   deterministic; the groups' counts are handed out to users in input order
+   (``AllocationModel.allocation``).
+
+``--portfolio`` keeps the older whole-problem wall-clock search
+(:func:`allocator.engine.cpsat.solver.solve`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from allocator.engine.cpsat import AllocationModel
+from allocator.engine.cpsat.solver import (
+    REPRODUCIBLE,
+    ProgressCallback,
+    Result,
+    SolveParams,
+    StopReason,
+    configure,
+    interruptible,
+)
+from allocator.engine.cpsat.solver import solve as solve_whole
+from allocator.engine.decompose import Part, merge, options, restrict, split
+from allocator.engine.evaluate import objective
+from allocator.engine.flow import flow_start
+from allocator.engine.greedy import solve_greedy
+from allocator.engine.problem import Problem
+
+# Deterministic time per (group, advisor) pair of a part at the default time
+# limit, and the least and most a part gets. Sized on generated offices of
+# many shapes (solutions/BENCHMARKS.md) so that round one proves most parts
+# and the whole search stays within the default 10 s on a 2-core machine.
+BUDGET_PER_PAIR = 0.004
+BUDGET_MIN = 0.2
+BUDGET_MAX = 12.0
+# The time limit the budget is sized for; a longer limit scales it.
+NOMINAL_TIME_LIMIT = 10.0
+# Share of a part's budget that round one (one worker) may spend.
+ROUND_ONE_SHARE = 0.3
+# A part is done when its gap is at most this (CP-SAT's relative_gap_limit).
+PART_GAP = 1e-3
+# Round one's calls run this many at a time (one per core of a laptop).
+ROUND_ONE_THREADS = 2
+# Round two's interleaved workers (CP-SAT's default portfolio size).
+PORTFOLIO_WORKERS = 8
+
+
+def pairs(problem: Problem) -> int:
+    """Number of (group, advisor) pairs the model has variables for."""
+    return sum(len(options(problem, g)) for g in range(len(problem.groups)))
+
+
+def budget_for(problem: Problem, params: SolveParams) -> float:
+    """Deterministic time for one part: from its size, scaled by the time limit.
+
+    ``params.deterministic_time`` given explicitly is a budget for the whole
+    problem and is shared by the caller; this is the default.
+    """
+    size = BUDGET_PER_PAIR * pairs(problem)
+    scale = params.time_limit / NOMINAL_TIME_LIMIT
+    return max(BUDGET_MIN, min(BUDGET_MAX, size)) * scale
+
+
+@dataclass
+class _PartState:
+    """Where one part's search stands."""
+
+    part: Part
+    budget: float
+    allocation: list[int | None]
+    objective: float
+    bound: float = float("-inf")
+    proven: bool = False
+    spent: float = 0.0
+    stopped_by: StopReason = "none"
+    source: str = "hint"
+    workers: int = 0
+
+
+@dataclass
+class _Tracker:
+    """Sums the parts' figures for the progress line, thread-safe."""
+
+    start: float
+    callback: ProgressCallback | None
+    objective: list[float]
+    bound: list[float]
+    log: list[tuple[float, float, float]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def update(self, i: int, objective: float, bound: float) -> None:
+        with self.lock:
+            self.objective[i] = min(self.objective[i], objective)
+            self.bound[i] = max(self.bound[i], bound)
+            total = sum(self.objective)
+            low = sum(b if b > float("-inf") else 0.0 for b in self.bound)
+            entry = (time.perf_counter() - self.start, total, low)
+            self.log.append(entry)
+            if self.callback is not None:
+                self.callback(*entry)
+
+
+class _Recorder(cp_model.CpSolverSolutionCallback):
+    """Forwards a part's improving solutions to the tracker."""
+
+    def __init__(self, model: AllocationModel, tracker: _Tracker, i: int) -> None:
+        super().__init__()
+        self.model = model
+        self.tracker = tracker
+        self.i = i
+
+    def on_solution_callback(self) -> None:
+        self.tracker.update(
+            self.i,
+            self.model.to_objective(self.objective_value),
+            self.model.to_objective(self.best_objective_bound),
+        )
+
+
+def start_for(part: Problem, hint: Sequence[int | None] | None) -> list[int | None]:
+    """The part's best start: flow, compact greedy, greedy or the caller's hint.
+
+    Compared on the tool's own objective (``evaluate.objective``); ties keep
+    the earlier in that order, so the choice is deterministic.
+    """
+    candidates: list[list[int | None]] = []
+    flow = flow_start(part)
+    if flow is not None:
+        candidates.append(flow)
+    candidates.append(solve_greedy(part, compact=True).allocation)
+    candidates.append(solve_greedy(part).allocation)
+    if hint is not None:
+        candidates.append(list(hint))
+    return min(candidates, key=lambda allocation: objective(part, allocation))
+
+
+def run_part(
+    state: _PartState,
+    params: SolveParams,
+    *,
+    workers: int,
+    budget: float,
+    deadline: float,
+    tracker: _Tracker,
+    index: int,
+    stop: threading.Event | None,
+    core: bool = False,
+) -> _Outcome:
+    """One CP-SAT call on a part from its best allocation so far.
+
+    One worker runs without presolve: on these models CP-SAT's presolve
+    loses the hint and the single worker then starts from nothing
+    (measured on generated offices: a part proved in 0.06 deterministic
+    units without presolve, unproved after 2 with it). ``core`` runs the
+    single worker as a core-based (max-SAT style) search, which proves
+    parts whose optimum places everyone far sooner, and others far later.
+    Returns what the call found; ``absorb`` folds it into the part's state.
+    """
+    problem = state.part.problem
+    model = AllocationModel(problem)
+    model.hint(state.allocation)
+    remaining = deadline - time.perf_counter()
+    solver = configure(
+        params,
+        workers=workers,
+        time_limit=max(0.01, remaining),
+        budget=max(0.01, budget),
+        interleave=workers > 1,
+        gap_target=PART_GAP,
+    )
+    if workers == 1:
+        solver.parameters.cp_model_presolve = False
+        solver.parameters.optimize_with_core = core
+    recorder = _Recorder(model, tracker, index)
+    with interruptible(solver, stop):
+        code = solver.solve(model.model, recorder)
+    if code == cp_model.MODEL_INVALID:
+        raise RuntimeError(f"invalid CP-SAT model: {model.model.validate()}")
+    spent = solver.response_proto.deterministic_time
+    outcome = _Outcome(spent=spent, workers=workers)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = model.allocation(list(solver.response_proto.solution))
+        outcome.allocation = found
+        outcome.objective = objective(problem, found)
+        outcome.bound = min(
+            model.to_objective(solver.best_objective_bound), outcome.objective
+        )
+    # INFEASIBLE cannot happen (leaving everyone waiting obeys every rule);
+    # a call without a solution only adds its spent time.
+    outcome.ran_out = spent >= budget - 1e-6
+    return outcome
+
+
+@dataclass
+class _Outcome:
+    """What one CP-SAT call on a part found."""
+
+    spent: float
+    workers: int
+    allocation: list[int | None] | None = None
+    objective: float = float("inf")
+    bound: float = float("-inf")
+    ran_out: bool = False
+
+
+def absorb(
+    state: _PartState,
+    outcomes: Sequence[_Outcome],
+    stop: threading.Event | None,
+    tracker: _Tracker,
+    index: int,
+) -> None:
+    """Fold calls on one part into its state, in their fixed order.
+
+    The best allocation wins, ties to the earlier call, so the result does
+    not depend on which call finished first; the bound is the best proved.
+    """
+    for outcome in outcomes:
+        state.spent += outcome.spent
+        state.workers = max(state.workers, outcome.workers)
+        state.bound = max(state.bound, outcome.bound)
+        if outcome.allocation is not None and outcome.objective < state.objective:
+            state.allocation = outcome.allocation
+            state.objective = outcome.objective
+            state.source = "search"
+    state.bound = min(state.bound, state.objective)
+    state.proven = gap_of(state.objective, state.bound) <= PART_GAP
+    if state.proven:
+        state.stopped_by = "proof"
+    elif stop is not None and stop.is_set():
+        state.stopped_by = "interrupted"
+    elif all(o.ran_out for o in outcomes):
+        state.stopped_by = "deterministic_time"
+    else:
+        state.stopped_by = "wall_clock"
+    tracker.update(index, state.objective, state.bound)
+
+
+def gap_of(objective_value: float, bound: float) -> float:
+    """(objective - bound) / objective, 0 when the objective is 0."""
+    if abs(objective_value) < 1e-9:
+        return 0.0
+    return max(0.0, (objective_value - bound) / abs(objective_value))
+
+
+def solve(
+    problem: Problem,
+    params: SolveParams,
+    hint: Sequence[int | None] | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> Result:
+    """Solve ``problem`` part by part (see the module docstring).
+
+    ``hint`` is a complete allocation of the whole problem; the written
+    allocation is never worse than it, nor than the flow start and the
+    greedy starts. ``params.deterministic_time``, when given, is the budget
+    of the whole search, shared over the parts by size. ``--portfolio``
+    (``params.portfolio``) runs the whole-problem wall-clock search instead.
+    Setting ``stop`` ends the search early with the best found so far.
+    """
+    if params.portfolio:
+        return solve_whole(problem, params, hint, progress, stop)
+    start = time.perf_counter()
+    deadline = start + params.time_limit
+    parts = split(problem)
+    placed = {g for part in parts for g in part.groups}
+    waiting = restrict(
+        problem, [g for g in range(len(problem.groups)) if g not in placed], []
+    )
+    states = []
+    budgets = [budget_for(part.problem, params) for part in parts]
+    if params.deterministic_time is not None and budgets:
+        total = sum(budgets)
+        budgets = [params.deterministic_time * b / total for b in budgets]
+    for part, budget in zip(parts, budgets, strict=True):
+        allocation = start_for(part.problem, hint)
+        states.append(
+            _PartState(
+                part=part,
+                budget=budget,
+                allocation=allocation,
+                objective=objective(part.problem, allocation),
+            )
+        )
+    build_s = time.perf_counter() - start
+    tracker = _Tracker(
+        start=start,
+        callback=progress,
+        objective=[s.objective for s in states],
+        bound=[float("-inf")] * len(states),
+    )
+    # Round one: two single-worker searches per part (plain and core-based),
+    # each on a fixed share of the part's budget, two at a time (one per
+    # core). Each call is deterministic and their results are folded in a
+    # fixed order, so running them side by side changes nothing.
+    calls = [
+        (i, core) for i, state in enumerate(states) for core in (False, True)
+    ]
+
+    def round_one(call: tuple[int, bool]) -> _Outcome:
+        i, core = call
+        if stop is not None and stop.is_set():
+            return _Outcome(spent=0.0, workers=0)
+        return run_part(
+            states[i],
+            params,
+            workers=1,
+            budget=states[i].budget * ROUND_ONE_SHARE / 2,
+            deadline=deadline,
+            tracker=tracker,
+            index=i,
+            stop=stop,
+            core=core,
+        )
+
+    with ThreadPoolExecutor(max_workers=ROUND_ONE_THREADS) as pool:
+        outcomes = list(pool.map(round_one, calls))
+    for i, state in enumerate(states):
+        absorb(state, outcomes[2 * i : 2 * i + 2], stop, tracker, i)
+    # Round two: the interleaved portfolio on what round one left, for the
+    # parts not yet proved. The leftover is a sum of deterministic times,
+    # so sharing it keeps the answer reproducible.
+    open_parts = [i for i, s in enumerate(states) if not s.proven]
+    leftover = sum(s.budget for s in states) - sum(s.spent for s in states)
+    weight = sum(states[i].budget for i in open_parts)
+    for i in open_parts:
+        if stop is not None and stop.is_set():
+            break
+        if time.perf_counter() >= deadline:
+            states[i].stopped_by = "wall_clock"
+            continue
+        outcome = run_part(
+            states[i],
+            params,
+            workers=params.workers or PORTFOLIO_WORKERS,
+            budget=max(leftover, 0.0) * states[i].budget / weight,
+            deadline=deadline,
+            tracker=tracker,
+            index=i,
+            stop=stop,
+        )
+        absorb(states[i], [outcome], stop, tracker, i)
+    allocation = merge(
+        len(problem.instance.users), [s.part for s in states], [s.allocation for s in states]
+    )
+    value = objective(problem, allocation)
+    constant = objective(waiting, allocation) if waiting.groups else 0.0
+    bound = sum(s.bound for s in states) + constant
+    bound = min(bound, value)
+    wall_s = time.perf_counter() - start
+    return Result(
+        status="optimal" if value - bound < 5e-3 else "feasible",
+        objective=value,
+        bound=bound,
+        wall_s=wall_s,
+        build_s=build_s,
+        time_to_first_s=build_s,
+        allocation=allocation,
+        log=tracker.log,
+        stopped_by=overall_stop(states, stop),
+        workers=max((s.workers for s in states), default=1),
+        source="search" if any(s.source == "search" for s in states) else "hint",
+        deterministic=[round(sum(s.spent for s in states), 6)],
+    )
+
+
+# Worst first: how the parts' ends add up to one.
+_STOP_ORDER: tuple[StopReason, ...] = (
+    "interrupted",
+    "wall_clock",
+    "deterministic_time",
+    "proof",
+)
+
+
+def overall_stop(states: Sequence[_PartState], stop: threading.Event | None) -> StopReason:
+    """What ended the search as a whole: the worst of the parts' ends."""
+    if stop is not None and stop.is_set() and not all(s.proven for s in states):
+        return "interrupted"
+    ends = {s.stopped_by for s in states}
+    for reason in _STOP_ORDER:
+        if reason in ends:
+            return reason
+    return "proof"
+
+
+__all__ = ["REPRODUCIBLE", "budget_for", "solve"]
