@@ -605,17 +605,32 @@ def bench(
 
 @main.command()
 @click.option(
-    "--advisors", type=click.IntRange(min=1), required=True, help="Number of advisors."
+    "--shape",
+    "shape_name",
+    type=click.Choice(["region", "office"]),
+    default="region",
+    show_default=True,
+    help="region: many small offices, every team kind in each; office: one "
+    "office over a valley (host group, office-wide teams, sub-area "
+    "follow-up teams), counts drawn from the seed unless given.",
 )
 @click.option(
-    "--users", type=click.IntRange(min=1), required=True, help="Number of users."
+    "--advisors",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of advisors (required for --shape region).",
+)
+@click.option(
+    "--users",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of users (required for --shape region).",
 )
 @click.option(
     "--municipalities",
     type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Number of municipalities.",
+    default=None,
+    help="Number of municipalities (default: 10 for a region, 4 to 8 for an office).",
 )
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Same seed, same files."
@@ -647,9 +662,10 @@ def bench(
 )
 @click.option("--tight", is_flag=True, help="Same as --capacity-factor 0.9.")
 def generate(
-    advisors: int,
-    users: int,
-    municipalities: int,
+    shape_name: str,
+    advisors: int | None,
+    users: int | None,
+    municipalities: int | None,
     seed: int,
     out: Path,
     first_allocation: bool,
@@ -665,9 +681,11 @@ def generate(
           --municipalities 40 --seed 1 --out /tmp/region
       allocator generate --advisors 40 --users 1200 --municipalities 6 \\
           --first-allocation --seed 2 --out /tmp/first
+      allocator generate --shape office --first-allocation --seed 3 --out /tmp/o3
     """
     from allocator.generate import Shape
     from allocator.generate import generate as write_instance
+    from allocator.generate_office import OfficeSize, generate_office
 
     shape = Shape(
         first_allocation=first_allocation,
@@ -675,14 +693,30 @@ def generate(
         capacity_factor=0.9 if tight and capacity_factor == 1.0 else capacity_factor,
     )
     try:
-        write_instance(
-            advisors=advisors,
-            users=users,
-            municipalities=municipalities,
-            seed=seed,
-            out=out,
-            shape=shape,
-        )
+        if shape_name == "office":
+            generate_office(
+                seed,
+                out,
+                shape,
+                OfficeSize(
+                    advisors=advisors or 0,
+                    users=users or 0,
+                    municipalities=municipalities or 0,
+                ),
+            )
+        else:
+            if advisors is None or users is None:
+                raise click.UsageError(
+                    "--advisors and --users are required for --shape region"
+                )
+            write_instance(
+                advisors=advisors,
+                users=users,
+                municipalities=municipalities or 10,
+                seed=seed,
+                out=out,
+                shape=shape,
+            )
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"written: {out}")

@@ -102,8 +102,8 @@ def office_instance(
     places = []
     lat, lon = 60.4 + rng.uniform(-0.3, 0.3), 8.4 + rng.uniform(-0.6, 0.6)
     for label in names:
-        population = int(min(25000, max(700, rng.lognormvariate(8.1, 0.7))))
-        places.append(municipality(fold_id(label), label, population, lat, lon))
+        people = int(min(25000, max(700, rng.lognormvariate(8.1, 0.7))))
+        places.append(municipality(fold_id(label), label, people, lat, lon))
         step = rng.uniform(15, 35) / 111
         angle = rng.uniform(-0.6, 0.6)
         lat = round(lat + step * math.sin(angle), 4)
@@ -116,7 +116,9 @@ def office_instance(
         (i for i in range(n_places) if i != host_pos),
         key=lambda i: (abs(i - host_pos), i),
     )
-    hosted = [ids[i] for i in neighbours[: rng.randint(1, max(1, min(3, n_places - 2)))]]
+    hosted = [
+        ids[i] for i in neighbours[: rng.randint(1, max(1, min(3, n_places - 2)))]
+    ]
     host = ids[host_pos]
     agreements = (HostAgreement(host=host, members=tuple(sorted(hosted))),)
     employers = [m for m in ids if m not in hosted]
@@ -135,7 +137,11 @@ def office_instance(
     rest = [m for m in ids if m not in group]
     while rest:
         first = rest.pop(0)
-        if rest and population[first] + population[rest[0]] < 6000 and rng.random() < 0.6:
+        if (
+            rest
+            and population[first] + population[rest[0]] < 6000
+            and rng.random() < 0.6
+        ):
             areas.append([first, rest.pop(0)])
         else:
             areas.append([first])
@@ -246,7 +252,9 @@ def office_instance(
     for kind, team_id in (("youth", "youth"), ("family", "family")):
         counts = {m: round(by_place[m] * kind_share[kind]) for m in ids}
         builder.caseload(by_id[team_id], staff[team_id], counts)
-    debt_counts = {m: round(by_place[m] * kind_share["debt_counselling"]) for m in debt_places}
+    debt_counts = {
+        m: round(by_place[m] * kind_share["debt_counselling"]) for m in debt_places
+    }
     for advisor in staff["debt"]:
         mine = [m for m in debt_places if employer_of(m) == advisor.employer]
         share_of = sum(1 for a in staff["debt"] if a.employer == advisor.employer)
@@ -260,7 +268,9 @@ def office_instance(
     for item, area in zip(teams[4:], areas, strict=True):
         counts = {m: max(0, by_place[m] - taken[m]) for m in area}
         builder.caseload(item, staff[item.id], counts)
-    new_counts = dict(zip(ids, apportion(new_total, list(population.values())), strict=True))
+    new_counts = dict(
+        zip(ids, apportion(new_total, list(population.values())), strict=True)
+    )
     builder.new_users(by_id["assessment"], staff["assessment"], new_counts)
 
     all_staff = [a for t in teams for a in staff[t.id]]
@@ -331,6 +341,7 @@ def office_locks(
         current = by_id[user.current_advisor or ""]
         others = [a for a in advisors if a.team == current.team and a.id != current.id]
         if others:
-            locks.append(Lock(user=user.id, advisor=rng.choice(others).id, kind="forbid"))
+            locks.append(
+                Lock(user=user.id, advisor=rng.choice(others).id, kind="forbid")
+            )
     return locks
-

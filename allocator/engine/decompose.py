@@ -113,7 +113,9 @@ def split(problem: Problem) -> list[Part]:
             # Advisors of the part's teams with nobody eligible still count
             # for their team's balance.
             teams = {problem.team_of[a] for a in advisors}
-            advisors = [a for a in range(problem.num_advisors) if problem.team_of[a] in teams]
+            advisors = [
+                a for a in range(problem.num_advisors) if problem.team_of[a] in teams
+            ]
         parts.append(
             Part(
                 groups=tuple(groups),
@@ -124,7 +126,9 @@ def split(problem: Problem) -> list[Part]:
     return parts
 
 
-def restrict(problem: Problem, groups: Sequence[int], advisors: Sequence[int]) -> Problem:
+def restrict(
+    problem: Problem, groups: Sequence[int], advisors: Sequence[int]
+) -> Problem:
     """The problem with only ``groups`` (re-indexed) and the teams of ``advisors``."""
     index = {g: i for i, g in enumerate(groups)}
 

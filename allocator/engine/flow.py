@@ -56,11 +56,14 @@ def _highs() -> highspy.Highs:
 
 
 def pair_cost(problem: Problem, g: int, a: int) -> float:
-    """Objective units for one user of group g with advisor a (travel, R12, R13, R24)."""
+    """Objective units for one user of group g with advisor a (R12, R13, R21, R24)."""
     weights = problem.instance.policy.weights
     group = problem.groups[g]
     cost = weights.travel * problem.km(a, group.municipality)
-    if group.prefer_non_local and problem.instance.advisors[a].base == group.municipality:
+    if (
+        group.prefer_non_local
+        and problem.instance.advisors[a].base == group.municipality
+    ):
         cost += weights.non_local
     if group.current is not None and a != group.current:
         cost += weights.reassignment
@@ -100,7 +103,11 @@ def transportation(
             else group.eligible
         )
         for a in options:
-            if allowed is not None and a in allowed and group.municipality not in allowed[a]:
+            if (
+                allowed is not None
+                and a in allowed
+                and group.municipality not in allowed[a]
+            ):
                 continue
             pairs.append((g, a))
     n_groups = len(problem.groups)
@@ -284,7 +291,9 @@ def round_and_fill(problem: Problem, x: dict[tuple[int, int], float]) -> Allocat
             fitting = [
                 a
                 for a in options
-                if not ledger.breach(a, group.weight, group.municipality, a != group.current)
+                if not ledger.breach(
+                    a, group.weight, group.municipality, a != group.current
+                )
                 and household_advisor.get(household_of.get(g, ""), a) == a
             ]
             if not fitting:

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -54,21 +54,24 @@ from allocator.engine.flow import flow_start
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.problem import Problem
 
-# Deterministic time per (group, advisor) pair of a part at the default time
-# limit, and the least and most a part gets. Sized on generated offices of
-# many shapes (solutions/BENCHMARKS.md) so that round one proves most parts
-# and the whole search stays within the default 10 s on a 2-core machine.
+# The whole search's deterministic time at the default time limit: this
+# much per (group, advisor) pair of the model, at least BUDGET_MIN and at
+# most BUDGET_MAX. Sized on generated offices of many shapes
+# (solutions/BENCHMARKS.md) so that the search ends within the default 10 s
+# on an idle 2-core machine with room to spare for reading and writing.
 BUDGET_PER_PAIR = 0.004
-BUDGET_MIN = 0.2
-BUDGET_MAX = 12.0
+BUDGET_MIN = 4.0
+BUDGET_MAX = 7.0
 # The time limit the budget is sized for; a longer limit scales it.
 NOMINAL_TIME_LIMIT = 10.0
 # Share of a part's budget that round one (one worker) may spend.
 ROUND_ONE_SHARE = 0.3
 # A part is done when its gap is at most this (CP-SAT's relative_gap_limit).
-PART_GAP = 1e-3
+PART_GAP = 5e-3
 # Round one's calls run this many at a time (one per core of a laptop).
 ROUND_ONE_THREADS = 2
+# Round two's interleaved tasks run this many at a time.
+ROUND_TWO_BATCH = 2
 # Round two's interleaved workers (CP-SAT's default portfolio size).
 PORTFOLIO_WORKERS = 8
 
@@ -79,11 +82,12 @@ def pairs(problem: Problem) -> int:
 
 
 def budget_for(problem: Problem, params: SolveParams) -> float:
-    """Deterministic time for one part: from its size, scaled by the time limit.
+    """The whole search's deterministic time: from the model's size and the time limit.
 
-    ``params.deterministic_time`` given explicitly is a budget for the whole
-    problem and is shared by the caller; this is the default.
+    ``params.deterministic_time``, when given, is used as it is.
     """
+    if params.deterministic_time is not None:
+        return params.deterministic_time
     size = BUDGET_PER_PAIR * pairs(problem)
     scale = params.time_limit / NOMINAL_TIME_LIMIT
     return max(BUDGET_MIN, min(BUDGET_MAX, size)) * scale
@@ -196,6 +200,11 @@ def run_part(
         interleave=workers > 1,
         gap_target=PART_GAP,
     )
+    if workers > 1:
+        # Without a batch size the interleaved workers overrun the budget
+        # several times over (a budget of 2 spent 10.8); two tasks at a time
+        # keep both cores busy and stop within the budget.
+        solver.parameters.interleave_batch_size = ROUND_TWO_BATCH
     if workers == 1:
         solver.parameters.cp_model_presolve = False
         solver.parameters.optimize_with_core = core
@@ -297,10 +306,9 @@ def solve(
         problem, [g for g in range(len(problem.groups)) if g not in placed], []
     )
     states = []
-    budgets = [budget_for(part.problem, params) for part in parts]
-    if params.deterministic_time is not None and budgets:
-        total = sum(budgets)
-        budgets = [params.deterministic_time * b / total for b in budgets]
+    total = budget_for(problem, params)
+    sizes = [max(1, pairs(part.problem)) for part in parts]
+    budgets = [total * size / sum(sizes) for size in sizes]
     for part, budget in zip(parts, budgets, strict=True):
         allocation = start_for(part.problem, hint)
         states.append(
@@ -322,9 +330,7 @@ def solve(
     # each on a fixed share of the part's budget, two at a time (one per
     # core). Each call is deterministic and their results are folded in a
     # fixed order, so running them side by side changes nothing.
-    calls = [
-        (i, core) for i, state in enumerate(states) for core in (False, True)
-    ]
+    calls = [(i, core) for i, state in enumerate(states) for core in (False, True)]
 
     def round_one(call: tuple[int, bool]) -> _Outcome:
         i, core = call
@@ -347,30 +353,38 @@ def solve(
     for i, state in enumerate(states):
         absorb(state, outcomes[2 * i : 2 * i + 2], stop, tracker, i)
     # Round two: the interleaved portfolio on what round one left, for the
-    # parts not yet proved. The leftover is a sum of deterministic times,
-    # so sharing it keeps the answer reproducible.
-    open_parts = [i for i, s in enumerate(states) if not s.proven]
-    leftover = sum(s.budget for s in states) - sum(s.spent for s in states)
-    weight = sum(states[i].budget for i in open_parts)
-    for i in open_parts:
+    # parts not yet proved, the largest gap first; each gets a share of
+    # what is left by its gap, and what it does not spend goes to the next.
+    # Every amount is a deterministic time, so the answer stays reproducible.
+    open_parts = sorted(
+        (i for i, s in enumerate(states) if not s.proven),
+        key=lambda i: (-(states[i].objective - states[i].bound), i),
+    )
+    left = total - sum(s.spent for s in states)
+    for n, i in enumerate(open_parts):
         if stop is not None and stop.is_set():
             break
         if time.perf_counter() >= deadline:
             states[i].stopped_by = "wall_clock"
             continue
+        gaps = [states[j].objective - states[j].bound for j in open_parts[n:]]
+        share = left * gaps[0] / sum(gaps) if sum(gaps) > 0 else left / len(gaps)
         outcome = run_part(
             states[i],
             params,
             workers=params.workers or PORTFOLIO_WORKERS,
-            budget=max(leftover, 0.0) * states[i].budget / weight,
+            budget=max(share, 0.01),
             deadline=deadline,
             tracker=tracker,
             index=i,
             stop=stop,
         )
+        left -= outcome.spent
         absorb(states[i], [outcome], stop, tracker, i)
     allocation = merge(
-        len(problem.instance.users), [s.part for s in states], [s.allocation for s in states]
+        len(problem.instance.users),
+        [s.part for s in states],
+        [s.allocation for s in states],
     )
     value = objective(problem, allocation)
     constant = objective(waiting, allocation) if waiting.groups else 0.0
@@ -402,7 +416,9 @@ _STOP_ORDER: tuple[StopReason, ...] = (
 )
 
 
-def overall_stop(states: Sequence[_PartState], stop: threading.Event | None) -> StopReason:
+def overall_stop(
+    states: Sequence[_PartState], stop: threading.Event | None
+) -> StopReason:
     """What ended the search as a whole: the worst of the parts' ends."""
     if stop is not None and stop.is_set() and not all(s.proven for s in states):
         return "interrupted"

@@ -93,6 +93,16 @@ def limit_municipalities(
             variables.serves[a, municipality] = flag
             for g, var in members:
                 model.add(var <= problem.groups[g].size * flag)
+            # The same link on the load, capped by the capacity: a much
+            # tighter LP when a municipality could fill the advisor (the
+            # bound then counts whole municipalities, not slivers of them).
+            most = sum(
+                problem.groups[g].weight * problem.groups[g].size for g, _ in members
+            )
+            reach = min(most, problem.capacity[a])
+            if reach < most:
+                load = sum(problem.groups[g].weight * var for g, var in members)
+                model.add(load <= reach * flag)
             serves.append(flag)
         model.add(sum(serves) <= cap)
 
