@@ -56,8 +56,8 @@ TIE_BREAK = 0.01
 STOP_ORDER: tuple[StopReason, ...] = (
     "interrupted",
     "wall_clock",
-    "gap_limit",
     "deterministic_time",
+    "gap_limit",
     "proof",
 )
 

@@ -67,7 +67,7 @@ NOMINAL_TIME_LIMIT = 10.0
 # Share of a part's budget that round one (one worker) may spend.
 ROUND_ONE_SHARE = 0.3
 # A part is done when its gap is at most this (CP-SAT's relative_gap_limit).
-PART_GAP = 5e-3
+PART_GAP = 1e-3
 # Round one's calls run this many at a time (one per core of a laptop).
 ROUND_ONE_THREADS = 2
 # Round two's interleaved tasks run this many at a time.
@@ -163,7 +163,30 @@ def start_for(part: Problem, hint: Sequence[int | None] | None) -> list[int | No
     candidates.append(solve_greedy(part).allocation)
     if hint is not None:
         candidates.append(list(hint))
-    return min(candidates, key=lambda allocation: objective(part, allocation))
+    admitted = [a for a in candidates if admissible(part, a)] or candidates[-1:]
+    return min(admitted, key=lambda allocation: objective(part, allocation))
+
+
+def admissible(problem: Problem, allocation: Sequence[int | None]) -> bool:
+    """Whether an allocation keeps the problem's whole-office rules.
+
+    The flow start and the greedy obey every rule of an advisor or a group
+    through the ledger; these two they do not know: freed users must stay
+    placed (the weekly move rule), and ``--max-moves`` caps the moves of
+    settled users. The caller's hint keeps both by construction.
+    """
+    for g in problem.freed:
+        if any(allocation[u] is None for u in problem.groups[g].user_idcs):
+            return False
+    if problem.max_moves is not None:
+        moves = sum(
+            allocation[u] != problem.groups[g].current
+            for g in problem.settled
+            for u in problem.groups[g].user_idcs
+        )
+        if moves > problem.max_moves:
+            return False
+    return True
 
 
 def run_part(
@@ -262,8 +285,10 @@ def absorb(
             state.source = "search"
     state.bound = min(state.bound, state.objective)
     state.proven = gap_of(state.objective, state.bound) <= PART_GAP
-    if state.proven:
+    if state.objective - state.bound < 5e-3:
         state.stopped_by = "proof"
+    elif state.proven:
+        state.stopped_by = "gap_limit"
     elif stop is not None and stop.is_set():
         state.stopped_by = "interrupted"
     elif all(o.ran_out for o in outcomes):
@@ -412,6 +437,7 @@ _STOP_ORDER: tuple[StopReason, ...] = (
     "interrupted",
     "wall_clock",
     "deterministic_time",
+    "gap_limit",
     "proof",
 )
 

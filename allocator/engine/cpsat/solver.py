@@ -16,25 +16,20 @@ from allocator.engine.evaluate import objective as evaluate_objective
 from allocator.engine.problem import Problem
 
 SolveStatus = Literal["optimal", "feasible", "no_solution"]
-# What ended the search. "proof" and "deterministic_time" are reproducible
-# (same input, seed and machine, same allocation); "gap_limit" (the second,
-# wall-clock phase reached GAP_TARGET), "wall_clock" and "interrupted" are not.
+# What ended the search. "proof", "deterministic_time" and "gap_limit" (the
+# deterministic search reached its gap target, allocator.engine.search) are
+# reproducible (same input and seed, same allocation); "wall_clock" (the
+# time limit cut in) and "interrupted" are not.
 StopReason = Literal[
     "proof", "deterministic_time", "gap_limit", "wall_clock", "interrupted", "none"
 ]
-REPRODUCIBLE: frozenset[str] = frozenset({"proof", "deterministic_time"})
+REPRODUCIBLE: frozenset[str] = frozenset({"proof", "deterministic_time", "gap_limit"})
 # Where the written allocation came from: the search's best, or the greedy
 # hint when the search did not beat it (see solve: never worse than greedy).
 Source = Literal["search", "hint"]
 
-# A gap above this is reported as a warning, and is what the second phase
-# of the default search works to close.
+# A gap above this is reported as a warning.
 GAP_TARGET = 0.01
-# A second phase shorter than this would spend its time on presolve alone.
-MIN_SECOND_PHASE_S = 0.5
-# The share of the time limit the first (reproducible) phase may take on the
-# wall clock when a second phase may follow.
-FIRST_PHASE_SHARE = 0.5
 
 # Deterministic time units per wall-clock second granted by default. On the
 # project's idle 2-core machine eight interleaved workers spend about 0.2 to
@@ -182,19 +177,6 @@ def auto_workers(problem: Problem) -> int:
     return 1 if 2 * settled >= len(problem.instance.users) else 8
 
 
-def second_phase_workers(problem: Problem, params: SolveParams) -> int:
-    """Workers of the wall-clock phase: CP-SAT's free portfolio.
-
-    Its answer depends on thread timing anyway, so the free portfolio (with
-    its large-neighbourhood search) is used rather than the interleaved one.
-    On a weekly re-solve (few open users) two workers, one per core; when
-    most users are open, eight as CP-SAT's own default portfolio.
-    """
-    if params.workers is not None:
-        return max(2, params.workers)
-    return 2 if auto_workers(problem) == 1 else 8
-
-
 def configure(
     params: SolveParams,
     *,
@@ -308,17 +290,14 @@ def solve(
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> Result:
-    """Build the model, search, and hand the groups' counts out to users.
+    """The whole problem as one CP-SAT model: ``--portfolio``, and the reference.
 
-    The stopping rule (README: the search): a first phase runs the
-    interleaved (reproducible) search until proof, the deterministic budget
-    or ``FIRST_PHASE_SHARE`` of the time limit. When it ends with a gap
-    above ``GAP_TARGET`` and at least ``MIN_SECOND_PHASE_S`` of the time
-    limit is left, and no budget was given explicitly, a second phase continues
-    from its best solution on the wall clock, with CP-SAT's free
-    portfolio, until the gap (against the better bound of both phases) is
-    at most ``GAP_TARGET``, a proof, or the time limit. ``--portfolio``
-    runs the free portfolio for the whole time.
+    The default search (``allocator.engine.search``) solves the problem's
+    parts instead; this one model is what ``--portfolio`` runs (CP-SAT's
+    free parallel portfolio on the wall clock, not reproducible under a time
+    limit) and what the tests compare the parts with. Without
+    ``params.portfolio`` the workers are interleaved and the search ends by
+    proof, by ``params.budget`` or by the time limit.
 
     The written allocation is never worse than ``hint`` on the tool's own
     objective (``evaluate.objective``): when the search did not beat it,
@@ -333,11 +312,7 @@ def solve(
     workers = params.workers or auto_workers(problem)
     log: list[tuple[float, float, float]] = []
     deterministic = not params.portfolio
-    # Two phases by default: the reproducible one may use at most
-    # FIRST_PHASE_SHARE of the wall clock, so a model too large for its
-    # budget (a region) still gets the portfolio's time.
-    two_phases = deterministic and params.deterministic_time is None
-    first_limit = params.time_limit * (FIRST_PHASE_SHARE if two_phases else 1.0)
+    first_limit = params.time_limit
     first = run_phase(
         model,
         configure(
@@ -352,48 +327,6 @@ def solve(
     )
     phases = [first]
     stopped_by = first_stop(first, params, stop)
-    remaining = params.time_limit - (time.perf_counter() - start)
-    gap = gap_of(first.objective, first.bound) if first.values else 1.0
-    if (
-        two_phases
-        and stopped_by in ("deterministic_time", "wall_clock")
-        and gap > GAP_TARGET
-        and remaining >= MIN_SECOND_PHASE_S
-    ):
-        if first.values is not None and (
-            hint is None
-            or evaluate_objective(problem, model.allocation(first.values))
-            <= evaluate_objective(problem, hint)
-        ):
-            # The first phase's complete solution: CP-SAT starts from it.
-            # (One worker does not always keep the hint as its incumbent, so
-            # the first phase's best can be worse than the hint; then the
-            # hint stays.)
-            model.model.clear_hints()
-            model.model.proto.solution_hint.vars.extend(list(range(len(first.values))))
-            model.model.proto.solution_hint.values.extend(first.values)
-        second = run_phase(
-            model,
-            configure(
-                params,
-                workers=second_phase_workers(problem, params),
-                time_limit=remaining,
-                budget=None,
-                interleave=False,
-                gap_target=GAP_TARGET,
-            ),
-            _Progress(
-                model,
-                start,
-                progress,
-                log,
-                bound_floor=first.bound,
-                gap_target=GAP_TARGET,
-            ),
-            stop,
-        )
-        phases.append(second)
-        stopped_by = second_stop(second, first, stop)
     wall_s = time.perf_counter() - start
     return best_of(model, phases, hint, log, stopped_by, wall_s, build_s, workers)
 
@@ -410,24 +343,6 @@ def first_stop(
         return "interrupted"
     if not params.portfolio and phase.deterministic >= params.budget - 1e-9:
         return "deterministic_time"
-    return "wall_clock"
-
-
-def second_stop(
-    phase: _Phase, first: _Phase, stop: threading.Event | None
-) -> StopReason:
-    """What ended the second (wall-clock) phase."""
-    if phase.proven:
-        return "proof"
-    if stop is not None and stop.is_set():
-        return "interrupted"
-    objective = min(
-        (p.objective for p in (first, phase) if p.values is not None),
-        default=float("nan"),
-    )
-    bound = max(first.bound, phase.bound)
-    if objective == objective and gap_of(objective, bound) <= GAP_TARGET:
-        return "gap_limit"
     return "wall_clock"
 
 
