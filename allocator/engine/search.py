@@ -149,12 +149,30 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         )
 
 
+def variants(state: _PartState) -> tuple[bool, ...]:
+    """Round one's single-worker searches for a part: plain, and core-based when open.
+
+    When most of a part's users are settled (a weekly run) the plain search
+    proves it at once and a second call would only cost its overhead.
+    """
+    problem = state.part.problem
+    settled = sum(problem.groups[g].size for g in problem.pinned)
+    users = sum(group.size for group in problem.groups)
+    return (False,) if 2 * settled >= users else (False, True)
+
+
 def start_for(part: Problem, hint: Sequence[int | None] | None) -> list[int | None]:
     """The part's best start: flow, compact greedy, greedy or the caller's hint.
 
     Compared on the tool's own objective (``evaluate.objective``); ties keep
     the earlier in that order, so the choice is deterministic.
     """
+    settled = sum(part.groups[g].size for g in part.pinned)
+    users = sum(group.size for group in part.groups)
+    if hint is not None and 2 * settled >= users:
+        # A weekly run: most users stay, the caller's hint (the greedy
+        # baseline) keeps them, and a new start would only cost time.
+        return list(hint)
     candidates: list[list[int | None]] = []
     flow = flow_start(part)
     if flow is not None:
@@ -355,7 +373,7 @@ def solve(
     # each on a fixed share of the part's budget, two at a time (one per
     # core). Each call is deterministic and their results are folded in a
     # fixed order, so running them side by side changes nothing.
-    calls = [(i, core) for i, state in enumerate(states) for core in (False, True)]
+    calls = [(i, core) for i, state in enumerate(states) for core in variants(state)]
 
     def round_one(call: tuple[int, bool]) -> _Outcome:
         i, core = call
@@ -365,7 +383,7 @@ def solve(
             states[i],
             params,
             workers=1,
-            budget=states[i].budget * ROUND_ONE_SHARE / 2,
+            budget=states[i].budget * ROUND_ONE_SHARE / len(variants(states[i])),
             deadline=deadline,
             tracker=tracker,
             index=i,
@@ -376,7 +394,8 @@ def solve(
     with ThreadPoolExecutor(max_workers=ROUND_ONE_THREADS) as pool:
         outcomes = list(pool.map(round_one, calls))
     for i, state in enumerate(states):
-        absorb(state, outcomes[2 * i : 2 * i + 2], stop, tracker, i)
+        mine = [o for (j, _), o in zip(calls, outcomes, strict=True) if j == i]
+        absorb(state, mine, stop, tracker, i)
     # Round two: the interleaved portfolio on what round one left, for the
     # parts not yet proved, the largest gap first; each gets a share of
     # what is left by its gap, and what it does not spend goes to the next.
