@@ -35,6 +35,8 @@ def test_the_docs_have_python_examples() -> None:
     assert DOCS / "guides" / "python.md" in PAGES
 
 
+# The examples solve and compare hallingdal, a larger shipped instance.
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
 def test_page_examples_run(
     page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
