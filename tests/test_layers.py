@@ -34,6 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     # The only room that touches files: report rows and pages are its input.
     "io": {"analysis", "render", "engine"} | _LOW,
     "generate": {"io", "engine"} | _LOW,
+    # The office generator builds on the region generator's pieces.
+    "generate_office": {"generate", "io", "engine"} | _LOW,
     # The verbs and their nouns.
     "solution": {"io", "render", "analysis", "engine"} | _LOW,
     "scenario": {"io", "engine"} | _LOW,
