@@ -58,6 +58,8 @@ class RunOptions:
     solver: str = "cpsat"
     cli_locks: list[Lock] = field(default_factory=list)
     previous: Path | None = None
+    # Refuse a previous plan that lacks users who are not new (rows deleted).
+    strict_previous: bool = False
     rebalance: bool = False
     max_moves: int | None = None
     xlsx: bool = True
@@ -116,7 +118,7 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     previous: Previous | None = None
     if options.previous is not None:
         previous = read_previous(options.previous)
-        instance = apply_previous(instance, previous)
+        instance = apply_previous(instance, previous, options.strict_previous)
         instance = with_workbook_locks(instance, previous)
     problem = build_problem(
         instance, rebalance=options.rebalance, max_moves=options.max_moves
