@@ -4,7 +4,11 @@ The checker reads only the domain entities and the files a solve wrote. It
 shares no code with the optimisation model (``problem.py``, ``cpsat/``) on
 purpose: routing, authority, capacity, intake limit and travel are worked out
 again here, in plain Python, from the format the README specifies, so that a
-mistake in one is caught by the other.
+mistake in one is caught by the other. With ``check --previous`` the plan
+is read by the reader ``solve --previous`` uses and each user's current
+advisor and since date come from the same weekly rule
+(``io.previous.plan_current``): what the plan says is input, not model, and
+two readings of one hand-edited plan must not disagree.
 
 ``check_solution`` returns one line per violation. Each line starts with the
 rule it breaks: ``rule N (...)`` for the README's allocation rules, ``no user

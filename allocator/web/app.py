@@ -638,20 +638,14 @@ def validate(spec: dict[str, Any]) -> None:
         InstanceError: every located problem.
         ScenarioUnavailable: a scenario without the scenario module.
     """
-    from allocator.engine.problem import build_problem
-    from allocator.io.allocation_xlsx import with_workbook_locks
-    from allocator.io.previous import apply_previous, read_previous
+    import allocator
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         instance = read_with_locks(Path(spec["instance"]), spec.get("locks", []))
         if spec.get("scenario"):
             instance = apply_scenario(instance, Path(spec["scenario"]))
-        if spec.get("previous"):
-            previous = read_previous(Path(spec["previous"]))
-            instance = apply_previous(instance, previous)
-            instance = with_workbook_locks(instance, previous)
-        build_problem(instance)
+        allocator.validate(instance, previous=spec.get("previous"))
 
 
 def number_field(name: str, text: str | None, kind: type[float] | type[int]) -> Any:
