@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import csv
 import shutil
+import warnings
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import allocator
+from allocator.checker import check_solution
 from allocator.cli import main
+from allocator.domain import Lock
+from allocator.errors import DataWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "instances" / "tiny"
@@ -264,3 +272,78 @@ def test_check_previous_refuses_a_since_the_rule_does_not_give(tmp_path: Path) -
         write(out / "assignments.csv", table)
         code, text = run("check", instance, out, "--previous", plan)
         assert code == 1 and "since '2024-02-02' for user u5" in text
+
+
+# --- weeks in a row with random edits (a property test) -------------------------
+
+ADVISORS = ["a1", "a2", "a3"]
+DATES = st.sampled_from(["", "2024-05-06", "2025-11-03", "2026-11-23"])
+
+
+def edited_users(
+    data: st.DataObject, users: list[dict[str, str]], plan: dict[str, dict], week: int
+) -> list[dict[str, str]]:
+    """This week's users.csv: leavers, arrivals, and each row edited as a
+    case-system export or a person might (caught up, stale, typed, cleared)."""
+    ids = [r["id"] for r in users]
+    leavers = data.draw(st.sets(st.sampled_from(ids), max_size=2), label="leavers")
+    users = [dict(r) for r in users if r["id"] not in leavers]
+    for n in range(data.draw(st.integers(0, 2), label="arrivals")):
+        users.append(users[0] | {
+            "id": f"n{week}x{n}", "municipality": data.draw(st.sampled_from(["nord", "sor"])),
+            "status": data.draw(st.sampled_from(["new", "active"])), "needs": "",
+            "current_advisor": "", "since": "", "household": "",
+        })  # fmt: skip
+    for row in users:
+        row_plan = plan.get(row["id"], {})
+        how = data.draw(
+            st.sampled_from(["keep", "caught up", "stale", "typed", "cleared"]),
+            label=f"edit {row['id']}",
+        )
+        if how == "caught up":
+            row["current_advisor"] = row_plan.get("advisor", "")
+            row["since"] = row_plan.get("since", "")
+        elif how == "stale":
+            row["current_advisor"] = row_plan.get("previous_advisor", "")
+            row["since"] = data.draw(DATES)
+        elif how == "typed":
+            row["current_advisor"] = data.draw(st.sampled_from([*ADVISORS, "a9"]))
+            row["since"] = data.draw(DATES)
+        elif how == "cleared":
+            row["current_advisor"] = row["since"] = ""
+    return users
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_weeks_in_a_row_with_random_edits_each_pass_check_previous(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    root = tmp_path_factory.mktemp("weeks")
+    users = read(TINY / "users.csv")
+    previous: Path | None = None
+    plan: dict[str, dict] = {}
+    for number in range(3):
+        if number:
+            users = edited_users(data, users, plan, number)
+        folder = next_week(TINY, root / f"i{number}", users)
+        forbid = data.draw(st.none() | st.tuples(
+            st.sampled_from([r["id"] for r in users]), st.sampled_from(ADVISORS)),
+            label="forbid")  # fmt: skip
+        locks = [Lock(user=forbid[0], advisor=forbid[1], kind="forbid",
+                      source="--forbid")] if forbid else []  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            instance = allocator.read_instance(folder, locks=locks)
+            solution = allocator.solve(
+                instance, previous=previous, time_limit=1, workers=1, seed=0
+            )
+        out = solution.write(root / f"w{number}")
+        assert check_solution(instance, out, previous) == []
+        plan = {r["user"]: r for r in read(out / "assignments.csv")}
+        previous = out
