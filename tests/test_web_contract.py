@@ -264,6 +264,18 @@ def test_a_server_path_never_reaches_an_answer(
     assert scrubbed.message == "expected mine.zip to hold it."
 
 
+def test_a_rejected_scenario_is_named_by_its_uploaded_name(
+    client: TestClient, workdir: Path
+) -> None:
+    answer = client.post(
+        "/api/jobs",
+        files={"files": ("tiny.zip", zip_folder(TINY)),
+               "scenario": ("mine.toml", b"name = 3\n")},
+    )  # fmt: skip
+    errors = assert_rejected(answer, workdir)
+    assert errors[0]["file"] == "mine.toml" and errors[0]["column"] == "name"
+
+
 def test_framework_errors_take_the_contracts_shape(client: TestClient) -> None:
     for method, path, code in (
         ("GET", "/no/such/route", 404),

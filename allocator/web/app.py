@@ -354,7 +354,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "seed": number_field("seed", seed, int),
                 "instance": str(place_instance(files, folder, settings, names)),
                 "previous": place_previous(previous, folder, settings, names),
-                "scenario": place_scenario(scenario, folder, settings),
+                "scenario": place_scenario(scenario, folder, settings, names),
                 "locks": [],
             }
             validate(spec)
@@ -729,7 +729,7 @@ def place_previous(
 
 
 def place_scenario(
-    upload: UploadFile | None, folder: Path, settings: Settings
+    upload: UploadFile | None, folder: Path, settings: Settings, names: Uploaded
 ) -> str | None:
     if upload is None or not upload.filename:
         return None
@@ -738,5 +738,6 @@ def place_scenario(
         raise refuse(name, "expected a scenario file (.toml).")
     target = folder / "scenario"
     target.mkdir()
+    names.add(target / name, name)
     save_stream(upload.file, target / name, settings.upload_bytes, name)
     return str(target / name)
