@@ -18,6 +18,7 @@ from allocator.api import check as check
 from allocator.api import compare as compare
 from allocator.api import read_instance as read_instance
 from allocator.api import solve as solve
+from allocator.api import validate as validate
 from allocator.domain import Instance as Instance
 from allocator.errors import AllocatorError as AllocatorError
 from allocator.errors import InputProblem as InputProblem
@@ -46,4 +47,5 @@ __all__ = [
     "read_instance",
     "read_scenario",
     "solve",
+    "validate",
 ]

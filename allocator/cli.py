@@ -214,6 +214,13 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     "this week's locks).",
 )
 @click.option(
+    "--strict-previous",
+    is_flag=True,
+    help="Refuse a --previous plan that lacks users of users.csv who are not "
+    "new (rows deleted); without it they get a warning and are placed as if "
+    "they had no plan.",
+)
+@click.option(
     "--rebalance",
     is_flag=True,
     help="Allow moves that improve the balance (default: move only when forced).",
@@ -261,6 +268,7 @@ def solve(
     deterministic_time: float | None,
     portfolio: bool,
     previous: Path | None,
+    strict_previous: bool,
     rebalance: bool,
     max_moves: int | None,
     fixes: tuple[str, ...],
@@ -305,6 +313,7 @@ def solve(
         solver=solver,
         cli_locks=locks,
         previous=previous,
+        strict_previous=strict_previous,
         rebalance=rebalance,
         max_moves=max_moves,
         xlsx=xlsx,
@@ -420,8 +429,9 @@ def validate(instance: Path, scenario: Path | None, previous: Path | None) -> No
 @click.argument("solution", type=INSTANCE_DIR)
 @click.option(
     "--previous",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The previous solution the solve was given (checks previous_advisor).",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous solution folder or allocation.xlsx the solve was given "
+    "(checks previous_advisor and since).",
 )
 @SCENARIO_OPTION
 def check(

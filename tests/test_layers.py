@@ -98,6 +98,9 @@ KNOWN: dict[tuple[str, str], str] = {
     # changes rows take the reader's Previous, and explain reads a solution folder.
     ("analysis/changes.py", "allocator.io.previous"): "Previous in io",
     ("analysis/explain.py", "allocator.io.previous"): "explain reads a folder",
+    # check --previous reads the plan as solve --previous does, and applies
+    # the same weekly rule (plan_current), so the two cannot disagree.
+    ("checker.py", "allocator.io.previous"): "check --previous's weekly rule",
 }
 
 # Third-party libraries confined to named rooms.

@@ -340,7 +340,9 @@ def test_arrival_with_an_advisor_is_an_arrival(tmp_path):
     assert changes == [
         {"user": "u8", "kind": "arrived", "from": "", "to": "a2",
          "from_team": "", "to_team": "t-follow", "team_change": "false",
-         "locked": "false", "reason": "new this week (users.csv names advisor a2)"}
+         "locked": "false",
+         "reason": "not in the previous plan, though not new (row deleted?) "
+                   "(users.csv names advisor a2)"}
     ]  # fmt: skip
     assert all(not (r["kind"] == "moved" and r["from"] == r["to"]) for r in changes)
     assert run("check", folder, out, "--previous", plan)[0] == 0

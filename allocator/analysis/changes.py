@@ -23,6 +23,9 @@ def change_rows(
     users whose current advisor changed are listed.
     """
     teams = {a.id: a.team for a in instance.advisors}
+    # Not new, yet not in the plan: a row deleted by hand, not an arrival
+    # this week (apply_previous warns about them).
+    status = {u.id: u.status for u in instance.users}
     locked = {lock.user for lock in instance.locks}
     rows: list[Row] = []
     for row in assignments:
@@ -38,7 +41,12 @@ def change_rows(
             # advisor: it comes from no advisor of the previous plan, so it is
             # never listed as moved, let alone from an advisor to the same one.
             named = f" (users.csv names advisor {source})" if source else ""
-            reason = f"new this week{named}" + (
+            first = (
+                "new this week"
+                if status.get(user) == "new"
+                else "not in the previous plan, though not new (row deleted?)"
+            )
+            reason = f"{first}{named}" + (
                 f"; {row['reason']}" if row["changed"] and row["reason"] else ""
             )
             source = from_team = ""

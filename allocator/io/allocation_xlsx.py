@@ -14,8 +14,8 @@ from pathlib import Path
 
 from allocator.domain import Instance, Lock, LockKind
 from allocator.errors import DataWarning, InputProblem, InstanceError
-from allocator.io.previous import Previous
-from allocator.io.tables import CellError, parse_date, parse_text, read_workbook
+from allocator.io.previous import REQUIRED, Previous, plan_id
+from allocator.io.tables import CellError, parse_date, read_workbook
 
 SHEET = "assignments"
 LOCK_KINDS: dict[str, LockKind] = {"fix": "fix", "forbid": "forbid"}
@@ -34,13 +34,20 @@ def read_allocation_workbook(path: Path) -> Previous:
         whose ``locks`` are the rows with ``fix``/``forbid`` (source names the
         sheet and row) and whose ``note`` says what was read.
 
+    The ``assignments`` sheet is read as strictly as an instance's sheets:
+    a formula saved without its computed value, a formula error, merged
+    cells and rows hidden by a filter are problems with their row and
+    column, never empty cells; a sheet whose header row was deleted is named
+    as such.
+
     Raises:
-        InstanceError: not a workbook, no ``assignments`` sheet, a missing
-            ``user`` or ``advisor`` column, an empty or repeated user id, a
-            lock other than fix/forbid, a lock on a row without an advisor,
-            or a ``since`` that is not a date; every problem with its row.
+        InstanceError: not a workbook, no ``assignments`` sheet, its header
+            row missing, a missing ``user`` or ``advisor`` column, an empty or
+            repeated user id, a lock other than fix/forbid, a lock on a row
+            without an advisor, a ``since`` that is not a date, a cell that
+            does not hold what it shows; every problem with its row.
     """
-    tables = read_workbook(path)
+    tables = read_workbook(path, required={SHEET: REQUIRED}, checked=(SHEET,))
     table = tables.get(SHEET)
     if table is None:
         message = (
@@ -61,7 +68,7 @@ def read_allocation_workbook(path: Path) -> Previous:
     locks: list[Lock] = []
     problems = list(table.problems)
     for row in table.rows:
-        user = parse_text(row.cells.get("user", ""))
+        user = plan_id(row.cells.get("user", ""))
         if not user:
             problems.append(
                 InputProblem(
@@ -82,10 +89,10 @@ def read_allocation_workbook(path: Path) -> Previous:
                 )
             )
             continue
-        chosen = parse_text(row.cells.get("advisor", ""))
+        chosen = plan_id(row.cells.get("advisor", ""))
         advisor[user] = chosen
-        team[user] = parse_text(row.cells.get("team", ""))
-        before[user] = parse_text(row.cells.get("previous_advisor", ""))
+        team[user] = plan_id(row.cells.get("team", ""))
+        before[user] = plan_id(row.cells.get("previous_advisor", ""))
         text = row.cells.get("since", "").strip()
         if text:
             try:
