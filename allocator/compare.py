@@ -942,8 +942,10 @@ def compare(
     time_limit: float | None = None,
     from_current: bool = False,
     workers: int | None = None,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     out: str | Path | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Compare ``base`` and each scenario on the same users; one row per seed.
 
@@ -955,9 +957,14 @@ def compare(
         time_limit: seconds per solve (default: the policy's).
         from_current: solve as a weekly run rather than a first allocation.
         workers: CP-SAT workers per solve.
-        executor: a ``LocalExecutor`` (default) or ``DaskExecutor``.
+        executor: a ``LocalExecutor`` (default) or ``DaskExecutor``, or
+            ``"inline"``: every solve in this process, one after another.
         out: when given, write the section 7 folder there (and keep the
             cache of results under it, so a rerun skips unchanged work).
+        replace: ``out`` may hold an earlier comparison, which is replaced
+            (else that is refused, before any work).
+        progress: called as work completes (structures done, structures,
+            work done, work in all).
 
     Returns:
         A DataFrame with the comparison.csv columns (README format, section
@@ -966,14 +973,22 @@ def compare(
 
     Raises:
         InstanceError: a scenario that cannot apply (its file, entry, key).
+        SolutionError: ``out`` holds an earlier comparison (without
+            ``replace``), another folder, or cannot be written.
     """
+    if executor == "inline":
+        from allocator.runs.executor import InlineExecutor
+
+        executor = InlineExecutor()
+    elif isinstance(executor, str):
+        raise ValueError(f"executor must be an Executor or 'inline', not {executor!r}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     found = scenario_variants(instance, scenarios)
     folder = Path(out) if out is not None else None
     if folder is not None:
         from allocator.io.comparison import check_comparison_target
 
-        check_comparison_target(folder)
+        check_comparison_target(folder, replace)
     comparison = compare_variants(
         instance,
         found.variants,
@@ -986,9 +1001,10 @@ def compare(
         sources=found.sources,
         descriptions=found.descriptions,
         dropped_locks=found.dropped,
+        progress=progress,
     )
     if folder is not None:
         from allocator.io.comparison import write_comparison
 
-        write_comparison(comparison, folder)
+        write_comparison(comparison, folder, replace)
     return comparison.frame()

@@ -281,11 +281,10 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             ]
             if not values:
                 continue
-            cells[structure] = {
-                "mean": sum(values) / len(values),
-                "low": min(values),
-                "high": max(values),
-            }
+            # The mean kept inside the range: summing floats may land it a
+            # hair outside, which would give a chart a negative whisker.
+            mean = min(max(sum(values) / len(values), min(values)), max(values))
+            cells[structure] = {"mean": mean, "low": min(values), "high": max(values)}
         if not cells:
             continue
         reference = cells.get(base)

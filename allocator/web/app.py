@@ -414,6 +414,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.submit(new_id, folder, spec, parent=job_id, locks=locks)
         return JSONResponse(Accepted(id=new_id).model_dump(), status_code=202)
 
+    # Comparisons of structures: their own routes and queue (comparisons.py).
+    from allocator.web.comparisons import install
+
+    install(app, settings, workdir)
     return app
 
 
