@@ -271,8 +271,14 @@ def _cell(
         diff = 0.0
     else:
         diff = mean - sum(base) / len(base)
+        shown = spec
+        if abs(diff) >= 1e-9 and format(abs(diff), spec).strip("0.,") == "":
+            # A difference of means that rounds to nothing gets one more
+            # decimal, so it never reads "+0" or "-0".
+            digits = int(spec.rstrip("f").lstrip(",.") or 0) + 1
+            shown = f"{',' if spec.startswith(',') else ''}.{digits}f"
         text = (
-            "0" if abs(diff) < 1e-9 else ("+" if diff > 0 else "") + format(diff, spec)
+            "0" if abs(diff) < 1e-9 else ("+" if diff > 0 else "") + format(diff, shown)
         )
     if max(values) > min(values):
         text += f" ({format(min(values), spec)}..{format(max(values), spec)})"
