@@ -746,6 +746,15 @@ def compare_variants(
     solutions: dict[tuple[str, int], dict[str, str]] = {}
     for sid, instance in structures.items():
         structural = structure_figures(instance)
+        if from_current and structural["forced_moves"]:
+            # A weekly run places them anew; said once, never a refusal.
+            named = "the base" if sid == BASE else f"scenario {sid}"
+            warnings.warn(
+                f"under {named}: {structural['forced_moves']} user(s) can no longer "
+                "stay with their current advisor and are placed anew (forced_moves).",
+                DataWarning,
+                stacklevel=2,
+            )
         details[sid] = {
             "description": described[sid],
             "locks_dropped": dropped[sid],

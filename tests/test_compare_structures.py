@@ -355,3 +355,29 @@ def test_description_column_and_settings_in_words(tmp_path: Path) -> None:
     page = (out / "comparison.html").read_text(encoding="utf-8")
     assert "Advisor Two on leave" in page and "as a first allocation" in page
     assert "{&#39;" not in page and "{'" not in page  # no dict dump
+
+
+def test_from_current_users_who_can_no_longer_stay_are_placed_anew(
+    tmp_path: Path,
+) -> None:
+    """--from-current: u3 sits with a2, who is on leave and locked to u3 in
+    base; under the leave the lock still holds (an unavailable advisor may
+    keep current users), and a user whose advisor left is placed anew with
+    a warning, never a refusal."""
+    folder = tiny_with_lock(tmp_path / "office")
+    gone = folder / "scenarios" / "gone.toml"
+    gone.write_text(
+        'description = "Advisor Two leaves"\n[[remove]]\ntable = "advisors"\n'
+        'id = "a2"\n',
+        encoding="utf-8",
+    )
+    frame, said = run_compare(
+        folder, [folder / "scenarios" / "leave.toml", gone], from_current=True
+    )
+    by = frame.set_index("scenario")
+    assert by.loc["leave", "locks_dropped"] == 0
+    assert by.loc["gone", "locks_dropped"] == 1
+    assert by.loc["gone", "forced_moves"] == 1
+    assert any(
+        "under scenario gone: 1 user(s) can no longer stay" in text for text in said
+    )
