@@ -796,8 +796,11 @@ def compare(
 ) -> None:
     """Solve INSTANCE (as base) and each SCENARIO on the same users; compare.
 
-    Writes comparison.csv, comparison.json and each structure's instance and
-    solution folders, and prints one column per structure, one row per figure.
+    Writes comparison.csv, comparison.json, comparison.html and each
+    structure's instance (as solved) and solution folders into a new folder,
+    and prints one column per structure, one row per figure, each difference
+    marked real or not (docs/comparison.md). A lock a structure makes
+    impossible is dropped for it with a warning.
 
     \b
     Example:
@@ -805,6 +808,7 @@ def compare(
       allocator compare instances/hallingdal instances/hallingdal/scenarios/E.toml \\
           --seeds 3 --out /tmp/hallingdal-E
       allocator compare instances/nord-gudbrandsdal --all --dask local
+      allocator compare instances/hallingdal --all --out /tmp/h --replace
     """
     from allocator.compare import compare_variants, scenario_variants
     from allocator.io.comparison import (

@@ -11,6 +11,9 @@
   const bar = document.getElementById("cmp-bar");
   let current = null;
   let timer = null;
+  // /compare?job=<id> uses the instance of that earlier allocation.
+  const given = new URLSearchParams(window.location.search).get("job");
+  if (given) document.getElementById("cmp-job").value = given;
 
   function problems(list) {
     return list.map((p) => {
