@@ -352,10 +352,10 @@ class Comparison:
             ("time limit", limit_text),
             (
                 "when a solve stops",
-                f"by a reproducible budget once the allocation is proved within "
-                f"{GAP_TRUSTED:.0%} of the best possible; a structure that "
-                "ended above it or by the clock is marked, its differences not "
-                "called real",
+                "as allocator solve does: by proof, by its reproducible budget, "
+                f"or once proved within {GAP_TRUSTED:.0%} of the best possible; "
+                "a structure that ended above that or by the clock is marked, "
+                "its differences not called real",
             ),
             (
                 "N-1",

@@ -101,4 +101,10 @@ def test_a_fresh_run_gives_the_committed_table(folder: Path, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     fresh = (tmp_path / "fresh" / "comparison.csv").read_text(encoding="utf-8")
     committed = (folder / "comparison.csv").read_text(encoding="utf-8")
-    assert csv_rows(fresh) == csv_rows(committed)
+    differ = [
+        (new["scenario"], new["seed"], column, new[column], old[column])
+        for new, old in zip(csv_rows(fresh), csv_rows(committed), strict=True)
+        for column in new
+        if new[column] != old[column]
+    ]
+    assert differ == [], f"(structure, seed, column, fresh, committed): {differ}"
