@@ -81,6 +81,11 @@ class ComparisonManager(JobManager):
     a solve does. Its processes are daemons: a server that stops ends them.
     """
 
+    def start(self) -> None:
+        """Start the scheduler; the folder is made by the first comparison."""
+        self._thread = threading.Thread(target=self._run, name="cmp", daemon=True)
+        self._thread.start()
+
     def _launch(self, job: Job, now: float) -> None:
         process = self._context.Process(
             target=run_comparison, args=(str(job.folder),), name=f"cmp-{job.id[:8]}"
