@@ -381,3 +381,21 @@ def test_from_current_users_who_can_no_longer_stay_are_placed_anew(
     assert any(
         "under scenario gone: 1 user(s) can no longer stay" in text for text in said
     )
+
+
+def test_two_runs_write_the_same_comparison_csv_apart_from_wall_time(
+    tmp_path: Path,
+) -> None:
+    """The figures are a property of the input: run twice, same rows."""
+    folder = tiny_with_lock(tmp_path / "office")
+    texts = []
+    for out in ("first", "second"):
+        run_compare(folder, [folder / "scenarios" / "leave.toml"], tmp_path / out,
+                    seeds=2)  # fmt: skip
+        with open(tmp_path / out / "comparison.csv", encoding="utf-8") as handle:
+            texts.append([
+                {k: v for k, v in row.items() if k != "wall_s"}
+                for row in csv.DictReader(handle)
+            ])  # fmt: skip
+    assert texts[0] == texts[1]
+    assert len(texts[0]) == 4
