@@ -743,9 +743,10 @@ def report(solution: Path) -> None:
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
-    default=1,
+    default=3,
     show_default=True,
-    help="Solve each structure with seeds 0 to N-1.",
+    help="Solve each structure with seeds 0 to N-1; their spread is the band a "
+    "difference must clear to be called real.",
 )
 @click.option(
     "--time-limit",
@@ -763,8 +764,14 @@ def report(solution: Path) -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Comparison folder (default solutions/<name>/compare); a rerun there "
-    "skips unchanged work.",
+    help="Comparison folder (default: a new folder, solutions/<name>/compare or "
+    "the first free compare-N); an interrupted comparison resumes there.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the earlier comparison in --out (its unchanged work is "
+    "read back from its cache).",
 )
 @click.option(
     "--parallel",
@@ -791,6 +798,7 @@ def compare(
     time_limit: float | None,
     from_current: bool,
     out: Path | None,
+    replace: bool,
     parallel: int | None,
     dask: str | None,
     workers: int | None,
@@ -798,8 +806,11 @@ def compare(
 ) -> None:
     """Solve INSTANCE (as base) and each SCENARIO on the same users; compare.
 
-    Writes comparison.csv, comparison.json and each structure's instance and
-    solution folders, and prints one column per structure, one row per figure.
+    Writes comparison.csv, comparison.json, comparison.html and each
+    structure's instance (as solved) and solution folders into a new folder,
+    and prints one column per structure, one row per figure, each difference
+    marked real or not (docs/comparison.md). A lock a structure makes
+    impossible is dropped for it with a warning.
 
     \b
     Example:
@@ -807,9 +818,14 @@ def compare(
       allocator compare instances/hallingdal instances/hallingdal/scenarios/E.toml \\
           --seeds 3 --out /tmp/hallingdal-E
       allocator compare instances/nord-gudbrandsdal --all --dask local
+      allocator compare instances/hallingdal --all --out /tmp/h --replace
     """
     from allocator.compare import compare_variants, scenario_variants
-    from allocator.io.comparison import check_comparison_target, write_comparison
+    from allocator.io.comparison import (
+        check_comparison_target,
+        new_comparison_folder,
+        write_comparison,
+    )
     from allocator.render.compare_text import ProgressBar, comparison_table
     from allocator.runs.executor import make_executor
 
@@ -818,9 +834,9 @@ def compare(
         files += sorted((instance / "scenarios").glob("*.toml"))
     with user_errors():
         data = load(instance)
-        variants, sources = scenario_variants(data, files) if files else ([], {})
-        folder = out or Path("solutions") / data.name / "compare"
-        check_comparison_target(folder)
+        found = scenario_variants(data, files)
+        folder = out or new_comparison_folder(Path("solutions") / data.name)
+        check_comparison_target(folder, replace)
         bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
         try:
             executor = make_executor(dask, parallel)
@@ -831,7 +847,7 @@ def compare(
         try:
             comparison = compare_variants(
                 data,
-                variants,
+                found.variants,
                 list(range(seeds)),
                 time_limit,
                 from_current,
@@ -839,13 +855,15 @@ def compare(
                 workers=workers,
                 cache=folder / ".cache",
                 progress=bar,
-                sources=sources,
+                sources=found.sources,
+                descriptions=found.descriptions,
+                dropped_locks=found.dropped,
             )
         finally:
             executor.close()
             if bar is not None:
                 bar.close()
-        write_comparison(comparison, folder)
+        write_comparison(comparison, folder, replace)
     if not quiet:
         click.echo(comparison_table(comparison.rows))
     click.echo(f"written: {folder}")

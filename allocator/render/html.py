@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from allocator.render import charts
+from allocator.render.compare_text import FIGURE_OF, REAL, SAME, difference_verdict
 
 # Rows listed in the unassigned and changes tables before "and N more".
 MAX_LISTED = 1000
@@ -159,34 +160,45 @@ def unassigned_rows(
     return sorted(rows, key=lambda r: not r["urgent"])
 
 
-def comparison_page(rows: list[dict[str, Any]], settings: dict[str, Any]) -> str:
+def comparison_page(
+    rows: list[dict[str, Any]],
+    settings: Mapping[str, Any] | Sequence[tuple[str, str]],
+) -> str:
     """comparison.html for ``allocator compare`` (FORMAT.md section 7).
 
     Args:
-        rows: comparison.csv rows as dicts (``scenario``, ``seed`` and the
-            figures; numbers as numbers, or as text that reads as one).
-        settings: what was run (seeds, time limit, instance, ...); shown as
-            a table of key and value.
+        rows: comparison.csv rows as dicts (``scenario``, ``seed``,
+            ``description`` and the figures; numbers as numbers, or as text
+            that reads as one).
+        settings: what was run, in words: (what, how) pairs
+            (``Comparison.settings_in_words``), or a mapping of key and value.
 
     Returns:
-        The page: a side-by-side table, one column per structure, one row
-        per figure, the base's value and each scenario's difference with the
-        seed range ("min to max") when there are several seeds, a difference
-        inside the seed ranges marked as not significant; and charts of the
-        figures per structure.
+        The page: each structure with its description at the top; a
+        side-by-side table, one column per structure, one row per figure
+        with its plain meaning and the risk factor it answers, the base's
+        value and each scenario's difference with the seed range ("min to
+        max") when there are several seeds, and every difference's verdict
+        (real, within the band, one seed, solve not trusted:
+        ``compare_text.difference_verdict``); charts of the figures per
+        structure; the settings.
     """
     table = comparison_table(rows)
     figure_charts = comparison_charts(table)
+    pairs = (
+        [(str(k), str(v)) for k, v in sorted(settings.items())]
+        if isinstance(settings, Mapping)
+        else [(str(k), str(v)) for k, v in settings]
+    )
+    instance = dict(pairs).get("instance", "")
     return (
         environment()
         .get_template("comparison.html.j2")
         .render(
-            title=f"Comparison of structures: {settings.get('instance', '')}".rstrip(
-                ": "
-            ),
+            title=f"Comparison of structures: {instance}".rstrip(": "),
             table=table,
             charts=figure_charts,
-            settings=sorted((str(k), str(v)) for k, v in settings.items()),
+            settings=pairs,
             version=package_version(),
         )
     )
@@ -248,6 +260,15 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     structures = list(dict.fromkeys(str(r.get("scenario", "")) for r in rows))
     seeds = sorted({str(r.get("seed", "")) for r in rows})
     base = "base" if "base" in structures else (structures[0] if structures else "")
+    # The rows with numbers as numbers, for the verdicts.
+    numeric = [
+        {
+            **r,
+            "scenario": str(r.get("scenario", "")),
+            **{k: as_number(v) for k, v in r.items() if k in FIGURE_OF or k == "gap"},
+        }
+        for r in rows
+    ]
     figures = []
     for key, title, better in COMPARED:
         cells: dict[str, dict[str, Any]] = {}
@@ -260,42 +281,71 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             ]
             if not values:
                 continue
-            cells[structure] = {
-                "mean": sum(values) / len(values),
-                "low": min(values),
-                "high": max(values),
-            }
+            # The mean kept inside the range: summing floats may land it a
+            # hair outside, which would give a chart a negative whisker.
+            mean = min(max(sum(values) / len(values), min(values)), max(values))
+            cells[structure] = {"mean": mean, "low": min(values), "high": max(values)}
         if not cells:
             continue
         reference = cells.get(base)
         for structure, cell in cells.items():
             cell["diff"] = None
             cell["significant"] = True
+            cell["verdict"] = None
             if reference is not None and structure != base:
                 cell["diff"] = cell["mean"] - reference["mean"]
-                # Within both seed ranges' overlap, a difference is noise.
-                overlap = (
-                    cell["low"] <= reference["high"]
-                    and reference["low"] <= cell["high"]
-                )
-                # No difference at all needs no mark.
-                cell["significant"] = not (
-                    overlap and len(seeds) > 1 and cell["diff"] != 0
-                )
-        figures.append({"key": key, "title": title, "better": better, "cells": cells})
+                judged = difference_verdict(numeric, base, structure, key)
+                if judged is not None and judged["verdict"] != SAME:
+                    cell["verdict"] = judged["verdict"]
+                    cell["significant"] = judged["verdict"] == REAL
+        words = FIGURE_OF.get(key)
+        figures.append(
+            {
+                "key": key,
+                "title": title,
+                "better": better,
+                "cells": cells,
+                "meaning": words.meaning if words else "",
+                "risk": words.risk if words else "",
+            }
+        )
     flagged = sorted(
         {
             str(r.get("scenario", ""))
             for r in rows
             if (g := as_number(r.get("gap"))) is not None and g > 0.01
         }
+        | {
+            s
+            for s in structures
+            if any(
+                str(r.get("scenario", "")) == s and r.get("stopped_by") == "wall_clock"
+                for r in rows
+            )
+        }
     )
+    described: dict[str, str] = {}
+    for r in rows:
+        described.setdefault(
+            str(r.get("scenario", "")), str(r.get("description") or "")
+        )
     return {
         "structures": structures,
+        "descriptions": [
+            (s, described.get(s) or "(no description)") for s in structures
+        ],
         "seeds": seeds,
         "base": base,
         "figures": figures,
         "flagged": flagged,
+        "locks_dropped": {
+            s: max(
+                int(as_number(r.get("locks_dropped")) or 0)
+                for r in rows
+                if str(r.get("scenario", "")) == s
+            )
+            for s in structures
+        },
     }
 
 

@@ -469,6 +469,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if not queued:
                 remove_tree(folder)
 
+    # Comparisons of structures: their own routes and queue (comparisons.py).
+    from allocator.web.comparisons import install
+
+    install(app, settings, workdir)
     return app
 
 
