@@ -87,8 +87,6 @@ KNOWN: dict[tuple[str, str], str] = {
     # Circle 1: the comparison's data class and columns live in the verb, and
     # the writer imports them back.
     ("io/comparison.py", "allocator.compare"): "Comparison, COLUMNS in the verb",
-    # The comparison's instance writer falls back to the generator's.
-    ("io/comparison.py", "allocator.generate"): "generate.write_instance fallback",
     # The verb reads __version__ from the table of contents above it, which
     # imports the verb back through api.py.
     ("compare.py", "allocator"): "__version__ from the root",
@@ -101,6 +99,9 @@ KNOWN: dict[tuple[str, str], str] = {
     # check --previous reads the plan as solve --previous does, and applies
     # the same weekly rule (plan_current), so the two cannot disagree.
     ("checker.py", "allocator.io.previous"): "check --previous's weekly rule",
+    # Circle 3: the comparison routes take the page's helpers and headers
+    # from app.py, which installs them (inside the functions, so app loads).
+    ("web/comparisons.py", "allocator.web.app"): "app's helpers and CSP",
 }
 
 # Third-party libraries confined to named rooms.
