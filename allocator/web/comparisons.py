@@ -102,6 +102,7 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
     from allocator.web.app import (
         MEDIA,
         REPORT_CSP,
+        Uploaded,
         one_problem,
         place_instance,
         rejected,
@@ -156,10 +157,14 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
     ) -> Response:
         """Queue a comparison of an instance with scenario files."""
         job_id, folder = manager.new_folder()
+        # Problems name uploaded files as the user named them, never by the
+        # server's paths (as the allocation's submissions do).
+        names = Uploaded(folder)
         try:
             instance = place_comparison_instance(
-                files, job, folder, app, settings, place_instance
-            )
+                files, job, folder, app, settings,
+                lambda given, to, limits: place_instance(given, to, limits, names),
+            )  # fmt: skip
             picked = place_scenarios(
                 scenarios or [], shipped or [], instance, instance_scenarios, folder,
                 settings,
@@ -173,7 +178,7 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
             check_comparison(spec)
         except (UploadError, InstanceError) as error:
             remove_tree(folder)
-            return rejected(error.problems)
+            return rejected(names.problems(error.problems))
         if manager.queued() >= manager.max_queued:
             remove_tree(folder)
             return one_problem("upload", "too many jobs are waiting; try later.", 503)
