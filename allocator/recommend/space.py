@@ -376,18 +376,25 @@ def shareable_kinds(instance: Instance) -> tuple[str, ...]:
     """Team kinds whose sharing across the office would change something.
 
     A kind is shareable when some routing rule to it tests
-    ``municipality_in`` or some team of the kind serves only some
-    municipalities, while some other team kind serves everyone (so the kind
-    is a service, not the catch-all office team). In teams.csv order.
+    ``municipality_in``, or a service team of the kind (one serving
+    municipalities of several of today's groups) serves only some of them;
+    and no routing rule without tests sends users to it (the catch-all
+    office team). Office teams alone are not enough: under one host they
+    are merged into one team for everyone anyway. In teams.csv order.
     """
     everywhere = {m.id for m in instance.municipalities}
+    offices = office_teams(instance)
     kinds: list[str] = []
     restricted_routing = {r.team_kind for r in instance.routing if r.municipality_in}
     catch_all = {r.team_kind for r in instance.routing if _is_catch_all(r)}
     for team in instance.teams:
         if team.kind in kinds or team.kind in catch_all:
             continue
-        narrow = bool(team.municipalities) and set(team.municipalities) != everywhere
+        narrow = (
+            team.id not in offices
+            and bool(team.municipalities)
+            and set(team.municipalities) != everywhere
+        )
         if narrow or team.kind in restricted_routing:
             kinds.append(team.kind)
     return tuple(kinds)
