@@ -444,3 +444,19 @@ def test_python_api_returns_the_table(tmp_path: Path) -> None:
     # Only today's structure is left: the limits rule out every merger.
     assert list(frame["structure"]) == ["n1_n2"]
     assert bool(frame["on_front"].iloc[0]) and bool(frame["is_current"].iloc[0])
+
+
+@pytest.mark.parametrize("name", ["hallingdal", "nord-gudbrandsdal"])
+def test_recorded_scenario_files_apply(name: str) -> None:
+    """Every scenario file of the recorded runs is read as compare reads it."""
+    from allocator.compare import scenario_variants
+
+    folder = REPO / "solutions" / name / "recommend"
+    files = sorted((folder / "scenarios").glob("*.toml"))
+    if not files:
+        pytest.skip("no recorded recommendation")
+    instance = read_instance(REPO / "instances" / name)
+    variants, _ = scenario_variants(instance, files)
+    assert [v[0] for v in variants] == [f.stem for f in files]
+    rows = (folder / "recommendation.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) - 1 == len(files)
