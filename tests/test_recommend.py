@@ -460,3 +460,78 @@ def test_recorded_scenario_files_apply(name: str) -> None:
     assert [v[0] for v in variants] == [f.stem for f in files]
     rows = (folder / "recommendation.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) - 1 == len(files)
+
+
+def _row(name: str, *figures: float, within: bool = True) -> dict:
+    keys = [
+        "unassigned_weight",
+        "single_points",
+        "n1_mean_weight",
+        "travel_hours",
+        "leakage_fte",
+    ]
+    return {
+        "structure": name,
+        "uncovered": 0,
+        "within_limits": within,
+        **dict(zip(keys, figures, strict=True)),
+    }
+
+
+def test_front_marks_and_leakage_limit() -> None:
+    from allocator.recommend.weigh import mark_front
+
+    rows = [
+        _row("today", 0, 12, 9.0, 46.0, 2.0),
+        _row("merge", 0, 4, 5.0, 46.0, 4.0),
+        _row("worse", 1, 4, 5.0, 46.0, 4.0),
+        _row("best-but-leaky", 0, 0, 1.0, 40.0, 1.0, within=False),
+    ]
+    mark_front(rows)
+    assert [r["on_front"] for r in rows] == [True, True, False, False]
+    assert rows[2]["dominated_by"] == "merge"
+    # A row outside the limits beats nobody and is never on the front.
+    assert rows[0]["dominated_by"] == "" and rows[3]["dominated_by"] == ""
+
+
+def test_pick_spreads_over_the_screened_figures() -> None:
+    from allocator.recommend.weigh import pick
+
+    figures = [
+        {
+            "unassigned_floor": 0,
+            "single_points": 9,
+            "uncovered": 0,
+            "coverage_min": 1,
+            "travel_floor_hours": 1.0,
+            "leakage_floor_fte": 0.0,
+        },
+        {
+            "unassigned_floor": 5,
+            "single_points": 0,
+            "uncovered": 0,
+            "coverage_min": 3,
+            "travel_floor_hours": 2.0,
+            "leakage_floor_fte": 5.0,
+        },
+        {
+            "unassigned_floor": 1,
+            "single_points": 5,
+            "uncovered": 0,
+            "coverage_min": 2,
+            "travel_floor_hours": 0.5,
+            "leakage_floor_fte": 2.0,
+        },
+        {
+            "unassigned_floor": 2,
+            "single_points": 4,
+            "uncovered": 0,
+            "coverage_min": 2,
+            "travel_floor_hours": 3.0,
+            "leakage_floor_fte": 3.0,
+        },
+    ]
+    # Turns: unassigned (0), single points (1), uncovered (tie: 2), ...
+    assert pick([0, 1, 2, 3], figures, 2) == [0, 1]
+    assert pick([0, 1, 2, 3], figures, 3) == [0, 1, 2]
+    assert pick([1, 3], figures, 5) == [1, 3]
