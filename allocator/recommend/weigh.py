@@ -281,6 +281,35 @@ def given_structure(instance: Instance, changed: Instance) -> Structure:
 
 
 Progress = Callable[[str, int, int], None]
+# Structures per screening task: enough to pay for sending the instance.
+SCREEN_CHUNK = 100
+
+
+def screen_chunk(task: tuple[Instance, tuple[Structure, ...]]) -> list[dict[str, Any]]:
+    """Worker: the screened figures of some structures of one instance."""
+    instance, structures = task
+    return [screen(changed_instance(instance, s)) for s in structures]
+
+
+def screen_all(
+    instance: Instance,
+    structures: Sequence[Structure],
+    executor: Executor,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Screen every structure, in chunks on the executor; in structure order."""
+    chunks = [
+        (instance, tuple(structures[i : i + SCREEN_CHUNK]))
+        for i in range(0, len(structures), SCREEN_CHUNK)
+    ]
+    parts: dict[int, list[dict[str, Any]]] = {}
+    done = 0
+    for index, part in executor.map_unordered(screen_chunk, chunks):
+        parts[index] = part
+        done += len(part)
+        if progress is not None:
+            progress("screen", done, len(structures))
+    return [f for index in range(len(chunks)) for f in parts[index]]
 
 
 def recommend_structures(
@@ -326,11 +355,17 @@ def recommend_structures(
     names = {m.id: m.name or m.id for m in instance.municipalities}
     space = enumerate_structures(instance, limits)
     structures = space.structures
-    figures: list[dict[str, Any]] = []
-    for i, structure in enumerate(structures):
-        figures.append(screen(changed_instance(instance, structure)))
-        if progress is not None and (i % 50 == 0 or i == len(structures) - 1):
-            progress("screen", i + 1, len(structures))
+    own_executor = executor is None
+    if executor is None:
+        from allocator.runs.executor import LocalExecutor
+
+        executor = LocalExecutor()
+    try:
+        figures = screen_all(instance, structures, executor, progress)
+    except BaseException:
+        if own_executor:
+            executor.close()
+        raise
     vectors = [screened_vector(f) for f in figures]
     survivors = [i for i in pareto_indices(vectors) if i != 0]
     screened_out = len(structures) - 1 - len(survivors)
@@ -379,16 +414,20 @@ def recommend_structures(
             "source": "given",
             "figures": screen(changed),
         }
-    comparison = compare_variants(
-        instance,
-        variants,
-        [seed],
-        time_limit,
-        False,
-        executor,
-        cache=cache,
-        sources=sources,
-    )
+    try:
+        comparison = compare_variants(
+            instance,
+            variants,
+            [seed],
+            time_limit,
+            False,
+            executor,
+            cache=cache,
+            sources=sources,
+        )
+    finally:
+        if own_executor:
+            executor.close()
     if own_staging:
         import shutil
 
