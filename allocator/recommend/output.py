@@ -50,7 +50,12 @@ def write_recommendation(rec: Recommendation, out: Path) -> Path:
     rows = [{k: _clean(v) for k, v in row.items()} for row in rec.rows]
     texts = {
         "recommendation.csv": csv_text(rows, COLUMNS),
-        "recommendation.json": json.dumps(rec.document(), indent=2, ensure_ascii=False)
+        "recommendation.json": json.dumps(
+            {**rec.document(), "rows": rows},
+            indent=2,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
         + "\n",
         "recommendation.html": page(rec),
     }
