@@ -24,6 +24,7 @@ from allocator.errors import AllocatorError as AllocatorError
 from allocator.errors import InputProblem as InputProblem
 from allocator.errors import InstanceError as InstanceError
 from allocator.errors import SolutionError as SolutionError
+from allocator.recommend import recommend as recommend
 from allocator.scenario import apply_scenario as apply_scenario
 from allocator.scenario import read_scenario as read_scenario
 from allocator.solution import Solution as Solution
@@ -46,6 +47,7 @@ __all__ = [
     "compare",
     "read_instance",
     "read_scenario",
+    "recommend",
     "solve",
     "validate",
 ]

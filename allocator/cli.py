@@ -869,6 +869,119 @@ def compare(
     click.echo(f"written: {folder}")
 
 
+# --- recommend: weigh every structure (FORMAT.md section 8) ------------------
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE_DIR)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Recommendation folder (default solutions/<name>/recommend); a rerun "
+    "there skips unchanged solves.",
+)
+@click.option(
+    "--limits",
+    "limits_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file of limits: apart, together, largest_group, max_distance_km, "
+    "ruled_out, hosts, max_leakage_fte, team_options.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=8,
+    show_default=True,
+    help="Most screened survivors solved in full (besides today's structure "
+    "and the instance's own scenarios).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds per solve, as `allocator compare --time-limit`.",
+)
+@click.option(
+    "--without-given",
+    is_flag=True,
+    help="Do not solve the instance's own scenarios/*.toml alongside.",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS|local",
+    help="Run the solves on a Dask scheduler, or on a LocalCluster ('local').",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    help="At most P solves at once.",
+)
+def recommend(
+    instance: Path,
+    out: Path | None,
+    limits_file: Path | None,
+    top: int,
+    time_limit: float,
+    without_given: bool,
+    dask: str | None,
+    parallel: int | None,
+) -> None:
+    """Weigh every host structure of INSTANCE's municipalities; show the front.
+
+    Enumerates every partition into host groups (with team options), screens
+    each exactly from the structure alone, solves the survivors as `compare`
+    does, and writes recommendation.csv, .json, .html and scenarios/.
+
+    \b
+    Example:
+      allocator recommend instances/hallingdal
+      allocator recommend instances/nord-gudbrandsdal --limits limits.toml --top 6
+    """
+    from allocator.recommend.output import (
+        check_target,
+        front_table,
+        write_recommendation,
+    )
+    from allocator.recommend.space import read_limits
+    from allocator.recommend.weigh import recommend_structures
+    from allocator.runs.executor import make_executor
+
+    with user_errors():
+        data = load(instance)
+        limits = read_limits(limits_file, data)
+        folder = out or Path("solutions") / data.name / "recommend"
+        check_target(folder)
+        given = [] if without_given else sorted((instance / "scenarios").glob("*.toml"))
+        try:
+            executor = make_executor(dask, parallel)
+        except (OSError, TimeoutError) as error:
+            raise click.ClickException(
+                f"cannot reach the Dask scheduler {dask}: {error}"
+            ) from error
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if sys.stderr.isatty():
+                click.echo(f"\r{stage}: {done}/{total}", err=True, nl=done == total)
+
+        try:
+            rec = recommend_structures(
+                data,
+                limits,
+                top=top,
+                time_limit=time_limit,
+                given=given,
+                executor=executor,
+                cache=folder / ".cache",
+                progress=progress,
+            )
+        finally:
+            executor.close()
+        write_recommendation(rec, folder)
+    click.echo(front_table(rec))
+    click.echo(f"written: {folder}")
+
+
 # --- serve: the local web page and JSON API (allocator/web) -----------------
 
 
