@@ -53,8 +53,23 @@ ALLOWED: dict[str, set[str]] = {
     }
     | _LOW,
     "api": {"compare", "run", "scenario", "solution", "checker", "io", "engine"} | _LOW,
+    # Recommending a structure screens groupings and solves the survivors
+    # with compare's code: a verb above compare, on the floor of runs.
+    "recommend": {
+        "compare",
+        "runs",
+        "run",
+        "scenario",
+        "solution",
+        "checker",
+        "io",
+        "render",
+        "analysis",
+        "engine",
+    }
+    | _LOW,
     # The table of contents re-exports the verbs and nouns.
-    "__init__": {"api", "scenario", "solution"} | _LOW,
+    "__init__": {"api", "recommend", "scenario", "solution"} | _LOW,
     # The web page uses the root API; Lock and the errors name its inputs.
     "web": {"__init__"} | _LOW,
     # The command line may use every room (it imports inside its commands so
@@ -71,6 +86,7 @@ ALLOWED: dict[str, set[str]] = {
         "gap",
         "generate",
         "io",
+        "recommend",
         "render",
         "run",
         "runs",
@@ -106,8 +122,9 @@ KNOWN: dict[tuple[str, str], str] = {
 
 # Third-party libraries confined to named rooms.
 CONFINED = {
-    "ortools": {"engine", "gap"},
-    "pandas": {"solution", "compare", "scenario", "runs"},
+    # recommend's screen bounds a grouping's placeable users by a max flow.
+    "ortools": {"engine", "gap", "recommend"},
+    "pandas": {"solution", "compare", "scenario", "runs", "recommend"},
     "matplotlib": {"render"},
     "distributed": {"runs"},
     "dask": {"runs"},
