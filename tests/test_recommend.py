@@ -411,7 +411,7 @@ def test_every_scenario_file_is_accepted_by_compare(run) -> None:
     instance, rec, out = run
     files = sorted((out / "scenarios").glob("*.toml"))
     assert {f.stem for f in files} == {r["structure"] for r in rec.rows}
-    variants, _ = scenario_variants(instance, files)
+    variants = scenario_variants(instance, files).variants
     assert len(variants) == len(files)
     front = next(r for r in rec.rows if r["on_front"] and not r["is_current"])
     variant = [v for v in variants if v[0] == front["structure"]]
@@ -456,7 +456,7 @@ def test_recorded_scenario_files_apply(name: str) -> None:
     if not files:
         pytest.skip("no recorded recommendation")
     instance = read_instance(REPO / "instances" / name)
-    variants, _ = scenario_variants(instance, files)
+    variants = scenario_variants(instance, files).variants
     assert [v[0] for v in variants] == [f.stem for f in files]
     rows = (folder / "recommendation.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) - 1 == len(files)

@@ -399,15 +399,18 @@ def recommend_structures(
         path = folder / f"{name}.toml"
         path.write_text(texts[name], encoding="utf-8")
         paths.append(path)
-    variants, sources = scenario_variants(instance, paths)
-    given_variants, given_sources = scenario_variants(instance, list(given))
+    found = scenario_variants(instance, paths)
+    given_found = scenario_variants(instance, list(given))
+    variants, sources, dropped = found.variants, found.sources, found.dropped
     taken = set(meta)
-    for (sid, changed), path in zip(given_variants, given, strict=True):
+    for (sid, changed), path in zip(given_found.variants, given, strict=True):
         if sid in taken:
             continue
         taken.add(sid)
         variants.append((sid, changed))
-        sources[sid] = given_sources[sid]
+        sources[sid] = given_found.sources[sid]
+        if sid in given_found.dropped:
+            dropped[sid] = given_found.dropped[sid]
         texts[sid] = Path(path).read_text(encoding="utf-8-sig")
         meta[sid] = {
             "structure": given_structure(instance, changed),
@@ -424,6 +427,7 @@ def recommend_structures(
             executor,
             cache=cache,
             sources=sources,
+            dropped_locks=dropped,
         )
     finally:
         if own_executor:
