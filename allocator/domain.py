@@ -167,6 +167,8 @@ class Instance(Entity):
     name: str
     description: str = ""
     week: str | None = None
+    # instance.toml's optional language key: nb, nn or en (docs/language.md).
+    language: str | None = None
     policy: Policy = Field(default_factory=Policy)
     competences: tuple[Competence, ...] = ()
     host_agreements: tuple[HostAgreement, ...] = ()

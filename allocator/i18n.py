@@ -65,6 +65,11 @@ def checked(lang: str) -> str:
     return code
 
 
+def is_explicit() -> bool:
+    """Whether ``--lang`` (or a caller) chose the language on purpose."""
+    return _explicit.get()
+
+
 def set_language(lang: str, explicit: bool = True) -> None:
     """Use ``lang`` from now on in this context (``--lang``: explicit)."""
     _active.set(checked(lang))

@@ -99,6 +99,8 @@ def explain_user(
         "prefers_non_local": user.prefer_non_local,
         "chosen": figures(problem, state, u, chosen) if chosen is not None else None,
         "alternatives": [],
+        # How the text names each advisor (name and id in Norwegian).
+        "named": {},
     }
     for a in candidates(problem, u):
         if a == chosen:
@@ -113,11 +115,8 @@ def explain_user(
             breach = load_breach(problem, state, u, a, weight)
         if breach is None:
             breach = household_breach(problem, allocation, u, a)
-        entry: dict[str, Any] = {
-            "advisor": advisor.id,
-            "advisor_named": person(problem, a),
-            "team": advisor.team,
-        }
+        entry: dict[str, Any] = {"advisor": advisor.id, "team": advisor.team}
+        result["named"][advisor.id] = person(problem, a)
         if breach is not None:
             entry["excluded_by"] = breach
         else:
@@ -348,7 +347,7 @@ def explain_text(data: dict[str, Any]) -> str:
     if data.get("reason"):
         lines.append("  " + _("reason: {reason}").format(reason=data["reason"]))
     for alt in data["alternatives"]:
-        who = alt.get("advisor_named") or alt["advisor"]
+        who = data.get("named", {}).get(alt["advisor"]) or alt["advisor"]
         if "excluded_by" in alt:
             lines.append(
                 "  "

@@ -46,7 +46,7 @@ TEAM_KINDS = (
 
 def pgettext(context: str, message: str) -> str:
     """``message`` in the active language, chosen by ``context``."""
-    return catalogue(active()).pgettext(context, message)
+    return str(catalogue(active()).pgettext(context, message))
 
 
 def person_of(advisor: Advisor) -> str:

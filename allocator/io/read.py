@@ -245,6 +245,7 @@ def _build(draft: Draft, sha256: str) -> Instance:
         name=config.name,
         description=config.description,
         week=config.week,
+        language=config.language,
         policy=config.policy,
         competences=tuple(config.competences),
         host_agreements=tuple(config.host_agreements),
@@ -369,6 +370,8 @@ class Config:
     name: str
     description: str = ""
     week: str | None = None
+    # Optional: nb, nn or en for the words people read (docs/language.md).
+    language: str | None = None
     workbook: str | None = None
     policy: Policy = field(default_factory=Policy)
     policy_raw: dict[str, object] = field(default_factory=dict)
@@ -385,6 +388,7 @@ _TOP_KEYS = (
     "name",
     "description",
     "week",
+    "language",
     "workbook",
     "policy",
     "competence",
@@ -418,6 +422,7 @@ def read_config_doc(
         name=_read_name(doc, check, default_name),
         description=check.text("description", doc.get("description", "")) or "",
         week=_read_week(doc, check),
+        language=_read_language(doc, check),
         workbook=_read_workbook_name(doc, check),
         policy=policy,
         policy_raw=policy_raw,
@@ -694,6 +699,15 @@ def _read_name(doc: Mapping[str, Any], check: TomlChecker, default: str) -> str:
         check.problem("name", f"a plain folder name ({why})", name)
         return default
     return name
+
+
+def _read_language(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
+    """The optional language of the words people read: nb, nn or en."""
+    if "language" not in doc:
+        return None
+    from allocator.i18n import LANGUAGES
+
+    return check.choice("language", doc["language"], {k: k for k in LANGUAGES})
 
 
 def _read_week(doc: Mapping[str, Any], check: TomlChecker) -> str | None:

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Any
 
+from allocator.i18n import _
+
 
 def summary_table(summary: dict[str, Any]) -> str:
     """A readable two-column table of a solve's headline figures."""
@@ -16,39 +18,47 @@ def summary_table(summary: dict[str, Any]) -> str:
         return "-" if value is None else fmt.format(value)
 
     rows = [
-        ("instance", summary["instance"]),
-        ("status", summary["status"]),
-        ("objective", number(summary["objective"])),
-        ("bound", number(summary["bound"])),
-        ("gap", number(summary["gap"], "{:.2%}")),
-        ("wall time", f"{summary['wall_s']:.2f} s"),
-        ("stopped by", summary.get("stopped_by", "-")),
-        ("users", f"{k['users']:,}"),
-        ("assigned", f"{k['assigned']:,}"),
-        ("unassigned", f"{k['unassigned']:,} ({k['urgent_unassigned']} urgent)"),
+        (_("instance"), summary["instance"]),
+        (_("status"), summary["status"]),
+        (_("objective"), number(summary["objective"])),
+        (_("bound"), number(summary["bound"])),
+        (_("gap"), number(summary["gap"], "{:.2%}")),
+        (_("wall time"), f"{summary['wall_s']:.2f} s"),
+        (_("stopped by"), summary.get("stopped_by", "-")),
+        (_("users"), f"{k['users']:,}"),
+        (_("assigned"), f"{k['assigned']:,}"),
         (
-            "utilisation",
-            f"max {k['utilisation_max']:.0%}, min {k['utilisation_min']:.0%}",
+            _("unassigned"),
+            _("{count} ({urgent} urgent)").format(
+                count=f"{k['unassigned']:,}", urgent=k["urgent_unassigned"]
+            ),
         ),
-        ("reassignments", f"{k['reassignments']:,}"),
-        ("travel", f"{k['travel_km']:,.1f} km"),
+        (
+            _("utilisation"),
+            _("max {high}, min {low}").format(
+                high=f"{k['utilisation_max']:.0%}", low=f"{k['utilisation_min']:.0%}"
+            ),
+        ),
+        (_("reassignments"), f"{k['reassignments']:,}"),
+        (_("travel"), f"{k['travel_km']:,.1f} km"),
     ]
     changes = summary.get("changes")
     if changes and summary.get("previous"):
         rows.append(
             (
-                "changes",
-                f"{changes['moved']} moved, {changes['unassigned']} lost their "
-                f"advisor, {changes['arrived']} arrived, {changes['left']} left, "
-                f"{changes['locked']} locked",
+                _("changes"),
+                _(
+                    "{moved} moved, {unassigned} lost their advisor, {arrived} "
+                    "arrived, {left} left, {locked} locked"
+                ).format(**changes),
             )
         )
     if summary.get("gap_warning"):
-        rows.append(("warning", summary["gap_warning"]))
-    width = max(len(label) for label, _ in rows)
+        rows.append((_("warning"), summary["gap_warning"]))
+    width = max(len(label) for label, _value in rows)
     lines = [f"  {label:<{width}}  {value}" for label, value in rows]
     for shortage in summary.get("shortages", []):
-        lines.append(f"  short: {shortage}")
+        lines.append("  " + _("short: {shortage}").format(shortage=shortage))
     return "\n".join(lines)
 
 
