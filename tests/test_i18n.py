@@ -91,3 +91,64 @@ def test_numbers_and_dates_in_norwegian_form():
 )
 def test_the_browser_language_is_negotiated(header, expected):
     assert i18n.negotiate(header) == expected
+
+
+@pytest.fixture(scope="module")
+def hallingdal_week2_nb(tmp_path_factory):
+    """Hallingdal week 1 (English), then week 2 with --lang nb and the workbook."""
+    root = tmp_path_factory.mktemp("hallingdal")
+    week1 = run("solve", "instances/hallingdal", "--out", root / "w1",
+                "--time-limit", "2", "--workers", "1", "--quiet")
+    assert week1.returncode == 0, week1.stderr
+    week2 = run("solve", "instances/hallingdal-week2", "--previous", root / "w1",
+                "--out", root / "w2", "--xlsx", "--lang", "nb", "--time-limit", "2",
+                "--workers", "1", "--quiet")
+    assert week2.returncode == 0, week2.stderr
+    return root / "w2"
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<svg.*?</svg>|<style>.*?</style>", "", page, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_hallingdal_week2_report_in_nb_has_no_english_word(hallingdal_week2_nb):
+    page = (hallingdal_week2_nb / "report.html").read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "Brukere som venter på veileder" in text and "ny denne uka" in text
+    assert english_in(text) == []
+
+
+def test_hallingdal_week2_workbook_in_nb_has_no_english_word(hallingdal_week2_nb):
+    book = load_workbook(hallingdal_week2_nb / "allocation.xlsx", read_only=True)
+    cells = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            cells += [c for c in row if isinstance(c, str)]
+    assert "fordeling" in book.sheetnames
+    assert english_in(" \n ".join(cells)) == []
+
+
+def test_hallingdal_week2_workbook_in_nb_reads_back(hallingdal_week2_nb, tmp_path):
+    """A Norwegian workbook still serves as --previous (sheet and columns in nb)."""
+    done = run("solve", "instances/hallingdal-week2", "--previous",
+               hallingdal_week2_nb / "allocation.xlsx", "--out", tmp_path / "again",
+               "--time-limit", "2", "--workers", "1", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "users read" in done.stderr
+
+
+def test_hallingdal_week2_explain_in_nb(hallingdal_week2_nb):
+    rows = (hallingdal_week2_nb / "assignments.csv").read_text().splitlines()
+    waiting = next(r.split(",")[0] for r in rows[1:] if ",unassigned," in r)
+    placed = next(r.split(",")[0] for r in rows[1:] if ",assigned," in r)
+    for user in (waiting, placed):
+        done = run("explain", "instances/hallingdal-week2", hallingdal_week2_nb,
+                   user, "--lang", "nb")
+        assert done.returncode == 0, done.stderr
+        assert english_in(done.stdout) == [], done.stdout
+        assert "det første du kan endre" in done.stdout
+    # Names beside ids, and the figures behind "full".
+    done = run("explain", "instances/hallingdal-week2", hallingdal_week2_nb,
+               waiting, "--lang", "nb")
+    assert re.search(r"[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+ \(a\d{4}\)", done.stdout)

@@ -125,7 +125,7 @@ def fill_summary(
     for record in shortage:
         sheet.append(
             [
-                text(sheet, record["kind"]),
+                text(sheet, kind_word(record["kind"])),
                 text(sheet, record["municipality"]),
                 text(sheet, names["municipalities"].get(record["municipality"], "")),
                 cell(sheet, record["weight"], DECIMAL),
@@ -145,6 +145,34 @@ def fill_summary(
             ),
         ]
     )
+
+
+def kind_word(kind: str) -> str:
+    """A team kind in the active language (an id in English)."""
+    from allocator.analysis.words import team_kind_words
+
+    return team_kind_words(kind)
+
+
+def value_word(value: str, change: bool = False) -> str:
+    """A status (or, with ``change``, a change kind) in words; English keeps
+    the CSV's own value, which scripts compare."""
+    from allocator.i18n import active
+    from allocator.render.charts import change_word
+
+    if active() == "en":
+        return value
+    if change:
+        return change_word(value)
+    return {"assigned": _("assigned"), "unassigned": _("unassigned")}.get(
+        value, value
+    )
+
+
+def rule_word(rule: str) -> str:
+    """``1:assessment`` with the team kind in the active language."""
+    number, sep, kind = str(rule).partition(":")
+    return f"{number}{sep}{kind_word(kind)}" if sep else str(rule)
 
 
 def status_word(status: str) -> str:
@@ -176,7 +204,8 @@ def assignment_sheet(
             names["municipalities"].get(r["municipality"], ""),
             r["team"], names["teams"].get(r["team"], ""),
             r["advisor"], names["advisors"].get(r["advisor"], ""),
-            None, r["status"], r["previous_advisor"], r["changed"], r["rule"],
+            None, value_word(r["status"]), r["previous_advisor"], r["changed"],
+            rule_word(r["rule"]),
             r["travel_km"], as_date(r.get("since")), r["reason"],
             *(r.get(column, "") for column in extra),
         ]
@@ -216,7 +245,8 @@ def team_sheet(
     ]  # fmt: skip
     rows = [
         [
-            r["team"], names["teams"].get(r["team"], ""), r["kind"], r["advisors"],
+            r["team"], names["teams"].get(r["team"], ""), kind_word(r["kind"]),
+            r["advisors"],
             r["assigned"], r["load"], r["capacity"],
             r["load"] / r["capacity"] if r["capacity"] else None,
         ]
@@ -264,7 +294,7 @@ def unassigned_sheet(
         [
             r["user"], r["user"] in urgent, r["municipality"],
             names["municipalities"].get(r["municipality"], ""),
-            str(r["rule"]).partition(":")[2], r["reason"],
+            kind_word(str(r["rule"]).partition(":")[2]), r["reason"],
         ]
         for r in report.assignments
         if r["status"] == "unassigned"
@@ -284,7 +314,8 @@ def change_sheet(
     ]  # fmt: skip
     rows = [
         [
-            r["user"], r["kind"], r["from"], names["advisors"].get(r["from"], ""),
+            r["user"], value_word(r["kind"], change=True), r["from"],
+            names["advisors"].get(r["from"], ""),
             r["to"], names["advisors"].get(r["to"], ""), r["from_team"],
             r["to_team"], r["team_change"], r["locked"], r["reason"],
         ]

@@ -134,6 +134,13 @@ def percent(value: float | None) -> str:
     return f"{value * 100:.0f} %" if i18n.active() == "en" else i18n.percent(value)
 
 
+def kind_word(kind: str) -> str:
+    """A team kind as the page shows it ('kartlegging' for assessment in nb)."""
+    from allocator.analysis.words import team_kind_words
+
+    return team_kind_words(kind)
+
+
 def change_word(kind: str) -> str:
     """A change kind (changes.csv's ids) as the page shows it."""
     words = {
@@ -246,7 +253,7 @@ def utilisation_chart(
         if not values:
             continue
         table.append(
-            [team, kind_of[team], str(len(values)), f"{min(values):.0f} %",
+            [team, kind_word(kind_of[team]), str(len(values)), f"{min(values):.0f} %",
              f"{statistics.median(values):.0f} %", f"{max(values):.0f} %",
              str(sum(v > 100 + 1e-9 for v in values))]
         )  # fmt: skip
@@ -297,7 +304,7 @@ def team_chart(teams: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
     header = [_("team"), _("name"), _("kind"), _("advisors"), _("load"),
               _("capacity"), _("utilisation")]  # fmt: skip
     table = [
-        [r["team"], names["teams"].get(r["team"], ""), r["kind"],
+        [r["team"], names["teams"].get(r["team"], ""), kind_word(r["kind"]),
          str(r["advisors"]), number(r["load"]), number(r["capacity"]),
          percent(r["load"] / r["capacity"] if r["capacity"] else None)]
         for r in teams

@@ -43,6 +43,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = charts.number
     env.filters["change_word"] = charts.change_word
+    env.filters["kind_word"] = charts.kind_word
     env.globals["lang"] = i18n.active
     return env
 
