@@ -105,6 +105,9 @@ class Municipality(Entity):
     population: int | None = None
     lat: float | None = None
     lon: float | None = None
+    # Optional official municipality number (e.g. 3330 for Hol), which
+    # users.csv and the others may give instead of the id.
+    number: str = ""
     row: int = 0
     extra: dict[str, str] = Field(default_factory=dict)
 
