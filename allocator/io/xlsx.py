@@ -23,6 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from allocator.analysis.report import Report, Row
@@ -68,10 +69,34 @@ def leader_workbook(
         (_("unassigned"), *unassigned_sheet(instance, report, names)),
         (_("changes"), *change_sheet(changes, names)),
     ):
-        fill_sheet(book.create_sheet(title), columns, rows)
+        sheet = book.create_sheet(title)
+        if title == _("assignments"):
+            lock_drop_down(sheet, columns, len(rows))
+        fill_sheet(sheet, columns, rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def lock_drop_down(sheet: Worksheet, columns: list[Column], rows: int) -> None:
+    """A drop-down of fix and forbid (or empty) on every row's lock cell.
+
+    The words stay fix and forbid in every language: the reader
+    (allocation_xlsx.py) takes exactly those. A typed value outside the list
+    is refused by Excel with a message saying what it takes.
+    """
+    index = [header for header, _format in columns].index(_("lock")) + 1
+    letter = get_column_letter(index)
+    choice = DataValidation(
+        type="list",
+        formula1='"fix,forbid"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=_("lock"),
+        error=_("Type fix, forbid or leave the cell empty."),
+    )
+    choice.add(f"{letter}2:{letter}{max(2, rows + 1)}")
+    sheet.data_validations.append(choice)
 
 
 def names_of(instance: Instance) -> dict[str, dict[str, str]]:

@@ -387,15 +387,26 @@ def municipality_chart(
 # --- 4. Municipalities per advisor ----------------------------------------------
 
 
-def spread_chart(advisors: Rows, limit: int | None) -> Chart:
-    """How many advisors serve 0, 1, 2, ... municipalities (rule 5)."""
+def spread_chart(
+    advisors: Rows, limit: int | None, own_limits: Mapping[str, int] | None = None
+) -> Chart:
+    """How many advisors serve 0, 1, 2, ... municipalities (rule 5).
+
+    The policy's limit is marked, and so is each advisor's own limit where
+    advisors.csv gives one (``own_limits``: advisor id -> limit, 0 = none).
+    """
+    own_limits = own_limits or {}
     title = _("Municipalities per advisor")
     question = _(
         "How spread are advisors over municipalities? Each bar counts the "
         "advisors serving that many municipalities; the policy limit is marked."
     )
     counts = Counter(len(row.get("municipalities") or []) for row in advisors)
-    top = max([*counts, limit or 0, 1])
+    own: dict[int, list[str]] = defaultdict(list)
+    for advisor, most in sorted(own_limits.items()):
+        if most:
+            own[most].append(advisor)
+    top = max([*counts, limit or 0, *own, 1])
     xs = list(range(top + 1))
 
     def bars(axes: Any) -> None:
@@ -409,10 +420,24 @@ def spread_chart(advisors: Rows, limit: int | None) -> Chart:
                 limit + 0.55, 0, " " + _("policy limit {limit}").format(limit=limit),
                 color=SHORT, va="bottom",
             )  # fmt: skip
+        for most, ids in sorted(own.items()):
+            axes.axvline(most + 0.5, color="#333333", linestyle=":", linewidth=1)
+            axes.text(
+                most + 0.55, max(counts.values(), default=1) * 0.5,
+                " " + _("own limit {limit}: {count} advisor(s)").format(
+                    limit=most, count=len(ids)
+                ),
+                color="#333333", va="bottom",
+            )  # fmt: skip
 
     svg = draw("spread", title, 6, bars)
     header = [_("municipalities served"), _("advisors")]
     table = [[str(x), str(counts.get(x, 0))] for x in xs]
+    if own:
+        # Where advisors.csv gives some advisors a limit of their own.
+        header.append(_("advisors whose own limit this is"))
+        for row, x in zip(table, xs, strict=True):
+            row.append(", ".join(own.get(x, [])))
     return chart("spread", title, question, svg, header, table)
 
 

@@ -96,7 +96,11 @@ def _report_page(data: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
             short_by_municipality,
             names,
         ),
-        charts.spread_chart(data["advisor_load"], limit if limit else None),
+        charts.spread_chart(
+            data["advisor_load"],
+            limit if limit else None,
+            leader.get("municipality_limits") or {},
+        ),
         charts.changes_chart(data["changes"], names),
         charts.travel_chart(data["assignments"], data["team_load"]),
     ]
