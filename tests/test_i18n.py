@@ -152,3 +152,29 @@ def test_hallingdal_week2_explain_in_nb(hallingdal_week2_nb):
     done = run("explain", "instances/hallingdal-week2", hallingdal_week2_nb,
                waiting, "--lang", "nb")
     assert re.search(r"[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+ \(a\d{4}\)", done.stdout)
+
+
+def test_explain_in_nynorsk(nb_solution):
+    done = run("explain", "instances/tiny", nb_solution, "u4", "--lang", "nn")
+    assert done.returncode == 0, done.stderr
+    assert "brukar u4" in done.stdout and "det første du kan endre" in done.stdout
+    assert english_in(done.stdout) == [], done.stdout
+
+
+def test_instance_language_key_is_used_unless_lang_says_otherwise(tmp_path):
+    import shutil
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(ROOT / "instances" / "tiny", folder)
+    toml = folder / "instance.toml"
+    original = toml.read_text(encoding="utf-8")
+    toml.write_text('language = "nb"\n' + original, encoding="utf-8")
+    done = run("solve", folder, "--out", tmp_path / "s", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert "brukere" in done.stdout
+    done = run("solve", folder, "--out", tmp_path / "t", "--workers", "1", "--lang", "en")
+    assert "users" in done.stdout and "brukere" not in done.stdout
+    toml.write_text('language = "de"\n' + original, encoding="utf-8")
+    done = run("validate", folder)
+    assert done.returncode == 1
+    assert 'instance.toml, column language: expected "nb" or "nn" or "en"' in done.stderr
