@@ -307,6 +307,13 @@ def objective_change(
     return change
 
 
+def signed(value: float) -> str:
+    """A change with its sign: ``+1.7`` in English, ``+1,7`` in Norwegian."""
+    if active() == "en":
+        return f"{value:+g}"
+    return ("+" if value >= 0 else "-") + amount(abs(value))
+
+
 def share(value: float) -> str:
     """A utilisation as a percentage: ``94%`` in English, ``94 %`` in nb."""
     from allocator.i18n import percent
@@ -356,7 +363,7 @@ def explain_text(data: dict[str, Any]) -> str:
         else:
             change = alt["objective_change"]
             terms = ", ".join(
-                f"{_(GOALS.get(name, name))} {value:+g}"
+                f"{_(GOALS.get(name, name))} {signed(value)}"
                 for name, value in change.items()
                 if name != "total"
             )
@@ -365,7 +372,7 @@ def explain_text(data: dict[str, Any]) -> str:
                 "  "
                 + message.format(
                     advisor=who, goals="; ".join(alt["worse_on"]),
-                    total=f"{change['total']:+g}", terms=terms or _("no change"),
+                    total=signed(change["total"]), terms=terms or _("no change"),
                 )
             )  # fmt: skip
     if data.get("first_change"):

@@ -7,40 +7,80 @@ import threading
 import time
 from typing import Any
 
+from allocator import i18n
 from allocator.i18n import _
 
 
 def summary_table(summary: dict[str, Any]) -> str:
     """A readable two-column table of a solve's headline figures."""
     k = summary["kpis"]
+    english = i18n.active() == "en"
 
     def number(value: Any, fmt: str = "{:,.2f}") -> str:
-        return "-" if value is None else fmt.format(value)
+        if value is None:
+            return "-"
+        if english:
+            return fmt.format(value)
+        # Norwegian form: 1 240,00 and 0,00 %.
+        if "%" in fmt:
+            return i18n.percent(value, 2)
+        return i18n.fixed(value, 2)
+
+    def whole(value: int) -> str:
+        return f"{value:,}" if english else i18n.number(value, 0)
+
+    def share(value: float) -> str:
+        return f"{value:.0%}" if english else i18n.percent(value)
+
+    def stopped(reason: str) -> str:
+        if english:
+            return reason
+        words = {
+            "proof": _("the best possible was proven"),
+            "deterministic_time": _("the work limit was reached"),
+            "gap_limit": _("close enough to the best possible"),
+            "wall_clock": _("the time limit was reached"),
+            "interrupted": _("stopped by hand"),
+            "none": _("not stopped"),
+        }
+        return words.get(reason, reason)
+
+    def status(value: str) -> str:
+        if english:
+            return value
+        from allocator.render.html import status_word
+
+        return status_word(value)
 
     rows = [
         (_("instance"), summary["instance"]),
-        (_("status"), summary["status"]),
+        (_("status"), status(summary["status"])),
         (_("objective"), number(summary["objective"])),
         (_("bound"), number(summary["bound"])),
         (_("gap"), number(summary["gap"], "{:.2%}")),
-        (_("wall time"), f"{summary['wall_s']:.2f} s"),
-        (_("stopped by"), summary.get("stopped_by", "-")),
-        (_("users"), f"{k['users']:,}"),
-        (_("assigned"), f"{k['assigned']:,}"),
+        (_("wall time"), f"{number(summary['wall_s'])} s"),
+        (_("stopped by"), stopped(summary.get("stopped_by", "-"))),
+        (_("users"), whole(k["users"])),
+        (_("assigned"), whole(k["assigned"])),
         (
             _("unassigned"),
             _("{count} ({urgent} urgent)").format(
-                count=f"{k['unassigned']:,}", urgent=k["urgent_unassigned"]
+                count=whole(k["unassigned"]), urgent=k["urgent_unassigned"]
             ),
         ),
         (
             _("utilisation"),
             _("max {high}, min {low}").format(
-                high=f"{k['utilisation_max']:.0%}", low=f"{k['utilisation_min']:.0%}"
+                high=share(k["utilisation_max"]), low=share(k["utilisation_min"])
             ),
         ),
-        (_("reassignments"), f"{k['reassignments']:,}"),
-        (_("travel"), f"{k['travel_km']:,.1f} km"),
+        (_("reassignments"), whole(k["reassignments"])),
+        (
+            _("travel"),
+            f"{k['travel_km']:,.1f} km"
+            if english
+            else f"{i18n.fixed(k['travel_km'], 1)} km",
+        ),
     ]
     changes = summary.get("changes")
     if changes and summary.get("previous"):
