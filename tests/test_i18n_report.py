@@ -81,3 +81,13 @@ def test_the_lock_column_has_a_drop_down(week2):
     (choice,) = sheet.data_validations.dataValidation
     assert choice.type == "list" and choice.formula1 == '"fix,forbid"'
     assert str(choice.sqref) == f"{letter}2:{letter}{sheet.max_row}"
+
+
+def test_the_legend_sits_right_of_the_bars(week2):
+    page = (week2 / "report.html").read_text(encoding="utf-8")
+    svg = chart_svg(page, "utilisation")
+    axes = re.search(r'id="utilisation-patch_2">\s*<path d="([^"]+)"', svg).group(1)
+    axes_right = max(float(x) for x in re.findall(r"L ([\d.]+) ", axes))
+    legend = svg[svg.index('id="utilisation-legend_1"'):]
+    swatch_left = [float(x) for x in re.findall(r'<path d="M ([\d.]+) ', legend)]
+    assert swatch_left and min(swatch_left) > axes_right

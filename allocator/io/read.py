@@ -41,6 +41,7 @@ from allocator.domain import (
     week_start,
 )
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.names import plain_name_problem
 from allocator.io.tables import (
     MAX_LISTED,
@@ -1440,7 +1441,7 @@ def _reference_problem(
                 {c for v in unknown for c in _closest_municipalities(draft, v)}
             )
             if close:
-                hint = f" (did you mean {' or '.join(close)}?)"
+                hint = _(" (did you mean {ids}?)").format(ids=_(" or ").join(close))
         message = f"expected {what} from {source}; {count}{hint}. {_private_note()}"
         return [InputProblem(*where, message)]
     listed = ", ".join(
@@ -1501,7 +1502,9 @@ def _resolve_municipality_names(draft: Draft) -> list[str]:
         chosen = spellings.get(normalise_id(value).strip().casefold())
         if chosen is None:
             return value
-        notes.append(f"{where}: read as municipality id {chosen}.")
+        notes.append(
+            _("{where}: read as municipality id {id}.").format(where=where, id=chosen)
+        )
         return chosen
 
     for table, columns in _MUNICIPALITY_COLUMNS.items():
