@@ -94,3 +94,27 @@ def test_an_advisor_base_by_name(tmp_path):
     instance, said = read_with_warnings(folder)
     assert instance.advisors[0].base == "gol"
     assert "advisors.csv, row 2, column base: read as municipality id gol." in said
+
+
+def test_a_team_and_a_locked_advisor_by_their_exact_names(tmp_path):
+    folder = tmp_path / "week2"
+    shutil.copytree(HALLINGDAL.with_name("hallingdal-week2"), folder)
+    advisors = folder / "advisors.csv"
+    text = advisors.read_text(encoding="utf-8")
+    advisors.write_text(
+        text.replace("a0008,Sindre Sørli,hal-youth,", "a0008,Sindre Sørli,nav hallingdal team ung,"),
+        encoding="utf-8",
+    )
+    name = next(
+        line.split(",")[1] for line in text.splitlines() if line.startswith("a0039,")
+    )
+    locks = folder / "locks.csv"
+    locks.write_text(
+        locks.read_text(encoding="utf-8").replace("u00001,a0039,", f"u00001,{name},"),
+        encoding="utf-8",
+    )
+    instance, said = read_with_warnings(folder)
+    assert next(a for a in instance.advisors if a.id == "a0008").team == "hal-youth"
+    assert any(lock.user == "u00001" and lock.advisor == "a0039" for lock in instance.locks)
+    assert "advisors.csv, row 9, column team: read as team id hal-youth." in said
+    assert "locks.csv, row 2, column advisor: read as advisor id a0039." in said

@@ -215,7 +215,7 @@ def build_instance(
     """
     draft = _parse_tables(config, tables, problems, warn_unknown_columns)
     draft.locks.extend(_normalised_lock(lock) for lock in extra_locks)
-    resolved = _resolve_municipality_names(draft)
+    resolved = _resolve_municipality_names(draft) + _resolve_names(draft)
     for rule in RULES:
         problems.extend(rule(draft))
     problems = _prefer_zero_hints(problems, check_lost_leading_zeros(draft))
@@ -1524,6 +1524,52 @@ def _resolve_municipality_names(draft: Draft) -> list[str]:
                     update[column] = new
             if update:
                 entities[i] = entity.model_copy(update=update)
+    return notes
+
+
+def _by_exact_name(entities: Sequence[Any]) -> dict[str, str]:
+    """Name (casefolded, NFC) -> id, for names that only one entity has."""
+    found: dict[str, set[str]] = {}
+    for entity in entities:
+        if entity.name:
+            key = normalise_id(entity.name).strip().casefold()
+            found.setdefault(key, set()).add(entity.id)
+    return {key: next(iter(ids)) for key, ids in found.items() if len(ids) == 1}
+
+
+def _resolve_names(draft: Draft) -> list[str]:
+    """A team (advisors.csv ``team``) or an advisor (locks.csv ``advisor``)
+    given by its exact name, where no other has that name, becomes its id.
+
+    The same rule as for municipalities (any case, NFC), with a warning
+    naming the id chosen; an id always wins over a name.
+    """
+    notes: list[str] = []
+    teams, advisors = draft.ids.get("teams"), draft.ids.get("advisors")
+    if teams:
+        names = _by_exact_name(draft.teams)
+        label = draft.label("advisors")
+        for i, advisor in enumerate(draft.advisors):
+            chosen = names.get(normalise_id(advisor.team).strip().casefold())
+            if advisor.team not in teams and chosen is not None:
+                notes.append(
+                    _("{where}: read as team id {id}.").format(
+                        where=f"{label}, row {advisor.row}, column team", id=chosen
+                    )
+                )
+                draft.advisors[i] = advisor.model_copy(update={"team": chosen})
+    if advisors:
+        names = _by_exact_name(draft.advisors)
+        label = draft.label("locks")
+        for i, lock in enumerate(draft.locks):
+            chosen = names.get(normalise_id(lock.advisor).strip().casefold())
+            if lock.source == label and lock.advisor not in advisors and chosen:
+                notes.append(
+                    _("{where}: read as advisor id {id}.").format(
+                        where=f"{label}, row {lock.row}, column advisor", id=chosen
+                    )
+                )
+                draft.locks[i] = lock.model_copy(update={"advisor": chosen})
     return notes
 
 
