@@ -90,6 +90,30 @@ MESSAGES: dict[str, str] = {
     "status_stopped": N_("stopped; the best allocation found is kept"),
     "status_failed": N_("failed"),
     "error_network": N_("The server could not be reached."),
+    # Values the page shows from the solution's files, in words (the files
+    # keep their ids): why the search ended, a user's status, a change.
+    "stop_proof": N_("the best possible was proven"),
+    "stop_deterministic_time": N_("the work limit was reached"),
+    "stop_gap_limit": N_("close enough to the best possible"),
+    "stop_wall_clock": N_("the time limit was reached"),
+    "stop_interrupted": N_("stopped by hand"),
+    "stop_none": N_("not stopped"),
+    "user_assigned": N_("assigned"),
+    "user_unassigned": N_("unassigned"),
+    "change_moved": N_("moved"),
+    "change_unassigned": N_("lost their advisor"),
+    "change_arrived": N_("arrived"),
+    "change_left": N_("left"),
+    "column_kind": N_("change"),
+    "column_from": N_("from"),
+    "column_to": N_("to"),
+    "column_from_team": N_("from_team"),
+    "column_to_team": N_("to_team"),
+    "column_team_change": N_("team_change"),
+    "column_locked": N_("locked"),
+    "column_reason": N_("reason"),
+    "true": N_("yes"),
+    "false": N_("no"),
 }
 
 
