@@ -76,7 +76,10 @@ def user_errors() -> Iterator[None]:
             sys.exit(EXIT_INTERRUPTED)
         except InstanceError as error:
             show_warnings(caught)
-            click.echo("error: the input was rejected; nothing was written.", err=True)
+            from allocator.i18n import _
+
+            rejected = _("the input was rejected; nothing was written.")
+            click.echo(f"error: {rejected}", err=True)
             for problem in error.problems:
                 click.echo(f"  {problem}", err=True)
             sys.exit(EXIT_INPUT)

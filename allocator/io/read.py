@@ -1441,7 +1441,8 @@ def _reference_problem(
                 {c for v in unknown for c in _closest_municipalities(draft, v)}
             )
             if close:
-                hint = _(" (did you mean {ids}?)").format(ids=_(" or ").join(close))
+                # English, as the sentence it ends (input messages are English).
+                hint = f" (did you mean {' or '.join(close)}?)"
         message = f"expected {what} from {source}; {count}{hint}. {_private_note()}"
         return [InputProblem(*where, message)]
     listed = ", ".join(
