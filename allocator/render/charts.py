@@ -42,6 +42,12 @@ SHORT = "#D55E00"
 MAX_BARS = 60
 MAX_GROUPS = 40
 WIDTH_IN = 8.0
+# Legends sit right of the plot, never over the bars (whose last rows reach
+# 90-100 %).
+OUTSIDE: dict[str, Any] = {
+    "loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 7,
+    "frameon": False,
+}
 ROW_IN = 0.22
 
 _STYLE: dict[Any, Any] = {
@@ -196,10 +202,7 @@ def utilisation_chart(
                 for team in legend_teams
             ]
             if handles:
-                axes.legend(
-                    handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                    fontsize=7, frameon=False,
-                )  # fmt: skip
+                axes.legend(handles=handles, **OUTSIDE)
 
         svg = draw("utilisation", title, len(ordered), bars)
         header = [_("advisor"), _("name"), _("team"), _("load"), _("capacity"),
@@ -298,7 +301,7 @@ def team_chart(teams: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
         )
         axes.set_yticks(y, [label(k, shown) for k in keys])
         axes.set_xlabel(_("weighted users"))
-        axes.legend(loc="lower right", fontsize=7, frameon=False)
+        axes.legend(**OUTSIDE)
 
     svg = draw("teams", title, len(keys), bars)
     header = [_("team"), _("name"), _("kind"), _("advisors"), _("load"),
@@ -368,7 +371,7 @@ def municipality_chart(
         )  # fmt: skip
         axes.set_yticks(y, [label(k, names["municipalities"]) for k in keys])
         axes.set_xlabel(_("weighted users"))
-        axes.legend(loc="lower right", fontsize=7, frameon=False)
+        axes.legend(**OUTSIDE)
 
     svg = draw("municipalities", title, len(shown_rows), bars)
     header = [_("municipality"), _("name"), _("users"), _("unassigned"),
@@ -417,7 +420,8 @@ def spread_chart(
         if limit:
             axes.axvline(limit + 0.5, color=SHORT, linestyle="--", linewidth=1)
             axes.text(
-                limit + 0.55, 0, " " + _("policy limit {limit}").format(limit=limit),
+                limit + 0.55, max(counts.values(), default=1) * 0.85,
+                " " + _("policy limit {limit}").format(limit=limit),
                 color=SHORT, va="bottom",
             )  # fmt: skip
         for most, ids in sorted(own.items()):
@@ -477,7 +481,7 @@ def changes_chart(changes: Rows, names: Mapping[str, Mapping[str, str]]) -> Char
             left = [a + b for a, b in zip(left, values, strict=True)]
         axes.set_yticks(y, [label(t, names["teams"]) for t in teams])
         axes.set_xlabel(_("users"))
-        axes.legend(loc="lower right", fontsize=7, frameon=False)
+        axes.legend(**OUTSIDE)
         if not teams:
             axes.text(0.5, 0.5, _("no changes this week"), ha="center",
                       transform=axes.transAxes)  # fmt: skip

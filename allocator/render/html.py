@@ -9,6 +9,7 @@ same bytes: no clock, no path and no run time appears on a page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -135,7 +136,11 @@ def summary_figures(
     changes = summary.get("changes") or {}
     gap = summary.get("gap")
     leader = summary.get("leader") or {}
-    week = leader.get("week") or summary.get("reference_date") or ""
+    week = str(leader.get("week") or summary.get("reference_date") or "")
+    iso = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+    if iso and i18n.active() != "en":
+        # Norwegian says "uke 49 (2026)", not the ISO form.
+        week = f"{int(iso.group(2))} ({iso.group(1)})"
     return [
         (_("Week"), str(week)),
         (_("Status"), status_word(str(summary.get("status", "")))),
