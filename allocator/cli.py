@@ -76,7 +76,10 @@ def user_errors() -> Iterator[None]:
             sys.exit(EXIT_INTERRUPTED)
         except InstanceError as error:
             show_warnings(caught)
-            click.echo("error: the input was rejected; nothing was written.", err=True)
+            from allocator.i18n import _
+
+            rejected = _("the input was rejected; nothing was written.")
+            click.echo(f"error: {rejected}", err=True)
             for problem in error.problems:
                 click.echo(f"  {problem}", err=True)
             sys.exit(EXIT_INPUT)
@@ -121,6 +124,9 @@ def load(
     from allocator.io.read import read_instance
 
     instance = read_instance(folder, extra_locks=locks or [])
+    from allocator.i18n import adopt
+
+    adopt(instance.language)
     if scenario is None:
         return instance
     from allocator.scenario import apply_scenario, find_scenario
@@ -129,6 +135,25 @@ def load(
 
 
 INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from allocator.i18n import set_language
+
+        set_language(value)
+
+
+# --lang nb|nn|en: the words people read (docs/language.md); files keep formats.
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["nb", "nn", "en"], case_sensitive=False),
+    callback=_set_lang,
+    expose_value=False,
+    is_eager=True,
+    help="Language of reasons, report.html, allocation.xlsx and the summary "
+    "(default: instance.toml's language, else en).",
+)
 
 # --- Scenarios (FORMAT.md section 6) -------------------------------------------
 SCENARIO_OPTION = click.option(
@@ -148,6 +173,7 @@ SCENARIO_OPTION = click.option(
     required=True,
     help="Folder for the changed instance (new, empty, or written here before).",
 )
+@LANG_OPTION
 def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     """Apply SCENARIO to INSTANCE and write the changed instance folder.
 
@@ -259,6 +285,7 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
 @SCENARIO_OPTION
+@LANG_OPTION
 def solve(
     instance: Path,
     out: Path | None,
@@ -363,6 +390,7 @@ def searching_line(elapsed: float) -> None:
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @SCENARIO_OPTION
+@LANG_OPTION
 def explain(
     instance: Path, solution: Path, user: str, as_json: bool, scenario: Path | None
 ) -> None:
@@ -400,6 +428,7 @@ def explain(
     type=INSTANCE_DIR,
     help="Last week's solution folder, read as solve --previous reads it.",
 )
+@LANG_OPTION
 def validate(instance: Path, scenario: Path | None, previous: Path | None) -> None:
     """Read and check INSTANCE; show capacity against demand before solving.
 
@@ -434,6 +463,7 @@ def validate(instance: Path, scenario: Path | None, previous: Path | None) -> No
     "(checks previous_advisor and since).",
 )
 @SCENARIO_OPTION
+@LANG_OPTION
 def check(
     instance: Path, solution: Path, previous: Path | None, scenario: Path | None
 ) -> None:
@@ -703,6 +733,7 @@ def generate(
 
 @main.command()
 @click.argument("solution", type=INSTANCE_DIR)
+@LANG_OPTION
 def report(solution: Path) -> None:
     """Rebuild SOLUTION/report.html from the solution folder's files.
 
@@ -790,6 +821,7 @@ def report(solution: Path) -> None:
     help="CP-SAT workers per solve (default: as solve chooses).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+@LANG_OPTION
 def compare(
     instance: Path,
     scenarios: tuple[Path, ...],

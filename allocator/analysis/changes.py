@@ -6,6 +6,7 @@ from typing import Any
 
 from allocator.analysis.report import Row
 from allocator.domain import Instance
+from allocator.i18n import _
 from allocator.io.previous import Previous
 
 CHANGE_COLUMNS = [
@@ -40,14 +41,20 @@ def change_rows(
             # An arrival is an arrival, also when users.csv already names an
             # advisor: it comes from no advisor of the previous plan, so it is
             # never listed as moved, let alone from an advisor to the same one.
-            named = f" (users.csv names advisor {source})" if source else ""
-            first = (
-                "new this week"
-                if status.get(user) == "new"
-                else "not in the previous plan, though not new (row deleted?)"
+            named = (
+                _(" (users.csv names advisor {advisor})").format(advisor=source)
+                if source
+                else ""
             )
-            reason = f"{first}{named}" + (
-                f"; {row['reason']}" if row["changed"] and row["reason"] else ""
+            first = (
+                _("new this week")
+                if status.get(user) == "new"
+                else _("not in the previous plan, though not new (row deleted?)")
+            )
+            reason = (
+                first
+                + named
+                + (f"; {row['reason']}" if row["changed"] and row["reason"] else "")
             )
             source = from_team = ""
         rows.append(
@@ -76,7 +83,7 @@ def change_rows(
                     "to_team": "",
                     "team_change": False,
                     "locked": False,
-                    "reason": "not in this week's users",
+                    "reason": _("not in this week's users"),
                 }
             )
     return rows

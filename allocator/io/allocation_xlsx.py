@@ -15,7 +15,13 @@ from pathlib import Path
 from allocator.domain import Instance, Lock, LockKind
 from allocator.errors import DataWarning, InputProblem, InstanceError
 from allocator.io.previous import REQUIRED, Previous, plan_id
-from allocator.io.tables import CellError, parse_date, read_workbook
+from allocator.io.tables import (
+    CellError,
+    Table,
+    normalise_header,
+    parse_date,
+    read_workbook,
+)
 
 SHEET = "assignments"
 LOCK_KINDS: dict[str, LockKind] = {"fix": "fix", "forbid": "forbid"}
@@ -24,6 +30,34 @@ LOCK_KINDS: dict[str, LockKind] = {"fix": "fix", "forbid": "forbid"}
 def is_workbook(path: Path) -> bool:
     """Whether ``--previous`` names a workbook rather than a solution folder."""
     return path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm")
+
+
+def in_any_language(tables: dict[str, Table]) -> Table | None:
+    """The assignments sheet, written in any language, with English columns.
+
+    ``--lang nb`` writes the sheet and its headers in Norwegian; what this
+    reader needs is found under every language's spelling (allocator.i18n).
+    """
+    from dataclasses import replace
+
+    from allocator.i18n import spellings
+
+    found = next((tables[n] for n in sorted(spellings(SHEET)) if n in tables), None)
+    if found is None:
+        return None
+    canonical = {
+        normalise_header(spelling): column
+        for column in ("user", "advisor", "lock", "team", "previous_advisor", "since")
+        for spelling in spellings(column)
+    }
+    return replace(
+        found,
+        header=[canonical.get(h, h) for h in found.header],
+        rows=[
+            replace(row, cells={canonical.get(k, k): v for k, v in row.cells.items()})
+            for row in found.rows
+        ],
+    )
 
 
 def read_allocation_workbook(path: Path) -> Previous:
@@ -47,8 +81,18 @@ def read_allocation_workbook(path: Path) -> Previous:
             without an advisor, a ``since`` that is not a date, a cell that
             does not hold what it shows; every problem with its row.
     """
-    tables = read_workbook(path, required={SHEET: REQUIRED}, checked=(SHEET,))
-    table = tables.get(SHEET)
+    # The sheet and the columns locating its header, in every language the
+    # workbook may be written in (--lang), are read as strictly.
+    from allocator.i18n import spellings
+
+    sheets = sorted({normalise_header(name) for name in spellings(SHEET)})
+    columns = list(REQUIRED) + sorted(
+        {normalise_header(s) for c in REQUIRED for s in spellings(c)} - set(REQUIRED)
+    )
+    tables = read_workbook(
+        path, required=dict.fromkeys(sheets, columns), checked=tuple(sheets)
+    )
+    table = in_any_language(tables)
     if table is None:
         message = (
             f'expected a sheet named "{SHEET}" (as allocator writes it), found none.'

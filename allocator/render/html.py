@@ -9,6 +9,7 @@ same bytes: no clock, no path and no run time appears on a page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -16,6 +17,8 @@ from typing import Any
 
 import jinja2
 
+from allocator import i18n
+from allocator.i18n import _
 from allocator.render import charts
 from allocator.render.compare_text import FIGURE_OF, REAL, SAME, difference_verdict
 
@@ -35,6 +38,15 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["fmt"] = fmt
+    # Words in the active language (allocator.i18n), looked up at render time.
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n._, ngettext=i18n.ngettext, newstyle=True
+    )
+    env.filters["num"] = charts.number
+    env.filters["change_word"] = charts.change_word
+    env.filters["kind_word"] = charts.kind_word
+    env.globals["lang"] = i18n.active
     return env
 
 
@@ -59,6 +71,12 @@ def report_page(data: Mapping[str, Any]) -> str:
         users and changes, at most MAX_LISTED of each.
     """
     summary = data["summary"]
+    with i18n.language(summary.get("language") if not i18n.is_explicit() else None):
+        return _report_page(data, summary)
+
+
+def _report_page(data: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+    """report_page in the language already chosen."""
     leader = summary.get("leader") or {}
     names = {
         kind: dict((leader.get("names") or {}).get(kind) or {})
@@ -80,7 +98,11 @@ def report_page(data: Mapping[str, Any]) -> str:
             short_by_municipality,
             names,
         ),
-        charts.spread_chart(data["advisor_load"], limit if limit else None),
+        charts.spread_chart(
+            data["advisor_load"],
+            limit if limit else None,
+            leader.get("municipality_limits") or {},
+        ),
         charts.changes_chart(data["changes"], names),
         charts.travel_chart(data["assignments"], data["team_load"]),
     ]
@@ -90,7 +112,9 @@ def report_page(data: Mapping[str, Any]) -> str:
         environment()
         .get_template("report.html.j2")
         .render(
-            title=f"Allocation report: {summary.get('instance', '')}",
+            title=_("Allocation report: {instance}").format(
+                instance=summary.get("instance", "")
+            ),
             summary=summary,
             figures=summary_figures(summary, shortage),
             shortage=shortage,
@@ -113,29 +137,50 @@ def summary_figures(
     changes = summary.get("changes") or {}
     gap = summary.get("gap")
     leader = summary.get("leader") or {}
+    week = str(leader.get("week") or summary.get("reference_date") or "")
+    iso = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+    if iso and i18n.active() != "en":
+        # Norwegian says "uke 49 (2026)", not the ISO form.
+        week = f"{int(iso.group(2))} ({iso.group(1)})"
     return [
-        ("Week", str(leader.get("week") or summary.get("reference_date") or "")),
-        ("Status", str(summary.get("status", ""))),
-        ("Gap to the bound", "" if gap is None else f"{gap * 100:.2f} %"),
-        ("Users", str(kpis.get("users", ""))),
-        ("Placed", str(kpis.get("assigned", ""))),
+        (_("Week"), str(week)),
+        (_("Status"), status_word(str(summary.get("status", "")))),
         (
-            "Unassigned (of them urgent)",
+            _("Distance from the best possible allocation"),
+            "" if gap is None else f"{gap * 100:.2f} %"
+            if i18n.active() == "en" else i18n.percent(gap, 2),
+        ),
+        (_("Users"), str(kpis.get("users", ""))),
+        (_("Placed"), str(kpis.get("assigned", ""))),
+        (
+            _("Waiting for an advisor (of them urgent)"),
             f"{kpis.get('unassigned', '')} ({kpis.get('urgent_unassigned', '')})",
         ),
-        ("Moved from their advisor", str(kpis.get("reassignments", ""))),
+        (_("Moved from their advisor"), str(kpis.get("reassignments", ""))),
         (
-            "Changes: moved, unassigned, arrived, left",
+            _("Changes: moved, lost their advisor, arrived, left"),
             ", ".join(str(changes.get(k, 0)) for k in charts.CHANGE_KINDS),
         ),
-        ("FTE short", f"{sum(r['fte'] for r in shortage):.2f}"),
+        (_("FTE short"), charts.number(sum(r["fte"] for r in shortage), 2)),
         (
-            "Utilisation, lowest to highest",
-            f"{charts.percent(kpis.get('utilisation_min'))} to "
-            f"{charts.percent(kpis.get('utilisation_max'))}",
+            _("Utilisation, lowest to highest"),
+            _("{low} to {high}").format(
+                low=charts.percent(kpis.get("utilisation_min")),
+                high=charts.percent(kpis.get("utilisation_max")),
+            ),
         ),
-        ("Travel, total road km", f"{kpis.get('travel_km', 0):.1f}"),
+        (_("Travel, total road km"), charts.number(kpis.get("travel_km", 0), 1)),
     ]
+
+
+def status_word(status: str) -> str:
+    """A solve's status (summary.json's id) in words."""
+    words = {
+        "optimal": _("best possible (proven)"),
+        "feasible": _("good, not proven best"),
+        "no_solution": _("no allocation found"),
+    }
+    return words.get(status, status)
 
 
 def unassigned_rows(
