@@ -18,11 +18,13 @@ from allocator.api import check as check
 from allocator.api import compare as compare
 from allocator.api import read_instance as read_instance
 from allocator.api import solve as solve
+from allocator.api import validate as validate
 from allocator.domain import Instance as Instance
 from allocator.errors import AllocatorError as AllocatorError
 from allocator.errors import InputProblem as InputProblem
 from allocator.errors import InstanceError as InstanceError
 from allocator.errors import SolutionError as SolutionError
+from allocator.recommend import recommend as recommend
 from allocator.scenario import apply_scenario as apply_scenario
 from allocator.scenario import read_scenario as read_scenario
 from allocator.solution import Solution as Solution
@@ -45,5 +47,7 @@ __all__ = [
     "compare",
     "read_instance",
     "read_scenario",
+    "recommend",
     "solve",
+    "validate",
 ]

@@ -93,6 +93,31 @@ def solve(
     return solve_instance(instance, options)
 
 
+def validate(instance: Instance, *, previous: str | Path | None = None) -> Instance:
+    """Every check :func:`solve` makes before its search, without searching.
+
+    Args:
+        instance: from :func:`read_instance` (with its locks).
+        previous: last week's solution folder or allocation file.
+
+    Returns:
+        The instance as the search would see it (the plan's current
+        advisors, the workbook's locks).
+
+    Raises:
+        InstanceError: a ``previous`` that cannot be read or does not fit,
+            or a fix lock that cannot hold; every problem located.
+    """
+    from allocator.engine.problem import build_problem
+    from allocator.run import weekly_instance
+
+    prepared, _ = weekly_instance(
+        instance, Path(previous) if previous is not None else None
+    )
+    build_problem(prepared)
+    return prepared
+
+
 def check(instance: Instance, solution_path: str | Path) -> list[str]:
     """Run the independent checker on a written solution folder.
 

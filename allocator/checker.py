@@ -4,7 +4,11 @@ The checker reads only the domain entities and the files a solve wrote. It
 shares no code with the optimisation model (``problem.py``, ``cpsat/``) on
 purpose: routing, authority, capacity, intake limit and travel are worked out
 again here, in plain Python, from the format the README specifies, so that a
-mistake in one is caught by the other.
+mistake in one is caught by the other. With ``check --previous`` the plan
+is read by the reader ``solve --previous`` uses and each user's current
+advisor and since date come from the same weekly rule
+(``io.previous.plan_current``): what the plan says is input, not model, and
+two readings of one hand-edited plan must not disagree.
 
 ``check_solution`` returns one line per violation. Each line starts with the
 rule it breaks: ``rule N (...)`` for the README's allocation rules, ``no user
@@ -24,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from allocator.domain import Advisor, Instance, RoutingRule, Team, User
+from allocator.errors import InstanceError
+from allocator.io.previous import Previous, plan_current, read_previous
 
 # Figures in the output files are rounded (capacity and load to 3 decimals,
 # utilisation to 4), so they are compared with this tolerance, relative for
@@ -358,9 +364,14 @@ class Solution:
     # Advisor id -> its assigned users, in input order.
     users_of: dict[str, list[User]] = field(default_factory=dict)
     locks: list[LockSpec] = field(default_factory=list)
-    # User id -> (advisor, since) in the previous plan given to ``check
-    # --previous``; None when no previous plan was given.
-    previous_plan: dict[str, tuple[str, str]] | None = None
+    # The previous plan given to ``check --previous``, read as ``solve
+    # --previous`` reads it; None when no previous plan was given.
+    previous_plan: Previous | None = None
+    # User id -> (current advisor, since) that plan and users.csv give
+    # (io.previous.plan_current, the rule the solve applies).
+    planned: dict[str, tuple[str | None, dt.date | None]] = field(
+        default_factory=dict
+    )
     # changes.csv when the solve wrote one.
     changes: Table | None = None
     _travel: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -438,18 +449,25 @@ def build_solution(
     instance: Instance,
     tables: dict[str, Table],
     summary: dict[str, object] | None,
-    previous_plan: dict[str, tuple[str, str]] | None = None,
+    previous_plan: Previous | None = None,
 ) -> Solution:
     """Work out assignment, effective current advisors, loads and limits.
 
     With ``previous_plan`` (``check --previous``) a row's previous_advisor
-    must come from an input (users.csv or that plan; checked by
-    ``assignments_previous_advisor``), so the rules that depend on it do not
-    rest on the solution's word alone.
+    and since must be what that plan and users.csv give by the weekly rule
+    (``io.previous.plan_current``; checked by
+    ``assignments_previous_advisor`` and ``assignments_since``), so the rules
+    that depend on it do not rest on the solution's word alone.
     """
     sol = Solution(instance, tables, summary, previous_plan=previous_plan)
     sol.users = {user.id: user for user in instance.users}
     sol.advisors = {advisor.id: advisor for advisor in instance.advisors}
+    if previous_plan is not None:
+        known = set(sol.advisors)
+        sol.planned = {
+            user.id: plan_current(user, previous_plan, known)
+            for user in instance.users
+        }
     for row in tables[ASSIGNMENTS].rows:
         user_id = row.get("user")
         if user_id in sol.users and user_id not in sol.rows:
@@ -788,23 +806,21 @@ def assignments_previous_advisor(sol: Solution) -> list[str]:
     """previous_advisor comes from the inputs.
 
     It is users.csv's current_advisor when that is given. With a previous plan
-    (``check --previous``) it is either that or the plan's advisor for the user,
-    and empty only when neither names one.
+    (``check --previous``) it is what the weekly rule gives from users.csv and
+    that plan (``io.previous.plan_current``, the function the solve uses):
+    the plan's advisor over a users.csv that has not caught up, users.csv's
+    where the plan has none, nobody where the plan took the advisor away.
     """
     problems = []
     for user, row in sol.user_rows():
         written = row.get("previous_advisor")
-        sources = {user.current_advisor} if user.current_advisor else set()
         if sol.previous_plan is not None:
-            planned = sol.previous_plan.get(user.id, ("", ""))[0]
-            if planned:
-                sources.add(planned)
-            if written not in sources and (written or sources):
-                named = " or ".join(sorted(sources)) or "none"
+            expected = sol.planned.get(user.id, (None, None))[0] or ""
+            if written != expected:
                 problems.append(
                     f"{ASSIGNMENTS} row {row.number}: previous_advisor "
-                    f"{written!r} for user {user.id} is in neither users.csv nor "
-                    f"the previous plan (expected {named})"
+                    f"{written!r} for user {user.id}, expected "
+                    f"{expected or 'none'!r} from users.csv and the previous plan"
                 )
         elif user.current_advisor and written != user.current_advisor:
             problems.append(
@@ -1236,16 +1252,11 @@ def kept_beyond_rotation(sol: Solution, user: User, today: dt.date) -> bool:
 
 
 def _since_of(sol: Solution, user: User) -> dt.date | None:
-    """When the user got the current advisor: users.csv, else the previous plan."""
-    if user.since is not None:
-        return user.since
+    """When the user got the current advisor: with a previous plan, the weekly
+    rule's date (``io.previous.plan_current``); else users.csv's."""
     if sol.previous_plan is not None:
-        text = sol.previous_plan.get(user.id, ("", ""))[1]
-        try:
-            return dt.date.fromisoformat(text) if text else None
-        except ValueError:
-            return None
-    return None
+        return sol.planned.get(user.id, (None, user.since))[1]
+    return user.since
 
 
 def team_peaks(sol: Solution) -> float:
@@ -1451,16 +1462,13 @@ SECTION_5_CHECKS: tuple[Callable[[Solution], list[str]], ...] = (
 )
 
 
-def read_previous_plan(folder: Path) -> dict[str, tuple[str, str]] | str:
-    """A previous solution's assignments.csv as user -> (advisor, since)."""
-    table = read_table(folder / ASSIGNMENTS)
-    if isinstance(table, str):
-        return f"previous plan {table}"
-    if "user" not in table.header or "advisor" not in table.header:
-        return f"previous plan {ASSIGNMENTS}: needs the columns user and advisor"
-    return {
-        row.get("user"): (row.get("advisor"), row.get("since")) for row in table.rows
-    }
+def read_previous_plan(path: Path) -> Previous | str:
+    """A previous plan (a solution folder or an edited allocation.xlsx), read
+    as ``solve --previous`` reads it; a string names why it cannot be."""
+    try:
+        return read_previous(path)
+    except InstanceError as error:
+        return "previous plan: " + "; ".join(str(p) for p in error.problems)
 
 
 def check_solution(
@@ -1499,7 +1507,7 @@ def check_solution(
     if isinstance(read, str):
         problems.append(read)
     summary = None if isinstance(read, str) else read
-    plan: dict[str, tuple[str, str]] | None = None
+    plan: Previous | None = None
     if previous_dir is not None:
         found = read_previous_plan(previous_dir)
         if isinstance(found, str):

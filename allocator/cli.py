@@ -76,7 +76,10 @@ def user_errors() -> Iterator[None]:
             sys.exit(EXIT_INTERRUPTED)
         except InstanceError as error:
             show_warnings(caught)
-            click.echo("error: the input was rejected; nothing was written.", err=True)
+            from allocator.i18n import _
+
+            rejected = _("the input was rejected; nothing was written.")
+            click.echo(f"error: {rejected}", err=True)
             for problem in error.problems:
                 click.echo(f"  {problem}", err=True)
             sys.exit(EXIT_INPUT)
@@ -121,6 +124,9 @@ def load(
     from allocator.io.read import read_instance
 
     instance = read_instance(folder, extra_locks=locks or [])
+    from allocator.i18n import adopt
+
+    adopt(instance.language)
     if scenario is None:
         return instance
     from allocator.scenario import apply_scenario, find_scenario
@@ -129,6 +135,25 @@ def load(
 
 
 INSTANCE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from allocator.i18n import set_language
+
+        set_language(value)
+
+
+# --lang nb|nn|en: the words people read (docs/language.md); files keep formats.
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["nb", "nn", "en"], case_sensitive=False),
+    callback=_set_lang,
+    expose_value=False,
+    is_eager=True,
+    help="Language of reasons, report.html, allocation.xlsx and the summary "
+    "(default: instance.toml's language, else en).",
+)
 
 # --- Scenarios (FORMAT.md section 6) -------------------------------------------
 SCENARIO_OPTION = click.option(
@@ -148,6 +173,7 @@ SCENARIO_OPTION = click.option(
     required=True,
     help="Folder for the changed instance (new, empty, or written here before).",
 )
+@LANG_OPTION
 def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     """Apply SCENARIO to INSTANCE and write the changed instance folder.
 
@@ -214,6 +240,13 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     "this week's locks).",
 )
 @click.option(
+    "--strict-previous",
+    is_flag=True,
+    help="Refuse a --previous plan that lacks users of users.csv who are not "
+    "new (rows deleted); without it they get a warning and are placed as if "
+    "they had no plan.",
+)
+@click.option(
     "--rebalance",
     is_flag=True,
     help="Allow moves that improve the balance (default: move only when forced).",
@@ -252,6 +285,7 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
 @SCENARIO_OPTION
+@LANG_OPTION
 def solve(
     instance: Path,
     out: Path | None,
@@ -261,6 +295,7 @@ def solve(
     deterministic_time: float | None,
     portfolio: bool,
     previous: Path | None,
+    strict_previous: bool,
     rebalance: bool,
     max_moves: int | None,
     fixes: tuple[str, ...],
@@ -305,6 +340,7 @@ def solve(
         solver=solver,
         cli_locks=locks,
         previous=previous,
+        strict_previous=strict_previous,
         rebalance=rebalance,
         max_moves=max_moves,
         xlsx=xlsx,
@@ -354,6 +390,7 @@ def searching_line(elapsed: float) -> None:
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @SCENARIO_OPTION
+@LANG_OPTION
 def explain(
     instance: Path, solution: Path, user: str, as_json: bool, scenario: Path | None
 ) -> None:
@@ -391,6 +428,7 @@ def explain(
     type=INSTANCE_DIR,
     help="Last week's solution folder, read as solve --previous reads it.",
 )
+@LANG_OPTION
 def validate(instance: Path, scenario: Path | None, previous: Path | None) -> None:
     """Read and check INSTANCE; show capacity against demand before solving.
 
@@ -420,10 +458,12 @@ def validate(instance: Path, scenario: Path | None, previous: Path | None) -> No
 @click.argument("solution", type=INSTANCE_DIR)
 @click.option(
     "--previous",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The previous solution the solve was given (checks previous_advisor).",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous solution folder or allocation.xlsx the solve was given "
+    "(checks previous_advisor and since).",
 )
 @SCENARIO_OPTION
+@LANG_OPTION
 def check(
     instance: Path, solution: Path, previous: Path | None, scenario: Path | None
 ) -> None:
@@ -727,6 +767,7 @@ def generate(
 
 @main.command()
 @click.argument("solution", type=INSTANCE_DIR)
+@LANG_OPTION
 def report(solution: Path) -> None:
     """Rebuild SOLUTION/report.html from the solution folder's files.
 
@@ -767,9 +808,10 @@ def report(solution: Path) -> None:
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
-    default=1,
+    default=3,
     show_default=True,
-    help="Solve each structure with seeds 0 to N-1.",
+    help="Solve each structure with seeds 0 to N-1; their spread is the band a "
+    "difference must clear to be called real.",
 )
 @click.option(
     "--time-limit",
@@ -787,8 +829,14 @@ def report(solution: Path) -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Comparison folder (default solutions/<name>/compare); a rerun there "
-    "skips unchanged work.",
+    help="Comparison folder (default: a new folder, solutions/<name>/compare or "
+    "the first free compare-N); an interrupted comparison resumes there.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the earlier comparison in --out (its unchanged work is "
+    "read back from its cache).",
 )
 @click.option(
     "--parallel",
@@ -807,6 +855,7 @@ def report(solution: Path) -> None:
     help="CP-SAT workers per solve (default: as solve chooses).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+@LANG_OPTION
 def compare(
     instance: Path,
     scenarios: tuple[Path, ...],
@@ -815,6 +864,7 @@ def compare(
     time_limit: float | None,
     from_current: bool,
     out: Path | None,
+    replace: bool,
     parallel: int | None,
     dask: str | None,
     workers: int | None,
@@ -822,8 +872,11 @@ def compare(
 ) -> None:
     """Solve INSTANCE (as base) and each SCENARIO on the same users; compare.
 
-    Writes comparison.csv, comparison.json and each structure's instance and
-    solution folders, and prints one column per structure, one row per figure.
+    Writes comparison.csv, comparison.json, comparison.html and each
+    structure's instance (as solved) and solution folders into a new folder,
+    and prints one column per structure, one row per figure, each difference
+    marked real or not (docs/comparison.md). A lock a structure makes
+    impossible is dropped for it with a warning.
 
     \b
     Example:
@@ -831,9 +884,14 @@ def compare(
       allocator compare instances/hallingdal instances/hallingdal/scenarios/E.toml \\
           --seeds 3 --out /tmp/hallingdal-E
       allocator compare instances/nord-gudbrandsdal --all --dask local
+      allocator compare instances/hallingdal --all --out /tmp/h --replace
     """
     from allocator.compare import compare_variants, scenario_variants
-    from allocator.io.comparison import check_comparison_target, write_comparison
+    from allocator.io.comparison import (
+        check_comparison_target,
+        new_comparison_folder,
+        write_comparison,
+    )
     from allocator.render.compare_text import ProgressBar, comparison_table
     from allocator.runs.executor import make_executor
 
@@ -842,9 +900,9 @@ def compare(
         files += sorted((instance / "scenarios").glob("*.toml"))
     with user_errors():
         data = load(instance)
-        variants, sources = scenario_variants(data, files) if files else ([], {})
-        folder = out or Path("solutions") / data.name / "compare"
-        check_comparison_target(folder)
+        found = scenario_variants(data, files)
+        folder = out or new_comparison_folder(Path("solutions") / data.name)
+        check_comparison_target(folder, replace)
         bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
         try:
             executor = make_executor(dask, parallel)
@@ -855,7 +913,7 @@ def compare(
         try:
             comparison = compare_variants(
                 data,
-                variants,
+                found.variants,
                 list(range(seeds)),
                 time_limit,
                 from_current,
@@ -863,15 +921,130 @@ def compare(
                 workers=workers,
                 cache=folder / ".cache",
                 progress=bar,
-                sources=sources,
+                sources=found.sources,
+                descriptions=found.descriptions,
+                dropped_locks=found.dropped,
             )
         finally:
             executor.close()
             if bar is not None:
                 bar.close()
-        write_comparison(comparison, folder)
+        write_comparison(comparison, folder, replace)
     if not quiet:
         click.echo(comparison_table(comparison.rows))
+    click.echo(f"written: {folder}")
+
+
+# --- recommend: weigh every structure (FORMAT.md section 8) ------------------
+
+
+@main.command()
+@click.argument("instance", type=INSTANCE_DIR)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Recommendation folder (default solutions/<name>/recommend); a rerun "
+    "there skips unchanged solves.",
+)
+@click.option(
+    "--limits",
+    "limits_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file of limits: apart, together, largest_group, max_distance_km, "
+    "ruled_out, hosts, max_leakage_fte, team_options.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=8,
+    show_default=True,
+    help="Most screened survivors solved in full (besides today's structure "
+    "and the instance's own scenarios).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds per solve, as `allocator compare --time-limit`.",
+)
+@click.option(
+    "--without-given",
+    is_flag=True,
+    help="Do not solve the instance's own scenarios/*.toml alongside.",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS|local",
+    help="Run the solves on a Dask scheduler, or on a LocalCluster ('local').",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    help="At most P solves at once.",
+)
+def recommend(
+    instance: Path,
+    out: Path | None,
+    limits_file: Path | None,
+    top: int,
+    time_limit: float,
+    without_given: bool,
+    dask: str | None,
+    parallel: int | None,
+) -> None:
+    """Weigh every host structure of INSTANCE's municipalities; show the front.
+
+    Enumerates every partition into host groups (with team options), screens
+    each exactly from the structure alone, solves the survivors as `compare`
+    does, and writes recommendation.csv, .json, .html and scenarios/.
+
+    \b
+    Example:
+      allocator recommend instances/hallingdal
+      allocator recommend instances/nord-gudbrandsdal --limits limits.toml --top 6
+    """
+    from allocator.recommend.output import (
+        check_target,
+        front_table,
+        write_recommendation,
+    )
+    from allocator.recommend.space import read_limits
+    from allocator.recommend.weigh import recommend_structures
+    from allocator.runs.executor import make_executor
+
+    with user_errors():
+        data = load(instance)
+        limits = read_limits(limits_file, data)
+        folder = out or Path("solutions") / data.name / "recommend"
+        check_target(folder)
+        given = [] if without_given else sorted((instance / "scenarios").glob("*.toml"))
+        try:
+            executor = make_executor(dask, parallel)
+        except (OSError, TimeoutError) as error:
+            raise click.ClickException(
+                f"cannot reach the Dask scheduler {dask}: {error}"
+            ) from error
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if sys.stderr.isatty():
+                click.echo(f"\r{stage}: {done}/{total}", err=True, nl=done == total)
+
+        try:
+            rec = recommend_structures(
+                data,
+                limits,
+                top=top,
+                time_limit=time_limit,
+                given=given,
+                executor=executor,
+                cache=folder / ".cache",
+                progress=progress,
+            )
+        finally:
+            executor.close()
+        write_recommendation(rec, folder)
+    click.echo(front_table(rec))
     click.echo(f"written: {folder}")
 
 

@@ -17,21 +17,24 @@ instead of being run again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import math
 import os
 import platform
-import re
 import time
+import unicodedata
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from allocator.domain import Instance
-from allocator.errors import InputProblem, InstanceError
+from allocator.domain import Instance, Lock
+from allocator.errors import DataWarning, InputProblem, InstanceError, SolutionError
+from allocator.render.compare_text import FIGURE_WORDS, GAP_TRUSTED, differences
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
 COLUMNS = [
     "scenario",
     "seed",
+    "description",
+    "locks_dropped",
     "status",
     "gap",
     "users",
@@ -72,8 +77,8 @@ COLUMNS = [
     "n1_exact",
 ]
 BASE = "base"
-# A scenario id becomes a folder name.
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+# The base's description in every table (FORMAT.md section 7).
+BASE_DESCRIPTION = "today's structure"
 # Advisors per N-1 task: small enough to spread over workers, large enough
 # that building the problem in the worker is paid rarely.
 N1_CHUNK = 25
@@ -226,12 +231,28 @@ class Cache:
         return value
 
     def put(self, key: str, value: Any) -> None:
+        """Store a result whole (a hidden file renamed into place).
+
+        Raises:
+            SolutionError: the cache cannot be written (a full disk, a
+                read-only share); no half-written file is left.
+        """
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         staging = self.folder / f".{key}.{os.getpid()}.tmp"
-        staging.write_text(json.dumps(value), encoding="utf-8")
-        staging.replace(self.folder / f"{key}.json")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            staging.write_text(json.dumps(value), encoding="utf-8")
+            staging.replace(self.folder / f"{key}.json")
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                staging.unlink(missing_ok=True)
+            reason = (error.strerror or type(error).__name__).lower()
+            raise SolutionError(
+                f"cannot write to {self.folder.parent}: {reason}; nothing was "
+                "written (results already stored in its .cache are kept for a "
+                "rerun)."
+            ) from error
 
 
 @dataclass
@@ -243,8 +264,11 @@ class Comparison:
         details: structure -> ``{"coverage": [...], "seeds": {seed: {...}}}``
             with shortages, leakage by employer and N-1 per advisor.
         settings, versions, inputs: for comparison.json.
-        structures: structure id -> the instance (with current advisors).
+        structures: structure id -> the instance as solved (a first
+            allocation unless ``from_current``; impossible locks dropped).
         solutions: (structure, seed) -> the solution folder's files.
+        current_advisors: user id -> today's advisor in the base, which a
+            first allocation blanks (``forced_moves`` was measured on it).
     """
 
     rows: list[dict[str, Any]]
@@ -254,6 +278,7 @@ class Comparison:
     inputs: dict[str, Any]
     structures: dict[str, Instance]
     solutions: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
+    current_advisors: dict[str, str] = field(default_factory=dict)
 
     def frame(self) -> pd.DataFrame:
         """comparison.csv as a DataFrame, one row per structure and seed."""
@@ -269,7 +294,78 @@ class Comparison:
             "inputs": self.inputs,
             "rows": self.rows,
             "details": self.details,
+            "locks_dropped": {
+                sid: detail.get("locks_dropped", [])
+                for sid, detail in self.details.items()
+            },
+            "current_advisors": self.current_advisors,
+            "figures": {
+                f.column: {
+                    "meaning": f.meaning,
+                    "risk_factor": f.risk,
+                    "exact": f.exact,
+                }
+                for f in FIGURE_WORDS
+            },
+            "differences": differences(self.rows),
+            "settings_in_words": self.settings_in_words(),
         }
+
+    def settings_in_words(self) -> list[tuple[str, str]]:
+        """What was run, as a manager reads it: (what, how) pairs."""
+        settings = self.settings
+        seeds = settings.get("seeds", [])
+        limits = settings.get("time_limit_by_structure", {})
+        limit = settings.get("time_limit_s")
+        if limit is None and limits:
+            shown = sorted(set(limits.values()))
+            limit_text = (
+                f"{shown[0]:g} s per solve (each structure's policy)"
+                if len(shown) == 1
+                else "per structure's policy: "
+                + ", ".join(f"{k} {v:g} s" for k, v in limits.items())
+            )
+        else:
+            limit_text = f"{limit:g} s per solve" if limit is not None else "-"
+        described = [
+            (sid, detail.get("description") or "(no description)")
+            for sid, detail in self.details.items()
+        ]
+        words = [
+            ("instance", str(self.inputs.get(BASE, {}).get("name", ""))),
+            *[(f"structure {sid}", text) for sid, text in described],
+            (
+                "how each structure is solved",
+                "from today's allocation, as a weekly run: users keep their "
+                "advisor where the structure allows"
+                if settings.get("from_current")
+                else "as a first allocation: nobody keeps today's advisor, so "
+                "each structure shows its own best allocation; forced moves "
+                "tells what moving to it would cost",
+            ),
+            (
+                "seeds",
+                f"{len(seeds)} ({', '.join(str(x) for x in seeds)}): each "
+                "structure is solved once per seed; the spread over the seeds "
+                "is the band a difference must clear to be called real",
+            ),
+            ("time limit", limit_text),
+            (
+                "when a solve stops",
+                "as allocator solve does: by proof, by its reproducible budget, "
+                f"or once proved within {GAP_TRUSTED:.0%} of the best possible; "
+                "a structure that ended above that or by the clock is marked, "
+                "its differences not called real",
+            ),
+            (
+                "N-1",
+                "each advisor absent in turn, their users placed again under "
+                f"every rule, each re-placement proved or stopped after "
+                f"{settings.get('n1_time_limit_s', 60):g} s",
+            ),
+            ("where it ran", str(settings.get("executor", ""))),
+        ]
+        return [(what, how) for what, how in words if how]
 
 
 # Called with (structures done, structures, work done, work total).
@@ -293,41 +389,122 @@ def structure_rejected(
     )
 
 
-def check_locks(structures: Mapping[str, Instance], sources: Mapping[str, str]) -> None:
-    """Fix locks must hold under every structure, before anything is solved.
+def lock_place(lock: Lock) -> str:
+    """Where a lock was written: 'locks.csv row 3' or '--fix u5=a3'."""
+    if lock.source.startswith("--"):
+        return f"{lock.source} {lock.user}={lock.advisor}"
+    return f"{lock.source} row {lock.row}"
 
-    A scenario may take a locked advisor's competence, authority or team
-    away; the input is then rejected with the scenario named, before any
-    work starts or any file is written.
+
+def _names_lock(problem: InputProblem, lock: Lock) -> bool:
+    """Whether a problem of ``build_problem`` is located at ``lock``."""
+    if lock.source.startswith("--"):
+        return problem.file == lock_place(lock)
+    return problem.file == lock.source and problem.row == lock.row
+
+
+def drop_impossible_locks(
+    scenario: str, instance: Instance, sources: Mapping[str, str]
+) -> tuple[Instance, list[dict[str, Any]]]:
+    """The structure without the fix locks it makes impossible, and those locks.
+
+    A structure may take a locked advisor's availability, competence,
+    authority or team away (and a first allocation takes away the current
+    advisor who alone made a lock to an unavailable advisor possible). Such
+    a lock cannot hold under the structure, so it is dropped for that
+    structure alone, with a ``DataWarning`` naming the lock, never a reason
+    to refuse the comparison. Rules 1 to 8 decide (the model's own check,
+    ``build_problem``), so a lock that breaks none is kept.
+
+    Returns:
+        The instance to solve and one record per dropped lock: ``lock``
+        (where it was written), ``user``, ``advisor``, ``kind`` and
+        ``reason``.
+
+    Raises:
+        InstanceError: the structure is rejected for a reason no lock
+            explains (named "under scenario ...").
     """
     from allocator.engine.problem import build_problem
 
-    for sid, instance in structures.items():
-        if any(lock.kind == "fix" for lock in instance.locks):
-            try:
-                build_problem(instance)
-            except InstanceError as error:
+    dropped: list[dict[str, Any]] = []
+    named = "the base" if scenario == BASE else f"scenario {scenario}"
+    while any(lock.kind == "fix" for lock in instance.locks):
+        try:
+            build_problem(instance)
+        except InstanceError as error:
+            culprits: dict[int, str] = {}
+            for problem in error.problems:
+                for i, lock in enumerate(instance.locks):
+                    if lock.kind == "fix" and _names_lock(problem, lock):
+                        culprits.setdefault(i, problem.message)
+            if not culprits:
                 problems = [dataclasses.asdict(p) for p in error.problems]
-                raise structure_rejected(sid, problems, sources) from None
+                raise structure_rejected(scenario, problems, sources) from None
+            for i, reason in culprits.items():
+                lock = instance.locks[i]
+                dropped.append(
+                    {
+                        "lock": lock_place(lock),
+                        "user": lock.user,
+                        "advisor": lock.advisor,
+                        "kind": lock.kind,
+                        "reason": reason,
+                    }
+                )
+                warnings.warn(
+                    f"under {named}: the lock in {lock_place(lock)} ({lock.kind} "
+                    f"user {lock.user} to advisor {lock.advisor}) cannot hold and "
+                    f"is dropped for this structure: {reason}",
+                    DataWarning,
+                    stacklevel=2,
+                )
+            kept = tuple(
+                lock for i, lock in enumerate(instance.locks) if i not in culprits
+            )
+            instance = instance.model_copy(update={"locks": kept})
+        else:
+            break
+    return instance, dropped
+
+
+def without_locks(instance: Instance, dropped: Sequence[Mapping[str, Any]]) -> Instance:
+    """``instance`` without the locks ``drop_impossible_locks`` dropped."""
+    gone = {(d["lock"], d["user"], d["advisor"], d["kind"]) for d in dropped}
+    kept = tuple(
+        lock
+        for lock in instance.locks
+        if (lock_place(lock), lock.user, lock.advisor, lock.kind) not in gone
+    )
+    return instance.model_copy(update={"locks": kept})
 
 
 def check_ids(ids: Sequence[str], sources: Mapping[str, str]) -> None:
-    """Scenario ids are folder names: letters, digits, - and _; unique; not base."""
+    """Scenario ids name folders: letters of any script, digits, - and _.
+
+    Unique, not ``base``, and no two ids may share a folder where a file
+    system ignores case or Unicode form (``scenario.folder_key``): such a
+    pair is an error naming both.
+    """
+    from allocator.scenario import folder_key, scenario_id_problem
+
     problems = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {BASE: BASE}
     for scenario in ids:
         where = sources.get(scenario, scenario)
-        if not ID_PATTERN.match(scenario):
+        lacking = scenario_id_problem(unicodedata.normalize("NFC", scenario))
+        key = folder_key(scenario)
+        if lacking is not None:
             problems.append(
                 InputProblem(
                     where,
                     None,
                     "name",
-                    f"scenario id {scenario!r} must be letters, digits, - and _ only "
-                    "(it becomes a folder name).",
+                    f"scenario id {scenario!r} must be {lacking} (it becomes a "
+                    "folder name).",
                 )
             )
-        elif scenario == BASE:
+        elif key == BASE:
             problems.append(
                 InputProblem(
                     where,
@@ -336,16 +513,17 @@ def check_ids(ids: Sequence[str], sources: Mapping[str, str]) -> None:
                     "scenario id 'base' is taken by the base instance.",
                 )
             )
-        elif scenario in seen:
-            problems.append(
-                InputProblem(
-                    where,
-                    None,
-                    "name",
-                    f"scenario id {scenario!r} appears twice in this comparison.",
-                )
+        elif key in seen:
+            other = seen[key]
+            both = (
+                f"scenario id {scenario!r} appears twice in this comparison."
+                if other == scenario
+                else f"scenario ids {other!r} ({sources.get(other, other)}) and "
+                f"{scenario!r} ({where}) would share one folder (case and "
+                "accents as a file system compares them); rename one."
             )
-        seen.add(scenario)
+            problems.append(InputProblem(where, None, "name", both))
+        seen.setdefault(key, scenario)
     if problems:
         raise InstanceError(problems)
 
@@ -396,6 +574,8 @@ def compare_variants(
     cache: Path | None = None,
     progress: Progress | None = None,
     sources: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    dropped_locks: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> Comparison:
     """Solve ``base`` and every variant with every seed; measure each.
 
@@ -416,12 +596,21 @@ def compare_variants(
         cache: folder of results by hash; a rerun reads unchanged tasks back.
         progress: called as work completes.
         sources: scenario id -> the scenario file, for input hashes.
+        descriptions: scenario id -> the scenario's description (the
+            ``description`` column; ``base`` is "today's structure").
+        dropped_locks: scenario id -> locks already dropped while the
+            scenario was applied (``scenario_variants``), counted with the
+            rest.
 
     Returns:
-        The :class:`Comparison`; nothing is written.
+        The :class:`Comparison`; nothing is written. A fix lock a structure
+        makes impossible is dropped for it with a ``DataWarning`` and
+        counted in ``locks_dropped`` (``drop_impossible_locks``).
 
     Raises:
-        InstanceError: a scenario id that cannot be a folder name, or twice.
+        InstanceError: a scenario id that cannot be a folder name, twice, or
+            two ids that would share a folder; a structure the model rejects
+            for a reason other than a lock.
         ValueError: no seeds, or a variant whose users differ from the base's.
     """
     from allocator.analysis.figures import structure_figures
@@ -441,11 +630,20 @@ def compare_variants(
     store = Cache(cache)
     start = time.perf_counter()
     try:
-        solved = {
-            sid: (inst if from_current else first_allocation(inst))
-            for sid, inst in structures.items()
-        }
-        check_locks(solved, sources)
+        # Each structure as solved: a first allocation (unless from_current)
+        # without the locks it makes impossible, written as an instance
+        # folder and read back, so DIR/<structure>/instance is exactly what
+        # was solved and `allocator check` passes on it.
+        from allocator.io.comparison import as_written
+
+        solved: dict[str, Instance] = {}
+        dropped: dict[str, list[dict[str, Any]]] = {}
+        for sid, inst in structures.items():
+            blanked = inst if from_current else first_allocation(inst)
+            blanked, dropped[sid] = drop_impossible_locks(sid, blanked, sources)
+            dropped[sid] = list((dropped_locks or {}).get(sid, [])) + dropped[sid]
+            solved[sid] = as_written(blanked)
+            structures[sid] = without_locks(inst, dropped[sid])
         limits = {
             sid: time_limit if time_limit is not None else inst.policy.time_limit_s
             for sid, inst in structures.items()
@@ -539,12 +737,30 @@ def compare_variants(
     finally:
         if own_executor:
             runner.close()
+    described = {
+        sid: BASE_DESCRIPTION if sid == BASE else (descriptions or {}).get(sid, "")
+        for sid in structures
+    }
     rows: list[dict[str, Any]] = []
     details: dict[str, Any] = {}
     solutions: dict[tuple[str, int], dict[str, str]] = {}
     for sid, instance in structures.items():
         structural = structure_figures(instance)
-        details[sid] = {"coverage": structural["details"]["coverage"], "seeds": {}}
+        if from_current and structural["forced_moves"]:
+            # A weekly run places them anew; said once, never a refusal.
+            named = "the base" if sid == BASE else f"scenario {sid}"
+            warnings.warn(
+                f"under {named}: {structural['forced_moves']} user(s) can no longer "
+                "stay with their current advisor and are placed anew (forced_moves).",
+                DataWarning,
+                stacklevel=2,
+            )
+        details[sid] = {
+            "description": described[sid],
+            "locks_dropped": dropped[sid],
+            "coverage": structural["details"]["coverage"],
+            "seeds": {},
+        }
         order = {a.id: i for i, a in enumerate(instance.advisors)}
         for seed in seeds:
             record = records[sid, seed]
@@ -558,6 +774,8 @@ def compare_variants(
             row = {
                 "scenario": sid,
                 "seed": seed,
+                "description": described[sid],
+                "locks_dropped": len(dropped[sid]),
                 "status": summary["status"],
                 "gap": summary["gap"],
                 **{k: v for k, v in figures.items() if k != "details"},
@@ -581,6 +799,7 @@ def compare_variants(
     for sid, instance in structures.items():
         entry: dict[str, Any] = {"content_sha256": content_sha256(instance)}
         if sid == BASE:
+            entry["name"] = instance.name
             entry["input_sha256"] = instance.input_sha256
         elif sid in sources:
             entry["file"] = str(sources[sid])
@@ -612,36 +831,116 @@ def compare_variants(
         settings=settings,
         versions=versions(runner),
         inputs=inputs,
-        structures=structures,
+        structures=solved,
         solutions=solutions,
+        current_advisors={
+            user.id: user.current_advisor
+            for user in base.users
+            if user.current_advisor is not None
+        },
     )
 
 
-def scenario_variants(
-    instance: Instance, scenarios: Sequence[Any]
-) -> tuple[list[tuple[str, Instance]], dict[str, str]]:
+@dataclass
+class Variants:
+    """Scenarios applied to a base, ready for ``compare_variants``.
+
+    Attributes:
+        variants: (scenario id, changed instance) pairs, in table order.
+        sources: scenario id -> the scenario file it came from.
+        descriptions: scenario id -> the scenario's ``description``.
+        dropped: scenario id -> fix locks dropped because the scenario
+            removed their advisor (records as ``drop_impossible_locks``).
+    """
+
+    variants: list[tuple[str, Instance]] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    dropped: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _apply_despite_locks(
+    instance: Instance, scenario: Any
+) -> tuple[Instance, list[dict[str, Any]]]:
+    """The scenario applied; fix locks it makes impossible are left to the caller.
+
+    ``apply_scenario`` rejects a changed instance whose fix lock cannot
+    hold. In a comparison such a lock is dropped for that structure
+    instead (``drop_impossible_locks``), so when the scenario fails with
+    the base's fix locks it is applied without them and they are put back
+    (all but those naming an advisor the scenario removed, which are
+    dropped here with a warning). Any other problem is raised as
+    ``apply_scenario`` raised it.
+    """
+    from allocator.scenario import apply_scenario
+
+    try:
+        return apply_scenario(instance, scenario), []
+    except InstanceError as error:
+        fixes = [lock for lock in instance.locks if lock.kind == "fix"]
+        if not fixes:
+            raise
+        rest = tuple(lock for lock in instance.locks if lock.kind != "fix")
+        try:
+            changed = apply_scenario(
+                instance.model_copy(update={"locks": rest}), scenario
+            )
+        except InstanceError:
+            raise error from None
+    advisors = {advisor.id for advisor in changed.advisors}
+    dropped = []
+    for lock in fixes:
+        if lock.advisor in advisors:
+            continue
+        reason = f"advisor {lock.advisor} is not in this structure."
+        dropped.append(
+            {
+                "lock": lock_place(lock),
+                "user": lock.user,
+                "advisor": lock.advisor,
+                "kind": lock.kind,
+                "reason": reason,
+            }
+        )
+        warnings.warn(
+            f"under scenario {scenario.id}: the lock in {lock_place(lock)} (fix "
+            f"user {lock.user} to advisor {lock.advisor}) cannot hold and is "
+            f"dropped for this structure: {reason}",
+            DataWarning,
+            stacklevel=2,
+        )
+    kept = tuple(lock for lock in fixes if lock.advisor in advisors)
+    return changed.model_copy(update={"locks": kept + changed.locks}), dropped
+
+
+def scenario_variants(instance: Instance, scenarios: Sequence[Any]) -> Variants:
     """Apply each scenario to ``instance``; variants already made pass through.
 
     An item is a scenario file (path), a scenario already read
     (``read_scenario``), or an ``(id, Instance)`` pair made in code.
-    Returns the (id, changed instance) pairs and id -> source file. Raises
-    ``InstanceError`` naming the scenario file, entry and key (FORMAT 6).
+    Returns the variants with their sources, descriptions and the locks
+    dropped on the way. Raises ``InstanceError`` naming the scenario file,
+    entry and key (FORMAT 6); a fix lock the scenario makes impossible is
+    no such error (it is dropped for that structure).
     """
-    variants: list[tuple[str, Instance]] = []
-    sources: dict[str, str] = {}
+    found = Variants()
     for item in scenarios:
         if isinstance(item, tuple) and len(item) == 2:
-            variants.append((str(item[0]), item[1]))
+            sid, variant = str(item[0]), item[1]
+            found.variants.append((sid, variant))
+            if variant.description != instance.description:
+                found.descriptions[sid] = variant.description
             continue
-        from allocator.scenario import (  # type: ignore[import-not-found,unused-ignore]
-            apply_scenario,
-            read_scenario,
-        )
+        from allocator.scenario import read_scenario
 
         scenario = read_scenario(Path(item)) if isinstance(item, (str, Path)) else item
-        variants.append((scenario.id, apply_scenario(instance, scenario)))
-        sources[scenario.id] = str(scenario.source)
-    return variants, sources
+        changed, dropped = _apply_despite_locks(instance, scenario)
+        found.variants.append((scenario.id, changed))
+        found.sources[scenario.id] = str(scenario.source)
+        found.descriptions[scenario.id] = scenario.description
+        if dropped:
+            found.dropped[scenario.id] = dropped
+    return found
 
 
 def compare(
@@ -652,8 +951,10 @@ def compare(
     time_limit: float | None = None,
     from_current: bool = False,
     workers: int | None = None,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     out: str | Path | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Compare ``base`` and each scenario on the same users; one row per seed.
 
@@ -665,9 +966,14 @@ def compare(
         time_limit: seconds per solve (default: the policy's).
         from_current: solve as a weekly run rather than a first allocation.
         workers: CP-SAT workers per solve.
-        executor: a ``LocalExecutor`` (default) or ``DaskExecutor``.
+        executor: a ``LocalExecutor`` (default) or ``DaskExecutor``, or
+            ``"inline"``: every solve in this process, one after another.
         out: when given, write the section 7 folder there (and keep the
             cache of results under it, so a rerun skips unchanged work).
+        replace: ``out`` may hold an earlier comparison, which is replaced
+            (else that is refused, before any work).
+        progress: called as work completes (structures done, structures,
+            work done, work in all).
 
     Returns:
         A DataFrame with the comparison.csv columns (README format, section
@@ -676,27 +982,38 @@ def compare(
 
     Raises:
         InstanceError: a scenario that cannot apply (its file, entry, key).
+        SolutionError: ``out`` holds an earlier comparison (without
+            ``replace``), another folder, or cannot be written.
     """
+    if executor == "inline":
+        from allocator.runs.executor import InlineExecutor
+
+        executor = InlineExecutor()
+    elif isinstance(executor, str):
+        raise ValueError(f"executor must be an Executor or 'inline', not {executor!r}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    variants, sources = scenario_variants(instance, scenarios)
+    found = scenario_variants(instance, scenarios)
     folder = Path(out) if out is not None else None
     if folder is not None:
         from allocator.io.comparison import check_comparison_target
 
-        check_comparison_target(folder)
+        check_comparison_target(folder, replace)
     comparison = compare_variants(
         instance,
-        variants,
+        found.variants,
         seed_list,
         time_limit,
         from_current,
         executor,
         workers=workers,
         cache=folder / ".cache" if folder is not None else None,
-        sources=sources,
+        sources=found.sources,
+        descriptions=found.descriptions,
+        dropped_locks=found.dropped,
+        progress=progress,
     )
     if folder is not None:
         from allocator.io.comparison import write_comparison
 
-        write_comparison(comparison, folder)
+        write_comparison(comparison, folder, replace)
     return comparison.frame()

@@ -105,6 +105,9 @@ class Municipality(Entity):
     population: int | None = None
     lat: float | None = None
     lon: float | None = None
+    # Optional official municipality number (e.g. 3330 for Hol), which
+    # users.csv and the others may give instead of the id.
+    number: str = ""
     row: int = 0
     extra: dict[str, str] = Field(default_factory=dict)
 
@@ -167,6 +170,8 @@ class Instance(Entity):
     name: str
     description: str = ""
     week: str | None = None
+    # instance.toml's optional language key: nb, nn or en (docs/language.md).
+    language: str | None = None
     policy: Policy = Field(default_factory=Policy)
     competences: tuple[Competence, ...] = ()
     host_agreements: tuple[HostAgreement, ...] = ()

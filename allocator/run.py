@@ -58,6 +58,8 @@ class RunOptions:
     solver: str = "cpsat"
     cli_locks: list[Lock] = field(default_factory=list)
     previous: Path | None = None
+    # Refuse a previous plan that lacks users who are not new (rows deleted).
+    strict_previous: bool = False
     rebalance: bool = False
     max_moves: int | None = None
     xlsx: bool = True
@@ -113,11 +115,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     """
     params = search_params(instance, options)
     start = time.perf_counter()
-    previous: Previous | None = None
-    if options.previous is not None:
-        previous = read_previous(options.previous)
-        instance = apply_previous(instance, previous)
-        instance = with_workbook_locks(instance, previous)
+    instance, previous = weekly_instance(
+        instance, options.previous, options.strict_previous
+    )
     problem = build_problem(
         instance, rebalance=options.rebalance, max_moves=options.max_moves
     )
@@ -179,6 +179,26 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         report=report,
         changes=changes,
     )
+
+
+def weekly_instance(
+    instance: Instance, previous_path: Path | None, strict: bool = False
+) -> tuple[Instance, Previous | None]:
+    """The instance with last week's plan applied, as the search sees it.
+
+    Reads the plan (a solution folder or an edited allocation.xlsx), makes
+    its advisors the current ones (``io.previous.plan_current``) and adds
+    the locks typed into the workbook; without a plan, the instance as is.
+
+    Raises:
+        InstanceError: the plan cannot be read, its locks do not fit this
+            week, or (``strict``) it lacks users who are not new.
+    """
+    if previous_path is None:
+        return instance, None
+    previous = read_previous(previous_path)
+    instance = apply_previous(instance, previous, strict)
+    return with_workbook_locks(instance, previous), previous
 
 
 def gap_warning(result: Result, searched: bool) -> str | None:

@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +53,12 @@ from allocator.io.read import (
 )
 from allocator.io.tables import Row, Table, normalise_header, parse_list
 
-# A scenario's id names a folder of a comparison.
-SCENARIO_ID = re.compile(r"[A-Za-z0-9_-]+")
+# A scenario's id names a folder of a comparison: letters and digits of any
+# script (Flå, Ål-Hol), "-" and "_", in Unicode's composed form (NFC), so the
+# folder is one plain name on every system the tool supports.
+ID_PUNCTUATION = frozenset("-_")
+# An id longer than this would make a folder name some systems refuse.
+ID_MAX_BYTES = 100
 # The unchanged instance's name in a comparison; no scenario may take it.
 BASE_ID = "base"
 # instance.toml arrays a scenario may replace or append to.
@@ -146,8 +151,9 @@ class Removal:
 class Scenario:
     """A scenario file as read and key-checked (FORMAT.md section 6).
 
-    ``id`` is the file's ``name``, else its stem: letters, digits, ``-`` and
-    ``_`` only, since it names a folder of a comparison. The changes are kept
+    ``id`` is the file's ``name``, else its stem, in NFC: letters and digits
+    of any script, ``-`` and ``_`` only, since it names a folder of a
+    comparison (``scenario_id_problem``). The changes are kept
     in the order they apply: ``replace`` and the arrays, ``policy``, the table
     entries in the order written, then ``removals``.
     """
@@ -261,12 +267,15 @@ class _ScenarioReader:
         """``name``, else the file's stem; a folder name, so a restricted id."""
         name = doc.get("name", stem)
         key = "name" if "name" in doc else None
-        if not isinstance(name, str) or not SCENARIO_ID.fullmatch(name):
+        if isinstance(name, str):
+            name = unicodedata.normalize("NFC", name)
+        if not isinstance(name, str) or scenario_id_problem(name) is not None:
             given = "name" if key else "the file name without .toml (or name)"
             self.problem(
                 key,
-                f'expected {given} to be a scenario id of letters, digits, "-" and '
-                f'"_" only (it names a folder), found {_show(name)}.',
+                f"expected {given} to be a scenario id of letters (any script, "
+                f'such as å, ø, æ), digits, "-" and "_" only (it names a folder), '
+                f"found {_show(name)}.",
             )
             return str(name)
         if name.lower() == BASE_ID:
@@ -451,6 +460,35 @@ def _is_tables(value: object) -> bool:
 
 def _has(columns: Mapping[str, Any], key: str) -> bool:
     return any(normalise_header(k) == key for k in columns)
+
+
+def scenario_id_problem(name: str) -> str | None:
+    """What ``name`` lacks to be a scenario id, or None when it is one.
+
+    An id is non-empty, at most ``ID_MAX_BYTES`` bytes in UTF-8, and holds
+    only letters and digits (``str.isalnum``, any script: "Flå", "Ål-Hol"),
+    combining marks after them, ``-`` and ``_``. Compare ``name`` in NFC.
+    """
+    if not name:
+        return "not empty"
+    if len(name.encode("utf-8")) > ID_MAX_BYTES:
+        return f"at most {ID_MAX_BYTES} bytes long"
+    for position, char in enumerate(name):
+        mark = position > 0 and unicodedata.category(char).startswith("M")
+        if not (char.isalnum() or char in ID_PUNCTUATION or mark):
+            return f"letters, digits, - and _ only (found {char!r})"
+    return None
+
+
+def folder_key(scenario_id: str) -> str:
+    """The form under which two ids would share one folder.
+
+    The folder of a structure is its id in NFC; a file system that ignores
+    case (Windows, macOS) or normalises Unicode would put "Ål" and "ål", or
+    a composed and a decomposed "å", in one folder, so ids are compared in
+    NFC, case-folded.
+    """
+    return unicodedata.normalize("NFC", scenario_id).casefold()
 
 
 # --- Finding scenario files -----------------------------------------------------------

@@ -24,7 +24,7 @@ def check_written(instance: Instance, folder: Path) -> list[str]:
     """The checker's verdict on a folder just written (with its --previous)."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     previous = summary.get("previous")
-    previous_dir = Path(previous) if previous and Path(previous).is_dir() else None
+    previous_dir = Path(previous) if previous and Path(previous).exists() else None
     return check_solution(instance, folder, previous_dir)
 
 

@@ -321,7 +321,8 @@ def test_write_comparison_folder(tmp_path: Path, comparison: Comparison) -> None
     assert list(rows[0]) == COLUMNS
     assert [r["scenario"] for r in rows] == ["base", "merged", "no-vest"]
     document = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
-    assert set(document) == {"settings", "versions", "inputs", "rows", "details"}
+    assert {"settings", "versions", "inputs", "rows", "details", "locks_dropped",
+            "current_advisors", "figures", "differences"} <= set(document)  # fmt: skip
     assert document["settings"]["seeds"] == [0]
     # No deterministic_time given: each solve stops as allocator solve does.
     assert document["settings"]["deterministic_budget_by_structure"]["merged"] is None
@@ -343,8 +344,10 @@ def test_write_comparison_folder(tmp_path: Path, comparison: Comparison) -> None
 
             assert plain(getattr(written, table)) == plain(getattr(given, table))
         assert written.host_agreements == comparison.structures[sid].host_agreements
-    # Written again over itself: an earlier comparison may be replaced.
-    write_comparison(comparison, out)
+    # Written again over itself: only when told to replace it.
+    with pytest.raises(SolutionError, match="earlier comparison"):
+        write_comparison(comparison, out)
+    write_comparison(comparison, out, replace=True)
 
 
 def test_refuses_a_folder_that_is_not_a_comparison(tmp_path: Path) -> None:
@@ -361,15 +364,19 @@ def test_table_marks_noise_and_flags_gaps() -> None:
         {"scenario": "E", "seed": 1, "gap": 0.0, "travel_km": 108.0, "status": "optimal"},
         {"scenario": "C", "seed": 0, "gap": 0.0, "travel_km": 150.0, "status": "optimal"},
         {"scenario": "C", "seed": 1, "gap": 0.0, "travel_km": 152.0, "status": "optimal"},
+        {"scenario": "D", "seed": 0, "gap": 0.0, "travel_km": 104.0, "status": "optimal"},
+        {"scenario": "D", "seed": 1, "gap": 0.0, "travel_km": 108.0, "status": "optimal"},
     ]  # fmt: skip
     for row in rows:
         row["n1_worst_advisor"] = "a1"
+        row["stopped_by"] = "proof"
     text = comparison_table(rows)
     line = next(x for x in text.splitlines() if x.startswith("travel km"))
     assert "105 (100..110)" in line
-    assert "+1 (104..108) ~" in line  # within the seed range: not significant
-    assert "+46 (150..152)" in line and "+46 (150..152) ~" not in line
-    header = text.splitlines()[0]
+    assert "+1 (104..108) ~" in line  # D: within the seed range, not real
+    assert "+1 (104..108) !" in line  # E: above a 1 % gap, not trusted
+    assert "+46 (150..152) *" in line  # C: real
+    header = next(x for x in text.splitlines() if x.startswith("figure"))
     assert "E vs base !" in header and "C vs base !" not in header
     assert significant([1.0], [2.0])  # one seed: nothing to judge by
     assert not significant([1.0, 3.0], [2.0, 2.5])
@@ -405,7 +412,7 @@ def test_cli_compare_writes_the_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
         ["compare", str(ROOT / "instances" / "tiny"), "--out", str(out),
-         "--time-limit", "2", "--parallel", "1"],
+         "--time-limit", "2", "--parallel", "1", "--seeds", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "travel hours" in result.output and f"written: {out}" in result.output
@@ -443,8 +450,9 @@ def test_the_readme_compare_example_runs(monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(table) == 4
 
 
-def test_a_fix_lock_broken_by_a_structure_names_the_scenario() -> None:
-    """The scenario takes an's competence away, but n1 is fixed to an."""
+def test_a_fix_lock_broken_by_a_structure_is_dropped_for_it() -> None:
+    """The scenario takes an's competence away, but n1 is fixed to an: the
+    lock is dropped for that structure alone, with a warning naming it."""
     base = office().model_copy(
         update={"locks": (Lock(user="n1", advisor="an", kind="fix", row=2),)}
     )
@@ -453,14 +461,23 @@ def test_a_fix_lock_broken_by_a_structure_names_the_scenario() -> None:
         for a in base.advisors
     )
     broken = base.model_copy(update={"advisors": advisors})
-    with pytest.raises(InstanceError) as caught:
-        compare_variants(base, [("bare", broken)], [0], 2.0, executor=InlineExecutor())
-    text = str(caught.value.problems[0])
-    assert text.startswith("locks.csv, row 2, column advisor: under scenario bare:")
+    with pytest.warns(DataWarning) as caught:
+        result = compare_variants(
+            base, [("bare", broken)], [0], 2.0, executor=InlineExecutor()
+        )
+    text = " ".join(str(w.message) for w in caught)
+    assert "under scenario bare: the lock in locks.csv row 2" in text
     assert "lacks competence social_assistance" in text
+    assert [r["locks_dropped"] for r in result.rows] == [0, 1]
+    assert result.structures["bare"].locks == ()
+    assert len(result.structures["base"].locks) == 1
 
 
-def test_a_broken_fix_lock_is_found_before_any_work(tmp_path: Path) -> None:
+def test_a_lock_to_an_unavailable_advisor_is_dropped_before_any_work(
+    tmp_path: Path,
+) -> None:
+    """st unavailable: the lock keeps v2 only while st is v2's current
+    advisor, which a first allocation blanks."""
     base = office().model_copy(
         update={"locks": (Lock(user="v2", advisor="st", kind="fix", row=3),)}
     )
@@ -468,12 +485,16 @@ def test_a_broken_fix_lock_is_found_before_any_work(tmp_path: Path) -> None:
         update={"advisors": tuple(a.model_copy(update={"available": False})
                                   if a.id == "st" else a for a in base.advisors)}
     )  # fmt: skip
-    with pytest.raises(InstanceError, match="under scenario away"):
-        compare_variants(
-            base, [("away", gone)], [0], 2.0, executor=Refusing(),
-            cache=tmp_path / ".cache",
-        )  # fmt: skip
-    assert not (tmp_path / ".cache").exists()
+    watching = Watching()
+    with pytest.warns(
+        DataWarning, match="under scenario away: the lock in locks.csv row 3"
+    ):
+        result = compare_variants(base, [("away", gone)], [0], 2.0, executor=watching)
+    assert {r["scenario"]: r["locks_dropped"] for r in result.rows} == {
+        "base": 0, "away": 1,
+    }  # fmt: skip
+    solved = [t.instance for t in watching.seen if type(t).__name__ == "SolveTask"]
+    assert [len(inst.locks) for inst in solved] == [1, 0]
 
 
 class Watching(InlineExecutor):

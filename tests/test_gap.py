@@ -9,7 +9,6 @@ from ortools.sat.python import cp_model
 
 from allocator.gap import (
     GapStatus,
-    benchmark_gap,
     read_best_known,
     read_gap,
     solve_cpsat,
@@ -23,6 +22,7 @@ from allocator.gap.lns import run_lns
 from allocator.gap.model import build_model, read_assignment
 from allocator.gap.read import parse_gap
 from allocator.gap.result import cost_of, is_feasible, loads_of
+from allocator.runs.bench import Job, run_job
 
 DATA = Path(__file__).parent / "data" / "gap"
 GAP1_0 = DATA / "cattrysse1994" / "gap1-0"
@@ -117,9 +117,15 @@ def test_reported_objective_is_recomputed_cost(solver: str) -> None:
 
 def test_benchmark_rows_carry_gap_to_best_known() -> None:
     """The runner gives one row per solver with the relative gap to best known."""
-    rows = benchmark_gap(
-        [GAP1_0], [2.0], [0], workers=2, best_known=read_best_known(DATA / "data.csv")
-    )
+    rows = [
+        run_job(
+            Job(
+                path=str(GAP1_0), solver=solver, time_limit=2.0, seed=0,
+                workers=2, out="", format="gap",
+            )
+        )
+        for solver in ("cpsat", "highs", "greedy")
+    ]  # fmt: skip
     by_solver = {row["solver"]: row for row in rows}
     assert set(by_solver) == {"cpsat", "highs", "greedy"}
     assert by_solver["cpsat"]["gap_to_best_known"] == 0.0

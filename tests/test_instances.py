@@ -17,11 +17,12 @@ INSTANCES = Path(__file__).parent.parent / "instances"
 
 # (instance, time limit s): short limits keep the suite fast; quality
 # figures belong in solutions/BENCHMARKS.md, not here.
+# The larger ones are `slow`: `pytest -m "not slow"` keeps only tiny.
 SHIPPED = [
     ("tiny", 5),
-    ("hallingdal", 10),
-    ("nord-gudbrandsdal", 10),
-    ("lillestrom", 15),
+    pytest.param("hallingdal", 10, marks=pytest.mark.slow),
+    pytest.param("nord-gudbrandsdal", 10, marks=pytest.mark.slow),
+    pytest.param("lillestrom", 15, marks=pytest.mark.slow),
 ]
 
 
@@ -37,6 +38,7 @@ def test_shipped_instance_solves_and_checks(name, limit, tmp_path):
     assert check_solution(instance, outcome.folder) == []
 
 
+@pytest.mark.slow
 def test_hallingdal_places_everyone_and_proves_optimality(tmp_path):
     """Hallingdal's weekly run places all 650 users and proves the optimum."""
     outcome = run_solve(
@@ -47,6 +49,7 @@ def test_hallingdal_places_everyone_and_proves_optimality(tmp_path):
     assert summary["kpis"]["unassigned"] == 0
 
 
+@pytest.mark.slow
 def test_two_week_walkthrough(tmp_path):
     """Week 2 from week 1: check passes, every change has a reason, arrivals counted."""
     week1 = run_solve(
@@ -67,6 +70,7 @@ def test_two_week_walkthrough(tmp_path):
     assert kept and all(r["advisor"] == r["previous_advisor"] for r in kept)
 
 
+@pytest.mark.slow
 def test_unchanged_week_moves_nobody_on_hallingdal(tmp_path):
     """Re-solving hallingdal from its own solution moves nobody."""
     instance = read_instance(INSTANCES / "hallingdal")
@@ -95,6 +99,7 @@ def workbook_twin(source: Path, target: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_xlsx_twin_gives_the_same_allocation(tmp_path):
     """Hallingdal as one workbook allocates exactly like its CSV files."""
     twin = tmp_path / "twin"

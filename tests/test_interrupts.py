@@ -38,18 +38,36 @@ def week(tmp_path_factory) -> Path:
     return folder
 
 
-def start(*args: str | Path, ready: bool = False) -> subprocess.Popen[str]:
+# A test hook in the child: the first table read prints "reading" and then
+# waits, so a signal sent on that line lands inside the reader on any
+# machine, however fast it reads.
+PAUSE_READING = (
+    "import time, allocator.io.read as read; real = read.parse_csv\n"
+    "def paused(*args, **kwargs):\n"
+    "    print('reading', file=sys.stderr, flush=True); time.sleep(120)\n"
+    "    return real(*args, **kwargs)\n"
+    "read.parse_csv = paused\n"
+)
+
+
+def start(
+    *args: str | Path, ready: bool = False, pause_reading: bool = False
+) -> subprocess.Popen[str]:
     """The command line in a child process; ``ready`` prints a line once the
     package is imported (so a signal then lands in the command, not in the
-    interpreter's start-up)."""
+    interpreter's start-up); ``pause_reading`` holds it in the reader (see
+    PAUSE_READING)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     code = (
-        "import sys; from allocator.cli import main; "
-        "print('ready', file=sys.stderr, flush=True); "
-        "main(sys.argv[1:], prog_name='allocator')"
+        "import sys\nfrom allocator.cli import main\n"
+        + (PAUSE_READING if pause_reading else "")
+        + "print('ready', file=sys.stderr, flush=True)\n"
+        "main(sys.argv[1:], prog_name='allocator')\n"
     )
     command = (
-        [sys.executable, "-c", code] if ready else [sys.executable, "-m", "allocator"]
+        [sys.executable, "-c", code]
+        if ready or pause_reading
+        else [sys.executable, "-m", "allocator"]
     )
     return subprocess.Popen(
         [*command, *map(str, args)],
@@ -154,14 +172,14 @@ def test_second_ctrl_c_aborts_and_keeps_the_earlier_folder(week, tmp_path):
 
 
 def test_ctrl_c_while_reading_writes_nothing(week, tmp_path):
-    """Reading 4,000 users takes about a second: a signal half a second
-    after start-up lands there, before any search."""
+    """A signal that lands in the reader (held there by a test hook, so no
+    machine is too fast for it) writes nothing, before any search."""
     out = tmp_path / "sol"
     before = earlier_solution(week, out)
-    process = start("solve", week, "--out", out, "--time-limit", "60", ready=True)
+    process = start("solve", week, "--out", out, "--time-limit", "60",
+                    pause_reading=True)  # fmt: skip
     lines: list[str] = []
-    wait_for(process, "ready", lines)
-    time.sleep(0.3)
+    wait_for(process, "reading", lines)
     process.send_signal(signal.SIGINT)
     code, stdout, stderr = finish(process, lines)
     assert code == 130, stderr
@@ -172,50 +190,75 @@ def test_ctrl_c_while_reading_writes_nothing(week, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["sol"]
 
 
-def fake_search(
-    build_s: float, search_s: float, wind_down_s: float = 0.0
-) -> tuple[list[bool], object]:
-    """A search stand-in: "builds" for build_s, then "searches" until stopped,
-    then takes wind_down_s to hand its result back."""
-    seen: list[bool] = []
+class FakeSearch:
+    """A search stand-in that says which phase it is in (events, not clock
+    time), so a test signals it in the phase it means on any machine.
 
-    def run(stop: threading.Event) -> Result:
-        time.sleep(build_s)
-        stopped = stop.wait(search_s)
-        time.sleep(wind_down_s)
-        seen.append(stopped)
+    ``build_until_stopped``: the build lasts until the first Ctrl-C has
+    been handled (the signal lands in the build however slow the machine);
+    otherwise the build takes no time. ``wind_down``: after the search
+    stops, the worker waits for ``released`` before handing back its result.
+    """
+
+    def __init__(self, build_until_stopped: bool = False, wind_down: bool = False):
+        self.build_until_stopped = build_until_stopped
+        self.wind_down = wind_down
+        self.seen: list[bool] = []
+        self.created = time.perf_counter()
+        self.building = threading.Event()
+        self.searching = threading.Event()
+        self.winding = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, stop: threading.Event) -> Result:
+        self.building.set()
+        build_s = 0.0
+        if self.build_until_stopped:
+            stop.wait(60)
+            # Measured from before the search began: the press came earlier.
+            build_s = time.perf_counter() - self.created
+        self.searching.set()
+        stopped = stop.wait(60)
+        self.winding.set()
+        if self.wind_down:
+            self.released.wait(60)
+        self.seen.append(stopped)
         return Result(
             status="feasible", objective=1.0, bound=0.0, wall_s=0.0,
             build_s=build_s, time_to_first_s=0.0, allocation=[],
             stopped_by="interrupted" if stopped else "wall_clock",
         )  # fmt: skip
 
-    return seen, run
 
+def signal_when(*phases: threading.Event, then: threading.Event | None = None) -> None:
+    """Send SIGINT to this process once each phase has begun, in order; then
+    (after a last, generous pause for the handler) set ``then``."""
 
-def signal_after(seconds: float, times: int = 1) -> None:
     def send() -> None:
-        for _ in range(times):
-            time.sleep(seconds)
+        for phase in phases:
+            assert phase.wait(60)
             os.kill(os.getpid(), signal.SIGINT)
+        if then is not None:
+            time.sleep(0.5)
+            then.set()
 
     threading.Thread(target=send, daemon=True).start()
 
 
 def test_interrupt_during_build_raises_once_the_worker_is_done():
-    seen, run = fake_search(build_s=1.0, search_s=5.0)
-    signal_after(0.3)
+    search = FakeSearch(build_until_stopped=True)
+    signal_when(search.building)
     with pytest.raises(KeyboardInterrupt):
-        interruptible_search(run)  # type: ignore[arg-type]
-    assert seen == [True]
+        interruptible_search(search)  # type: ignore[arg-type]
+    assert search.seen == [True]
 
 
 def test_one_interrupt_during_search_returns_the_result():
-    seen, run = fake_search(build_s=0.1, search_s=5.0)
+    search = FakeSearch()
     told: list[str] = []
-    signal_after(0.5)
-    result = interruptible_search(run, lambda: told.append("x"))  # type: ignore[arg-type]
-    assert seen == [True] and told == ["x"]
+    signal_when(search.searching)
+    result = interruptible_search(search, lambda: told.append("x"))  # type: ignore[arg-type]
+    assert search.seen == [True] and told == ["x"]
     assert result.stopped_by == "interrupted"
     # The earlier handler is back: pytest's, which raises KeyboardInterrupt.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -224,8 +267,8 @@ def test_one_interrupt_during_search_returns_the_result():
 def test_two_interrupts_abort_after_the_search_stopped():
     """The second press comes while the search is still stopping: the
     abort waits for the worker to finish, then raises."""
-    seen, run = fake_search(build_s=0.1, search_s=5.0, wind_down_s=1.5)
-    signal_after(0.4, times=2)
+    search = FakeSearch(wind_down=True)
+    signal_when(search.searching, search.winding, then=search.released)
     with pytest.raises(KeyboardInterrupt):
-        interruptible_search(run)  # type: ignore[arg-type]
-    assert seen == [True]
+        interruptible_search(search)  # type: ignore[arg-type]
+    assert search.seen == [True]

@@ -531,7 +531,7 @@ BROKEN = [
     ("users.csv", "u4,hemsedal,", "u4,hemsedl,",
      "users.csv", 5, "municipality",
      "expected a municipality id from municipalities.csv; the value is not one "
-     "of them. The value is not shown (user data)."),
+     "of them (did you mean hemsedal?). The value is not shown (user data)."),
     # unknown need
     ("users.csv", "u4,hemsedal,45,0,debt,", "u4,hemsedal,45,0,dept,",
      "users.csv", 5, "needs",

@@ -192,6 +192,9 @@ def test_authority_cause_in_explain(tmp_path):
         "in vest",
         "  not a3: advisor a3 is employed by sor, which holds municipal authority "
         "in sor only; social_assistance needs it in vest",
+        "  first thing to change: an advisor in a follow_up team who may serve "
+        "vest: a host agreement, or the competence the user needs added in "
+        "advisors.csv",
     ]
 
 

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from allocator.analysis.reasons import wait_causes
-from allocator.engine.eligibility import no_advisor_reason, team_phrase
+from allocator.analysis.words import N_, and_list, team_kind_words
+from allocator.engine.eligibility import no_advisor_reason
 from allocator.engine.problem import SCALE, Problem, household_splits
+from allocator.i18n import _, active, fixed
 
 
 def kind_balance(problem: Problem) -> dict[str, tuple[float, float]]:
@@ -190,7 +192,8 @@ def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
         if cause.cause in ("no_advisor", "household"):
             plain[cause.text] += 1
         else:
-            other[CAUSE_LINES[cause.cause].format(team=team_phrase(kind))][
+            phrase = team_kind_words(kind, article_too=True)
+            other[_(CAUSE_LINES[cause.cause]).format(team=phrase)][
                 user.municipality
             ] += 1
     lines = []
@@ -198,33 +201,54 @@ def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
         per_fte = cases_per_fte(problem, kind)
         ranked = sorted(places.items(), key=lambda item: (-item[1], item[0]))
         names = [name for name, _ in ranked]
-        detail = ", ".join(f"{name} {weight / per_fte:.2f}" for name, weight in ranked)
+        detail = ", ".join(f"{name} {fte(weight / per_fte)}" for name, weight in ranked)
         total = sum(places.values()) / per_fte
         lines.append(
-            f"{kind} team: {total:.2f} FTE short for users in {joined(names)} "
-            f"({detail})"
-        )
+            _("{kind} team: {total} FTE short for users in {places} ({detail})").format(
+                kind=team_kind_words(kind), total=fte(total),
+                places=joined(names), detail=detail,
+            )
+        )  # fmt: skip
     for text, where in sorted(other.items()):
         ranked = sorted(where.items(), key=lambda item: (-item[1], item[0]))
         detail = ", ".join(f"{name} {n}" for name, n in ranked)
-        lines.append(f"{sum(where.values())} user(s): {text} ({detail})")
-    lines += [f"{count} user(s): {text}" for text, count in sorted(plain.items())]
+        lines.append(
+            _("{count} user(s): {text} ({detail})").format(
+                count=sum(where.values()), text=text, detail=detail
+            )
+        )
+    lines += [
+        _("{count} user(s): {text}").format(count=count, text=text)
+        for text, count in sorted(plain.items())
+    ]
     return lines
+
+
+def fte(value: float) -> str:
+    """FTE with two decimals: ``2.50`` in English, ``2,50`` in Norwegian."""
+    return f"{value:.2f}" if active() == "en" else fixed(value, 2)
 
 
 # Causes other than capacity, as the short: line says them.
 CAUSE_LINES = {
-    "intake": "every advisor in {team} who may take them is at the weekly intake "
-    "limit, not at capacity",
-    "municipalities": "every advisor in {team} who may take them already serves "
-    "its limit of municipalities",
-    "weights": "advisors in {team} had room, but the policy weights left them "
-    "unassigned",
-    "lock": "a forbid lock excludes an advisor in {team} who had room; the "
-    "others who may take them are full",
+    "intake": N_(
+        "every advisor in {team} who may take them is at the weekly intake "
+        "limit, not at capacity"
+    ),
+    "municipalities": N_(
+        "every advisor in {team} who may take them already serves its limit "
+        "of municipalities"
+    ),
+    "weights": N_(
+        "advisors in {team} had room, but the policy weights left them unassigned"
+    ),
+    "lock": N_(
+        "a forbid lock excludes an advisor in {team} who had room; the others "
+        "who may take them are full"
+    ),
 }
 
 
 def joined(names: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    """'a', 'a and b', 'a, b and c' (in the active language)."""
+    return and_list(names)

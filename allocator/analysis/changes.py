@@ -6,6 +6,7 @@ from typing import Any
 
 from allocator.analysis.report import Row
 from allocator.domain import Instance
+from allocator.i18n import _
 from allocator.io.previous import Previous
 
 CHANGE_COLUMNS = [
@@ -23,6 +24,9 @@ def change_rows(
     users whose current advisor changed are listed.
     """
     teams = {a.id: a.team for a in instance.advisors}
+    # Not new, yet not in the plan: a row deleted by hand, not an arrival
+    # this week (apply_previous warns about them).
+    status = {u.id: u.status for u in instance.users}
     locked = {lock.user for lock in instance.locks}
     rows: list[Row] = []
     for row in assignments:
@@ -37,9 +41,20 @@ def change_rows(
             # An arrival is an arrival, also when users.csv already names an
             # advisor: it comes from no advisor of the previous plan, so it is
             # never listed as moved, let alone from an advisor to the same one.
-            named = f" (users.csv names advisor {source})" if source else ""
-            reason = f"new this week{named}" + (
-                f"; {row['reason']}" if row["changed"] and row["reason"] else ""
+            named = (
+                _(" (users.csv names advisor {advisor})").format(advisor=source)
+                if source
+                else ""
+            )
+            first = (
+                _("new this week")
+                if status.get(user) == "new"
+                else _("not in the previous plan, though not new (row deleted?)")
+            )
+            reason = (
+                first
+                + named
+                + (f"; {row['reason']}" if row["changed"] and row["reason"] else "")
             )
             source = from_team = ""
         rows.append(
@@ -68,7 +83,7 @@ def change_rows(
                     "to_team": "",
                     "team_change": False,
                     "locked": False,
-                    "reason": "not in this week's users",
+                    "reason": _("not in this week's users"),
                 }
             )
     return rows

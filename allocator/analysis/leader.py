@@ -31,6 +31,8 @@ def leader_facts(problem: Problem, allocation: Sequence[int | None]) -> dict[str
             kind, then largest first.
         base_capacity: ``{municipality: capacity}`` in weighted users, the
             capacity of advisors based there (FORMAT.md section 3).
+        municipality_limits: ``{advisor: limit}`` for advisors whose own
+            max_municipalities differs from the policy's (0 = no limit).
     """
     instance = problem.instance
     names = {
@@ -65,4 +67,10 @@ def leader_facts(problem: Problem, allocation: Sequence[int | None]) -> dict[str
             )
         ],
         "base_capacity": {m: round(c, 3) for m, c in base.items()},
+        "municipality_limits": {
+            a.id: a.max_municipalities
+            for a in instance.advisors
+            if a.max_municipalities is not None
+            and a.max_municipalities != instance.policy.max_municipalities_per_advisor
+        },
     }

@@ -10,12 +10,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from allocator.engine.eligibility import (
-    first_breach,
-    forbid_rule,
-    no_advisor_reason,
-    team_phrase,
+from allocator.analysis.words import (
+    amount,
+    full_words,
+    household_split_words,
+    no_advisor_words,
+    pair_words,
+    person,
+    team_kind_words,
 )
+from allocator.engine.eligibility import first_breach, forbid_rule
 from allocator.engine.ledger import Breach, Ledger
 from allocator.engine.problem import (
     SCALE,
@@ -24,6 +28,7 @@ from allocator.engine.problem import (
     household_splits,
     scaled_weight,
 )
+from allocator.i18n import _
 
 MAX_NAMED = 4  # advisors named in one reason before "and N more"
 
@@ -93,16 +98,21 @@ def wait_cause(
     g: int,
     u: int,
 ) -> WaitCause:
-    """Why user u got no advisor, naming the real cause (never room by default)."""
+    """Why user u got no advisor, naming the real cause (never room by default).
+
+    The text is in the active language (``allocator.i18n``); advisors are
+    named by name and id where the language's catalogue says so, and a full
+    advisor's figures (load, capacity, this user's weight) are given.
+    """
     group = problem.groups[g]
     user = problem.instance.users[u]
     if not group.eligible:
         return WaitCause(
-            "no_advisor", no_advisor_reason(problem.facts, user, group.kind)
+            "no_advisor", no_advisor_words(problem.facts, user, group.kind)
         )
     if user.household is not None:
         if user.household in splits:
-            return WaitCause("household", splits[user.household].describe())
+            return WaitCause("household", household_split_words(splits[user.household]))
         found = household_cause(problem, ledger, allocation, g, u)
         if found is not None:
             return found
@@ -110,33 +120,41 @@ def wait_cause(
         a: ledger.breach(a, group.weight, group.municipality, group.current != a)
         for a in group.eligible
     }
-    free = [problem.instance.advisors[a].id for a, b in breaches.items() if b is None]
+    free = [person(problem, a) for a, b in breaches.items() if b is None]
     if free:
         return WaitCause(
             "weights",
-            f"eligible advisor(s) {named(free)} had room, but placing the user "
-            "would cost more than leaving them unassigned under the policy weights",
+            _(
+                "eligible advisor(s) {advisors} had room, but placing the user "
+                "would cost more than leaving them unassigned under the policy "
+                "weights"
+            ).format(advisors=named(free)),
         )
     by_label: dict[str, list[str]] = defaultdict(list)
     for a, breach in breaches.items():
         assert breach is not None
-        by_label[breach.label].append(problem.instance.advisors[a].id)
+        label = full_words(problem, ledger, a, breach, group.weight)
+        by_label[label].append(person(problem, a))
     cause = dominant_cause([b for b in breaches.values() if b is not None])
     if len(group.eligible) == 1:
         ((label, (only,)),) = by_label.items()
-        text = f"the only eligible advisor, {only}, is {label}"
+        text = _("the only eligible advisor, {advisor}, is {label}").format(
+            advisor=only, label=label
+        )
     else:
         parts = [f"{named(ids)} {label}" for label, ids in by_label.items()]
         count = len(group.eligible)
-        text = (
-            f"none of the {count} eligible advisors can take more: {'; '.join(parts)}"
-        )
+        text = _(
+            "none of the {count} eligible advisors can take more: {parts}"
+        ).format(count=count, parts="; ".join(parts))
     barred = forbidden_with_room(problem, ledger, g, u)
     if barred:
         # Rule 7 is what stops the user: without the lock they would be placed.
         return WaitCause(
             "lock",
-            f"a forbid lock excludes advisor {named(barred)}, who had room; {text}",
+            _("a forbid lock excludes advisor {advisors}, who had room; {text}").format(
+                advisors=named(barred), text=text
+            ),
         )
     return WaitCause(cause, text)
 
@@ -158,7 +176,7 @@ def forbidden_with_room(problem: Problem, ledger: Ledger, g: int, u: int) -> lis
             ledger.breach(a, group.weight, group.municipality, group.current != a)
             is None
         ):
-            found.append(advisor.id)
+            found.append(person(problem, a))
     return found
 
 
@@ -198,21 +216,27 @@ def household_cause(
     if placed:
         v, a = placed[0]
         advisor = instance.advisors[a]
-        head = (
-            f"household {user.household}: member {instance.users[v].id} has "
-            f"advisor {advisor.id}"
-        )
+        head = _("household {household}: member {member} has advisor {advisor}").format(
+            household=user.household, member=instance.users[v].id,
+            advisor=person(problem, a),
+        )  # fmt: skip
         if a not in group.eligible:
-            breach = first_breach(
+            breach = pair_words(
                 problem.facts, user, group.kind, advisor, problem.current_id(u)
             )
             return WaitCause(
-                "household", f"{head}, who may not take this user: {breach}"
+                "household",
+                _("{head}, who may not take this user: {breach}").format(
+                    head=head, breach=breach
+                ),
             )
         blocked = ledger.breach(a, group.weight, group.municipality, group.current != a)
         if blocked is None:
             return None
-        return WaitCause(blocked.cause, f"{head}, who is {blocked.label}")
+        label = full_words(problem, ledger, a, blocked, group.weight)
+        return WaitCause(
+            blocked.cause, _("{head}, who is {label}").format(head=head, label=label)
+        )
     members = [u] + [v for v, _ in others]
     group_of = {w: k for k, grp in enumerate(problem.groups) for w in grp.user_idcs}
     placeable = [w for w in members if problem.groups[group_of[w]].eligible]
@@ -236,16 +260,23 @@ def household_cause(
     if not full:
         return None
     labels: dict[str, list[str]] = defaultdict(list)
+    together = sum(problem.groups[group_of[w]].weight for w in placeable)
     for a, b in breaches.items():
         assert b is not None
-        labels[b.label].append(instance.advisors[a].id)
+        label = full_words(problem, ledger, a, b, together)
+        labels[label].append(person(problem, a))
     parts = "; ".join(f"{named(ids)} {label}" for label, ids in labels.items())
     return WaitCause(
         dominant_cause(full),
-        f"household {user.household} ({len(placeable)} members) must share one "
-        f"advisor, and none of the {len(common)} advisor(s) eligible for all of "
-        f"them can take them together: {parts}",
-    )
+        _(
+            "household {household} ({members} members) must share one advisor, "
+            "and none of the {count} advisor(s) eligible for all of them can take "
+            "them together: {parts}"
+        ).format(
+            household=user.household, members=len(placeable), count=len(common),
+            parts=parts,
+        ),
+    )  # fmt: skip
 
 
 def change_reason(
@@ -256,42 +287,54 @@ def change_reason(
     new: int | None,
     allocation: Sequence[int | None] = (),
 ) -> str:
-    """Why user u no longer has the previous advisor."""
+    """Why user u no longer has the previous advisor (in the active language)."""
     instance = problem.instance
     user = instance.users[u]
     previous = problem.current[u]
     group = problem.groups[g]
     if previous is None:
-        return f"previous advisor {user.current_advisor} left"
+        return _("previous advisor {advisor} left").format(
+            advisor=user.current_advisor
+        )
     advisor = instance.advisors[previous]
+    who = person(problem, previous)
     if group.fixed is not None and group.fixed != previous:
-        return f"fix lock to advisor {instance.advisors[group.fixed].id}"
+        return _("fix lock to advisor {advisor}").format(
+            advisor=person(problem, group.fixed)
+        )
     if previous not in group.eligible:
-        breach = first_breach(problem.facts, user, group.kind, advisor, advisor.id)
-        return f"previous advisor no longer allowed: {breach}"
+        breach = pair_words(problem.facts, user, group.kind, advisor, advisor.id)
+        return _("previous advisor no longer allowed: {breach}").format(breach=breach)
     if group.rerouted:
         rule = problem.routing[u][0] + 1
         kind = problem.facts.teams[advisor.team].kind
-        return (
-            f"routing now names {team_phrase(group.kind)} (rule {rule}); advisor "
-            f"{advisor.id} is in team {advisor.team} ({kind})"
-        )
+        return _(
+            "routing now names {team_phrase} (rule {rule}); advisor {advisor} is in "
+            "team {team} ({kind})"
+        ).format(
+            team_phrase=team_kind_words(group.kind, article_too=True), rule=rule,
+            advisor=who, team=advisor.team, kind=team_kind_words(kind),
+            routed=team_kind_words(group.kind),
+        )  # fmt: skip
     if group.rotation_due:
         months = instance.policy.rotation_months
-        return f"rotation: with advisor {advisor.id} for more than {months:g} months"
+        return _(
+            "rotation: with advisor {advisor} for more than {months} months"
+        ).format(advisor=who, months=f"{months:g}")
     if held[previous] > problem.capacity[previous]:
-        return (
-            f"advisor {advisor.id}'s current caseload "
-            f"{held[previous] / SCALE:g} exceeds capacity "
-            f"{problem.capacity[previous] / SCALE:g}"
-        )
+        return _(
+            "advisor {advisor}'s current caseload {load} exceeds capacity {capacity}"
+        ).format(
+            advisor=who, load=amount(held[previous] / SCALE),
+            capacity=amount(problem.capacity[previous] / SCALE),
+        )  # fmt: skip
     served = problem.current_municipalities[previous]
     most = problem.max_municipalities[previous]
     if most and len(served) > most:
-        return (
-            f"advisor {advisor.id}'s current users live in {len(served)} "
-            f"municipalities, above its limit of {most}"
-        )
+        return _(
+            "advisor {advisor}'s current users live in {count} municipalities, "
+            "above its limit of {most}"
+        ).format(advisor=who, count=len(served), most=most)
     if g in problem.freed and allocation:
         taken = [
             instance.users[v].id
@@ -299,23 +342,26 @@ def change_reason(
             if a == previous and problem.current[v] != previous
         ]
         if taken:
-            return (
-                f"moved to make room: advisor {advisor.id} took {named(taken)}, "
-                "who would otherwise wait (placement before stability: the "
-                "unassigned weight outweighs the reassignment weight)"
-            )
+            return _(
+                "moved to make room: advisor {advisor} took {users}, who would "
+                "otherwise wait (placement before stability: the unassigned weight "
+                "outweighs the reassignment weight)"
+            ).format(advisor=who, users=named(taken))
     if user.household is not None and g not in problem.settled:
-        return (
-            f"household {user.household} must share one advisor, and its members "
-            "did not all have advisor " + advisor.id
+        return _(
+            "household {household} must share one advisor, and its members did "
+            "not all have advisor {advisor}"
+        ).format(household=user.household, advisor=who)
+    if new is not None:
+        return _("moved to balance load under the policy weights").format(
+            advisor=who
         )
-    goal = "to balance load" if new is not None else "to make room"
-    return f"moved {goal} under the policy weights"
+    return _("moved to make room under the policy weights").format(advisor=who)
 
 
 def named(ids: list[str]) -> str:
-    """A short list of advisor ids: 'a1, a2 and 3 more'."""
+    """A short list of people: 'a1, a2 and 3 more'."""
     shown = ", ".join(ids[:MAX_NAMED])
     if len(ids) > MAX_NAMED:
-        shown += f" and {len(ids) - MAX_NAMED} more"
+        shown += _(" and {count} more").format(count=len(ids) - MAX_NAMED)
     return shown

@@ -16,6 +16,7 @@ from typing import Any
 from allocator.domain import Advisor
 from allocator.engine.cpsat.solver import Result
 from allocator.engine.problem import Problem
+from allocator.i18n import active
 
 Row = dict[str, Any]
 
@@ -214,6 +215,9 @@ def summary(
         gap = (objective - bound) / objective if objective > 0 else 0.0
     return {
         "instance": instance.name,
+        # The language of the words people read (reasons, report.html), so
+        # that `allocator report` rebuilds the page in it (docs/language.md).
+        "language": active(),
         "status": result.status,
         "objective": objective,
         "bound": bound,

@@ -14,8 +14,14 @@ from pathlib import Path
 
 from allocator.domain import Instance, Lock, LockKind
 from allocator.errors import DataWarning, InputProblem, InstanceError
-from allocator.io.previous import Previous
-from allocator.io.tables import CellError, parse_date, parse_text, read_workbook
+from allocator.io.previous import REQUIRED, Previous, plan_id
+from allocator.io.tables import (
+    CellError,
+    Table,
+    normalise_header,
+    parse_date,
+    read_workbook,
+)
 
 SHEET = "assignments"
 LOCK_KINDS: dict[str, LockKind] = {"fix": "fix", "forbid": "forbid"}
@@ -26,6 +32,34 @@ def is_workbook(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm")
 
 
+def in_any_language(tables: dict[str, Table]) -> Table | None:
+    """The assignments sheet, written in any language, with English columns.
+
+    ``--lang nb`` writes the sheet and its headers in Norwegian; what this
+    reader needs is found under every language's spelling (allocator.i18n).
+    """
+    from dataclasses import replace
+
+    from allocator.i18n import spellings
+
+    found = next((tables[n] for n in sorted(spellings(SHEET)) if n in tables), None)
+    if found is None:
+        return None
+    canonical = {
+        normalise_header(spelling): column
+        for column in ("user", "advisor", "lock", "team", "previous_advisor", "since")
+        for spelling in spellings(column)
+    }
+    return replace(
+        found,
+        header=[canonical.get(h, h) for h in found.header],
+        rows=[
+            replace(row, cells={canonical.get(k, k): v for k, v in row.cells.items()})
+            for row in found.rows
+        ],
+    )
+
+
 def read_allocation_workbook(path: Path) -> Previous:
     """The plan and the typed locks of an (edited) allocation.xlsx.
 
@@ -34,14 +68,31 @@ def read_allocation_workbook(path: Path) -> Previous:
         whose ``locks`` are the rows with ``fix``/``forbid`` (source names the
         sheet and row) and whose ``note`` says what was read.
 
+    The ``assignments`` sheet is read as strictly as an instance's sheets:
+    a formula saved without its computed value, a formula error, merged
+    cells and rows hidden by a filter are problems with their row and
+    column, never empty cells; a sheet whose header row was deleted is named
+    as such.
+
     Raises:
-        InstanceError: not a workbook, no ``assignments`` sheet, a missing
-            ``user`` or ``advisor`` column, an empty or repeated user id, a
-            lock other than fix/forbid, a lock on a row without an advisor,
-            or a ``since`` that is not a date; every problem with its row.
+        InstanceError: not a workbook, no ``assignments`` sheet, its header
+            row missing, a missing ``user`` or ``advisor`` column, an empty or
+            repeated user id, a lock other than fix/forbid, a lock on a row
+            without an advisor, a ``since`` that is not a date, a cell that
+            does not hold what it shows; every problem with its row.
     """
-    tables = read_workbook(path)
-    table = tables.get(SHEET)
+    # The sheet and the columns locating its header, in every language the
+    # workbook may be written in (--lang), are read as strictly.
+    from allocator.i18n import spellings
+
+    sheets = sorted({normalise_header(name) for name in spellings(SHEET)})
+    columns = list(REQUIRED) + sorted(
+        {normalise_header(s) for c in REQUIRED for s in spellings(c)} - set(REQUIRED)
+    )
+    tables = read_workbook(
+        path, required=dict.fromkeys(sheets, columns), checked=tuple(sheets)
+    )
+    table = in_any_language(tables)
     if table is None:
         message = (
             f'expected a sheet named "{SHEET}" (as allocator writes it), found none.'
@@ -61,7 +112,7 @@ def read_allocation_workbook(path: Path) -> Previous:
     locks: list[Lock] = []
     problems = list(table.problems)
     for row in table.rows:
-        user = parse_text(row.cells.get("user", ""))
+        user = plan_id(row.cells.get("user", ""))
         if not user:
             problems.append(
                 InputProblem(
@@ -82,10 +133,10 @@ def read_allocation_workbook(path: Path) -> Previous:
                 )
             )
             continue
-        chosen = parse_text(row.cells.get("advisor", ""))
+        chosen = plan_id(row.cells.get("advisor", ""))
         advisor[user] = chosen
-        team[user] = parse_text(row.cells.get("team", ""))
-        before[user] = parse_text(row.cells.get("previous_advisor", ""))
+        team[user] = plan_id(row.cells.get("team", ""))
+        before[user] = plan_id(row.cells.get("previous_advisor", ""))
         text = row.cells.get("since", "").strip()
         if text:
             try:

@@ -6,8 +6,18 @@ wins (with a warning counting such users): the plan is the newer decision,
 and a case-system export that has not caught up with it must not move the
 user back, so a user is never moved twice and two runs on the same week give
 the same plan. users.csv's value is used where the plan has no advisor for
-the user, or names one who is no longer in advisors.csv. Users missing this
-week are leavers; new rows are arrivals. Ids are compared as ``normalise_id``
+the user, or names one who is no longer in advisors.csv; but a user the plan
+left waiting, whose users.csv row still names the advisor the plan says they
+lost, has no advisor (the plan is the newer decision there too). The rule is
+:func:`plan_current`; ``check --previous`` applies the same function, so the
+solve and the check agree on every user's advisor and since date whichever
+of the two files is newer.
+
+Users missing this week are leavers; new rows are arrivals. A user of
+users.csv whose status is not ``new`` but who is missing from the plan (rows
+deleted by hand, a filtered sheet saved) is no arrival: a warning names how
+many and the first ids (or, with ``strict``, the plan is refused), and
+changes.csv does not call them new. Ids are compared as ``normalise_id``
 gives them (NFC, without invisible format characters), exactly as the
 instance's ids are, so a users.csv saved on a Mac matches last week's plan
 saved on Windows.
@@ -20,15 +30,20 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from allocator.domain import Instance, Lock
+from allocator.domain import Instance, Lock, User
 from allocator.errors import DataWarning, InputProblem, InstanceError
 from allocator.io.tables import (
     CellError,
     normalise_id,
+    parse_csv,
     parse_date,
     parse_text,
-    read_table,
 )
+
+# The columns a previous plan needs (and that locate its header row).
+REQUIRED = ("user", "advisor")
+# How many user ids a warning about the plan lists before "and N more".
+SHOWN_IDS = 10
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,15 @@ class Previous:
 
 
 def read_previous(folder: Path) -> Previous:
-    """Read assignments.csv of a previous solution folder, or an allocation.xlsx."""
+    """Read assignments.csv of a previous solution folder, or an allocation.xlsx.
+
+    Raises:
+        InstanceError: no assignments.csv; a file that cannot be read as a
+            table; its header row missing; no ``user`` or ``advisor`` column;
+            a user listed twice; a ``since`` that is not a date; a cell a
+            table cannot hold (control characters, beyond Excel's length);
+            every problem with its file, row and column.
+    """
     from allocator.io.allocation_xlsx import is_workbook, read_allocation_workbook
 
     if is_workbook(folder):
@@ -68,17 +91,35 @@ def read_previous(folder: Path) -> Previous:
                 )
             ]
         )
-    table = read_table(path)
-    missing = [c for c in ("user", "advisor") if c not in table.header]
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        message = f"expected a readable file, found none ({error.strerror})."
+        raise InstanceError([InputProblem(label, None, None, message)]) from None
+    table = parse_csv(label, data, REQUIRED)
+    missing = [c for c in REQUIRED if c not in table.header]
     if missing:
         raise InstanceError(
-            [InputProblem(label, 1, c, "required column is missing.") for c in missing]
+            [
+                InputProblem(label, table.header_row, c, "required column is missing.")
+                for c in missing
+            ]
         )
     advisor, team, since, before, reason = {}, {}, {}, {}, {}
-    problems = []
+    problems = list(table.problems)
     first_row: dict[str, int] = {}
     for row in table.rows:
-        user = _id(row.cells.get("user", ""))
+        user = plan_id(row.cells.get("user", ""))
+        if not user:
+            problems.append(
+                InputProblem(
+                    label,
+                    row.number,
+                    "user",
+                    "expected a user id, found an empty cell.",
+                )
+            )
+            continue
         earlier = first_row.setdefault(user, row.number)
         if earlier != row.number:
             # Which copy is right cannot be known: a hand edit, or two plans
@@ -93,9 +134,9 @@ def read_previous(folder: Path) -> Previous:
                 )
             )
             continue
-        advisor[user] = _id(row.cells.get("advisor", ""))
-        team[user] = _id(row.cells.get("team", ""))
-        before[user] = _id(row.cells.get("previous_advisor", ""))
+        advisor[user] = plan_id(row.cells.get("advisor", ""))
+        team[user] = plan_id(row.cells.get("team", ""))
+        before[user] = plan_id(row.cells.get("previous_advisor", ""))
         reason[user] = parse_text(row.cells.get("reason", ""))
         text = row.cells.get("since", "").strip()
         if text:
@@ -115,8 +156,8 @@ def read_previous(folder: Path) -> Previous:
     )
 
 
-def _id(text: str) -> str:
-    """An id cell of a previous solution, compared like this week's ids."""
+def plan_id(text: str) -> str:
+    """An id cell of a previous plan, compared like this week's ids."""
     return normalise_id(parse_text(text)).strip()
 
 
@@ -125,45 +166,151 @@ def _id(text: str) -> str:
 MATCH_WARNING_SHARE = 0.5
 
 
-def apply_previous(instance: Instance, previous: Previous) -> Instance:
-    """This week's instance with last week's advisors as current advisors.
+def plan_current(
+    user: User, previous: Previous, advisors: set[str]
+) -> tuple[str | None, dt.date | None]:
+    """The user's current advisor and since date this week (the weekly rule).
 
-    The previous plan's advisor wins over a different users.csv
-    ``current_advisor`` when it is still in advisors.csv (see the module
-    docstring); warns with counts when the two disagree and when the plan
-    matches few of this week's users.
+    Args:
+        user: the user as users.csv gives it (``current_advisor``, ``since``).
+        previous: last week's plan.
+        advisors: the ids in this week's advisors.csv.
+
+    Returns:
+        (advisor id or None, since or None). The id may name an advisor who
+        left (not in ``advisors``); the user is then placed anew.
+
+    The rule, in order:
+
+    1. Not in the plan: users.csv's advisor and since.
+    2. The plan placed the user with P, and users.csv names P or none:
+       P, with users.csv's since when it names P, else the plan's.
+    3. The plan placed the user with P, users.csv names another C: P and the
+       plan's since when P is still in advisors.csv (the plan is newer than
+       an export that has not caught up); else C and users.csv's since.
+    4. The plan left the user waiting, and users.csv still names the advisor
+       the plan says they had (its previous_advisor): no advisor; the plan
+       decided so last week.
+    5. Otherwise (the plan left the user waiting, users.csv names another
+       advisor or none): users.csv's, a newer decision than the plan.
+    """
+    current = user.current_advisor or None
+    if user.id not in previous.advisor:
+        return current, user.since
+    planned = previous.advisor[user.id]
+    plan_since = previous.since.get(user.id)
+    if planned:
+        if current == planned:
+            return planned, user.since or plan_since
+        if current is None or planned in advisors:
+            return planned, plan_since
+        return current, user.since
+    lost = previous.previous_advisor.get(user.id, "")
+    if current is not None and current == lost:
+        return None, None
+    return current, user.since
+
+
+def apply_previous(
+    instance: Instance, previous: Previous, strict: bool = False
+) -> Instance:
+    """This week's instance with last week's plan's current advisors.
+
+    Each user's current advisor and since date are :func:`plan_current`'s.
+    Warns with counts when users.csv and the plan disagree, when the plan
+    matches few of this week's users, and when users who are not new are
+    missing from the plan.
+
+    Raises:
+        InstanceError: with ``strict``, users whose status is not ``new``
+            are missing from the plan (how many, the first ids).
     """
     known = {advisor.id for advisor in instance.advisors}
     users = []
     disagree: list[str] = []
+    waiting: list[str] = []
     for user in instance.users:
-        planned = previous.advisor.get(user.id, "")
-        if not planned or (user.current_advisor and planned not in known):
+        advisor, since = plan_current(user, previous, known)
+        if user.current_advisor and advisor != user.current_advisor:
+            (disagree if advisor else waiting).append(user.id)
+        if advisor == user.current_advisor and since == user.since:
             users.append(user)
-            continue
-        if user.current_advisor == planned:
-            since = user.since or previous.since.get(user.id)
         else:
-            if user.current_advisor:
-                disagree.append(user.id)
-            since = previous.since.get(user.id)
-        users.append(
-            user.model_copy(update={"current_advisor": planned, "since": since})
+            users.append(
+                user.model_copy(update={"current_advisor": advisor, "since": since})
+            )
+    users_file = instance.files.get("users", "users.csv")
+    plan_file = plan_name(previous)
+    missing = missing_from_plan(instance, previous)
+    if missing and strict:
+        raise InstanceError(
+            [
+                InputProblem(
+                    plan_file,
+                    None,
+                    "user",
+                    f"expected every user of {users_file} who is not new in the "
+                    f"previous plan, found {len(missing)} missing "
+                    f"({listed(missing)}); were rows deleted? Give the whole "
+                    "plan, or leave out --strict-previous to place them as new.",
+                )
+            ]
         )
     warn_match(instance, previous)
-    if disagree:
-        shown = ", ".join(disagree[:10]) + (
-            f" and {len(disagree) - 10} more" if len(disagree) > 10 else ""
-        )
+    if missing:
         warnings.warn(
-            f"{instance.files.get('users', 'users.csv')}: current_advisor of "
+            f"{plan_file}: {len(missing)} user(s) of {users_file} whose status is "
+            f"not new are not in the previous plan ({listed(missing)}); were rows "
+            "deleted? They are placed as if they had no plan (users.csv's "
+            "current_advisor where it names one), and changes.csv does not call "
+            "them new.",
+            DataWarning,
+            stacklevel=2,
+        )
+    if disagree:
+        warnings.warn(
+            f"{users_file}: current_advisor of "
             f"{len(disagree)} user(s) differs from the previous plan "
-            f"{previous.folder.name}/assignments.csv ({shown}); the plan's advisor "
+            f"{plan_file} ({listed(disagree)}); the plan's advisor "
             "is kept as the current one, since it is the newer decision.",
             DataWarning,
             stacklevel=2,
         )
+    if waiting:
+        warnings.warn(
+            f"{users_file}: current_advisor of {len(waiting)} user(s) names the "
+            f"advisor the previous plan {plan_file} took from them "
+            f"({listed(waiting)}); they have no advisor, as the plan decided.",
+            DataWarning,
+            stacklevel=2,
+        )
     return instance.model_copy(update={"users": tuple(users)})
+
+
+def plan_name(previous: Previous) -> str:
+    """The plan's file as messages name it."""
+    if previous.folder.suffix.lower() in (".xlsx", ".xlsm"):
+        return previous.folder.name
+    return f"{previous.folder.name}/assignments.csv"
+
+
+def listed(ids: list[str]) -> str:
+    """The first ``SHOWN_IDS`` ids, and how many more."""
+    more = len(ids) - SHOWN_IDS
+    return ", ".join(ids[:SHOWN_IDS]) + (f" and {more} more" if more > 0 else "")
+
+
+def missing_from_plan(instance: Instance, previous: Previous) -> list[str]:
+    """Users of this week whose status is not ``new`` and whom the plan lacks.
+
+    Such a user was assessed before this week, so last week's plan should
+    list them: a row was deleted, or a filtered sheet was saved.
+    """
+    return [
+        user.id
+        for user in instance.users
+        if user.status != "new" and user.id not in previous.advisor
+    ]
 
 
 def warn_match(instance: Instance, previous: Previous) -> None:

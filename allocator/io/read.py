@@ -41,6 +41,7 @@ from allocator.domain import (
     week_start,
 )
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.names import plain_name_problem
 from allocator.io.tables import (
     MAX_LISTED,
@@ -94,7 +95,9 @@ class Columns:
 # "name" and "competences" have defaults in domain.py, so a file may leave
 # them out (an advisor list without names is a reasonable export).
 COLUMNS: dict[str, Columns] = {
-    "municipalities": Columns(("id",), ("name", "population", "lat", "lon")),
+    "municipalities": Columns(
+        ("id",), ("name", "population", "lat", "lon", "number")
+    ),
     "teams": Columns(("id", "kind"), ("name", "municipalities")),
     "advisors": Columns(
         ("id", "team", "employer", "base", "fte"),
@@ -212,12 +215,15 @@ def build_instance(
     """
     draft = _parse_tables(config, tables, problems, warn_unknown_columns)
     draft.locks.extend(_normalised_lock(lock) for lock in extra_locks)
+    resolved = _resolve_municipality_names(draft) + _resolve_names(draft)
     for rule in RULES:
         problems.extend(rule(draft))
     problems = _prefer_zero_hints(problems, check_lost_leading_zeros(draft))
     if problems:
         raise InstanceError(_ordered(problems, draft))
     _warn_invisible_characters(draft)
+    for note in resolved:
+        warnings.warn(note, DataWarning, stacklevel=2)
     _warn_departed_advisors(draft)
     _warn_missing_coordinates(draft)
     _rename_carried(draft)
@@ -245,6 +251,7 @@ def _build(draft: Draft, sha256: str) -> Instance:
         name=config.name,
         description=config.description,
         week=config.week,
+        language=config.language,
         policy=config.policy,
         competences=tuple(config.competences),
         host_agreements=tuple(config.host_agreements),
@@ -369,6 +376,8 @@ class Config:
     name: str
     description: str = ""
     week: str | None = None
+    # Optional: nb, nn or en for the words people read (docs/language.md).
+    language: str | None = None
     workbook: str | None = None
     policy: Policy = field(default_factory=Policy)
     policy_raw: dict[str, object] = field(default_factory=dict)
@@ -385,6 +394,7 @@ _TOP_KEYS = (
     "name",
     "description",
     "week",
+    "language",
     "workbook",
     "policy",
     "competence",
@@ -418,6 +428,7 @@ def read_config_doc(
         name=_read_name(doc, check, default_name),
         description=check.text("description", doc.get("description", "")) or "",
         week=_read_week(doc, check),
+        language=_read_language(doc, check),
         workbook=_read_workbook_name(doc, check),
         policy=policy,
         policy_raw=policy_raw,
@@ -694,6 +705,15 @@ def _read_name(doc: Mapping[str, Any], check: TomlChecker, default: str) -> str:
         check.problem("name", f"a plain folder name ({why})", name)
         return default
     return name
+
+
+def _read_language(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
+    """The optional language of the words people read: nb, nn or en."""
+    if "language" not in doc:
+        return None
+    from allocator.i18n import LANGUAGES
+
+    return check.choice("language", doc["language"], {k: k for k in LANGUAGES})
 
 
 def _read_week(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
@@ -1184,6 +1204,7 @@ def _municipality(c: Cells) -> Municipality:
         population=c.opt_whole("population"),
         lat=c.opt_decimal("lat"),
         lon=c.opt_decimal("lon"),
+        number=c.text("number"),
         row=c.number,
         extra=c.extra,
     )
@@ -1413,7 +1434,16 @@ def _reference_problem(
             if len(values) > 1
             else "the value is not one of them"
         )
-        message = f"expected {what} from {source}; {count}. {_private_note()}"
+        hint = ""
+        if table == "municipalities":
+            # Ids of municipalities.csv, never the cell's value (user data).
+            close = sorted(
+                {c for v in unknown for c in _closest_municipalities(draft, v)}
+            )
+            if close:
+                # English, as the sentence it ends (input messages are English).
+                hint = f" (did you mean {' or '.join(close)}?)"
+        message = f"expected {what} from {source}; {count}{hint}. {_private_note()}"
         return [InputProblem(*where, message)]
     listed = ", ".join(
         f'"{value}"{_did_you_mean(draft, table, value)}' for value in unknown
@@ -1430,6 +1460,126 @@ def _private_note() -> str:
 
 # Tables whose ids get a "did you mean" (never users: their ids are user data).
 _SUGGESTED = frozenset({"municipalities", "teams", "advisors", COMPETENCES})
+
+
+# --- Municipalities as people type them ----------------------------------------
+# Columns naming municipalities: table -> (column, whether it holds a list).
+_MUNICIPALITY_COLUMNS = {
+    "users": (("municipality", False),),
+    "advisors": (("base", False), ("employer", False)),
+    "teams": (("municipalities", True),),
+}
+
+
+def _municipality_spellings(draft: Draft) -> dict[str, str]:
+    """Name (casefolded, NFC) or municipality number -> id, where unambiguous."""
+    found: dict[str, set[str]] = {}
+    for m in draft.municipalities:
+        for key in (m.name, m.number, m.id):
+            if key:
+                found.setdefault(normalise_id(key).strip().casefold(), set()).add(m.id)
+    return {key: next(iter(ids)) for key, ids in found.items() if len(ids) == 1}
+
+
+def _resolve_municipality_names(draft: Draft) -> list[str]:
+    """Municipalities given by name (any case) or number become their ids.
+
+    Rule (issue 18, docs/language.md): a value that is not an id of
+    municipalities.csv but is, after NFC and case folding, exactly one
+    municipality's id, name or ``number`` is replaced by that id, with a
+    warning naming the file, row, column and the id chosen (never the value
+    of a users.csv cell). Anything else is left for the reference check,
+    which suggests the closest ids.
+    """
+    known = draft.ids.get("municipalities")
+    if not known:
+        return []
+    spellings = _municipality_spellings(draft)
+    notes: list[str] = []
+
+    def resolve(value: str, where: str) -> str:
+        if value in known or value == "state":
+            return value
+        chosen = spellings.get(normalise_id(value).strip().casefold())
+        if chosen is None:
+            return value
+        notes.append(
+            _("{where}: read as municipality id {id}.").format(where=where, id=chosen)
+        )
+        return chosen
+
+    for table, columns in _MUNICIPALITY_COLUMNS.items():
+        label = draft.label(table)
+        entities = getattr(draft, table)
+        for i, entity in enumerate(entities):
+            update: dict[str, Any] = {}
+            for column, is_list in columns:
+                where = f"{label}, row {entity.row}, column {column}"
+                value = getattr(entity, column)
+                new: str | tuple[str, ...] = (
+                    tuple(resolve(v, where) for v in value)
+                    if is_list
+                    else resolve(value, where)
+                )
+                if new != value:
+                    update[column] = new
+            if update:
+                entities[i] = entity.model_copy(update=update)
+    return notes
+
+
+def _by_exact_name(entities: Sequence[Any]) -> dict[str, str]:
+    """Name (casefolded, NFC) -> id, for names that only one entity has."""
+    found: dict[str, set[str]] = {}
+    for entity in entities:
+        if entity.name:
+            key = normalise_id(entity.name).strip().casefold()
+            found.setdefault(key, set()).add(entity.id)
+    return {key: next(iter(ids)) for key, ids in found.items() if len(ids) == 1}
+
+
+def _resolve_names(draft: Draft) -> list[str]:
+    """A team (advisors.csv ``team``) or an advisor (locks.csv ``advisor``)
+    given by its exact name, where no other has that name, becomes its id.
+
+    The same rule as for municipalities (any case, NFC), with a warning
+    naming the id chosen; an id always wins over a name.
+    """
+    notes: list[str] = []
+    teams, advisors = draft.ids.get("teams"), draft.ids.get("advisors")
+    if teams:
+        names = _by_exact_name(draft.teams)
+        label = draft.label("advisors")
+        for i, advisor in enumerate(draft.advisors):
+            chosen = names.get(normalise_id(advisor.team).strip().casefold())
+            if advisor.team not in teams and chosen is not None:
+                notes.append(
+                    _("{where}: read as team id {id}.").format(
+                        where=f"{label}, row {advisor.row}, column team", id=chosen
+                    )
+                )
+                draft.advisors[i] = advisor.model_copy(update={"team": chosen})
+    if advisors:
+        names = _by_exact_name(draft.advisors)
+        label = draft.label("locks")
+        for i, lock in enumerate(draft.locks):
+            chosen = names.get(normalise_id(lock.advisor).strip().casefold())
+            if lock.source == label and lock.advisor not in advisors and chosen:
+                notes.append(
+                    _("{where}: read as advisor id {id}.").format(
+                        where=f"{label}, row {lock.row}, column advisor", id=chosen
+                    )
+                )
+                draft.locks[i] = lock.model_copy(update={"advisor": chosen})
+    return notes
+
+
+def _closest_municipalities(draft: Draft, value: str) -> list[str]:
+    """Up to three municipality ids whose id or name is closest to ``value``."""
+    spellings = _municipality_spellings(draft)
+    typed = normalise_id(value).strip().casefold()
+    close = difflib.get_close_matches(typed, list(spellings), n=6, cutoff=0.6)
+    return list(dict.fromkeys(spellings[c] for c in close))[:3]
 
 
 def _did_you_mean(draft: Draft, table: str, value: str) -> str:

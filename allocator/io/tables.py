@@ -323,6 +323,7 @@ def make_table(
             )
     start = _header_index(label, numbered, required)
     header_number, spelling = numbered[start]
+    _check_header_present(label, header_number, spelling, required)
     spelling = spelling[:MAX_COLUMNS]
     workbook = delimiter is None
     problems = _control_problems(label, header_number, spelling, None, workbook)
@@ -399,6 +400,35 @@ def _header_index(
         f"expected the header (the column names) in the first row, found it on "
         f"row {header_number}; delete the rows above it.",
         numbered[0][0],
+    )
+
+
+def _check_header_present(
+    label: str, number: int, cells: list[str], required: Sequence[str]
+) -> None:
+    """A header that names none of the required columns is no header.
+
+    When the header row was deleted (a row of data comes first), the first
+    row's values would otherwise be read as column names, and two equal
+    values reported as a column named twice; the cause is named instead.
+    """
+    if not required:
+        return
+    names = {normalise_header(cell) for cell in cells[:MAX_COLUMNS]}
+    if any(column in names for column in required):
+        return
+    where = (
+        f"from the {label[label.index('[') + 1 : -1]} sheet"
+        if label.endswith("]") and "[" in label
+        else "from this file"
+    )
+    wanted = ", ".join(required)
+    raise _file_problem(
+        label,
+        f"the header row is missing {where}: expected the column names "
+        f"({wanted}) in the first row, found a row without any of them (data?); "
+        "put the header row back.",
+        number,
     )
 
 
@@ -909,13 +939,18 @@ def _cell_fact(cell: Any, facts: SheetFacts) -> None:
 
 
 def parse_workbook(
-    label: str, data: bytes, required: Mapping[str, Sequence[str]] | None = None
+    label: str,
+    data: bytes,
+    required: Mapping[str, Sequence[str]] | None = None,
+    checked: Sequence[str] = SHEETS,
 ) -> dict[str, Table]:
     """Every sheet of a workbook, keyed by its normalised name.
 
     Each table is labelled ``label[sheet]`` with the sheet's own spelling.
     ``required`` maps a sheet's normalised name to the columns that locate
-    its header. In the sheets named in ``SHEETS``, cells that do not hold
+    its header. In the sheets named in ``checked`` (by default the
+    instance's ``SHEETS``; an edited allocation.xlsx names its own), cells
+    that do not hold
     what they show are problems of the table: merged cells in or below the
     header, formulas saved without a computed value, formula errors, hidden
     rows and a hidden sheet. Hidden columns are read, with a warning.
@@ -935,7 +970,7 @@ def parse_workbook(
             facts = {
                 title: _sheet_facts(archive, path)
                 for title, path in paths.items()
-                if normalise_header(title) in SHEETS and path in archive.namelist()
+                if normalise_header(title) in checked and path in archive.namelist()
             }
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
@@ -943,7 +978,7 @@ def parse_workbook(
             for sheet in book.worksheets:
                 name = normalise_header(sheet.title)
                 table = _sheet_table(label, sheet, required.get(name, ()))
-                if name in SHEETS:
+                if name in checked:
                     _check_sheet(table, sheet, facts.get(sheet.title, SheetFacts()))
                 tables[name] = table
             return tables
@@ -1052,9 +1087,13 @@ def _check_sheet(table: Table, sheet: Any, facts: SheetFacts) -> None:
 
 
 def read_workbook(
-    path: Path, required: Mapping[str, Sequence[str]] | None = None
+    path: Path,
+    required: Mapping[str, Sequence[str]] | None = None,
+    checked: Sequence[str] = SHEETS,
 ) -> dict[str, Table]:
     """Every sheet of the workbook at ``path``, keyed by normalised sheet name.
+
+    ``required`` and ``checked`` are as for :func:`parse_workbook`.
 
     Raises
     ------
@@ -1065,7 +1104,7 @@ def read_workbook(
         data = path.read_bytes()
     except OSError as err:
         raise _file_problem(path.name, f"expected a readable file ({err}).") from err
-    return parse_workbook(path.name, data, required)
+    return parse_workbook(path.name, data, required, checked)
 
 
 def read_table(path: Path, sheet: str | None = None) -> Table:

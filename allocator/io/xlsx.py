@@ -23,11 +23,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from allocator.analysis.report import Report, Row
 from allocator.domain import Instance
 from allocator.errors import DataWarning
+from allocator.i18n import _
 
 MAX_WIDTH = 60
 # The longest text an Excel cell holds; a longer one makes Excel refuse the file.
@@ -56,19 +58,45 @@ def leader_workbook(
     leader = report.summary.get("leader") or {}
     # Write-only: a region's 40,000 rows stream out instead of living as cells.
     book = Workbook(write_only=True)
-    fill_summary(book.create_sheet("summary"), report.summary, leader, names)
+    fill_summary(book.create_sheet(_("summary")), report.summary, leader, names)
+    # Sheet names and headers are in the active language; the reader
+    # (allocation_xlsx.py) knows every language's spelling of its columns.
     for title, columns, rows in (
-        (ASSIGNMENTS_SHEET, *assignment_sheet(instance, report, names)),
-        ("advisor load", *advisor_sheet(report, names)),
-        ("team load", *team_sheet(report, names)),
-        ("municipality load", *municipality_sheet(report, leader, names)),
-        ("unassigned", *unassigned_sheet(instance, report, names)),
-        ("changes", *change_sheet(changes, names)),
+        (_("assignments"), *assignment_sheet(instance, report, names)),
+        (_("advisor load"), *advisor_sheet(report, names)),
+        (_("team load"), *team_sheet(report, names)),
+        (_("municipality load"), *municipality_sheet(report, leader, names)),
+        (_("unassigned"), *unassigned_sheet(instance, report, names)),
+        (_("changes"), *change_sheet(changes, names)),
     ):
-        fill_sheet(book.create_sheet(title), columns, rows)
+        sheet = book.create_sheet(title)
+        if title == _("assignments"):
+            lock_drop_down(sheet, columns, len(rows))
+        fill_sheet(sheet, columns, rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def lock_drop_down(sheet: Worksheet, columns: list[Column], rows: int) -> None:
+    """A drop-down of fix and forbid (or empty) on every row's lock cell.
+
+    The words stay fix and forbid in every language: the reader
+    (allocation_xlsx.py) takes exactly those. A typed value outside the list
+    is refused by Excel with a message saying what it takes.
+    """
+    index = [header for header, _format in columns].index(_("lock")) + 1
+    letter = get_column_letter(index)
+    choice = DataValidation(
+        type="list",
+        formula1='"fix,forbid"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=_("lock"),
+        error=_("Type fix, forbid or leave the cell empty."),
+    )
+    choice.add(f"{letter}2:{letter}{max(2, rows + 1)}")
+    sheet.data_validations.append(choice)
 
 
 def names_of(instance: Instance) -> dict[str, dict[str, str]]:
@@ -91,38 +119,38 @@ def fill_summary(
     counts = summary.get("changes") or {}
     shortage = leader.get("shortage_fte") or []
     figures: list[tuple[str, Any, str]] = [
-        ("instance", summary.get("instance", ""), ""),
-        ("week", leader.get("week") or "", ""),
-        ("reference date", as_date(summary.get("reference_date")), DATE_FORMAT),
-        ("status", summary.get("status", ""), ""),
-        ("gap", summary.get("gap"), PERCENT_2),
-        ("users", kpis.get("users"), ""),
-        ("placed", kpis.get("assigned"), ""),
-        ("unassigned", kpis.get("unassigned"), ""),
-        ("of them urgent", kpis.get("urgent_unassigned"), ""),
-        ("moved from their advisor", kpis.get("reassignments"), ""),
-        ("arrived", counts.get("arrived"), ""),
-        ("left", counts.get("left"), ""),
-        ("FTE short", round(sum(r["fte"] for r in shortage), 3), DECIMAL),
-        ("utilisation, lowest", kpis.get("utilisation_min"), PERCENT),
-        ("utilisation, highest", kpis.get("utilisation_max"), PERCENT),
-        ("travel, total road km", kpis.get("travel_km"), DECIMAL),
+        (_("instance"), summary.get("instance", ""), ""),
+        (_("week"), leader.get("week") or "", ""),
+        (_("reference date"), as_date(summary.get("reference_date")), DATE_FORMAT),
+        (_("status"), status_word(str(summary.get("status", ""))), ""),
+        (_("gap"), summary.get("gap"), PERCENT_2),
+        (_("users"), kpis.get("users"), ""),
+        (_("placed"), kpis.get("assigned"), ""),
+        (_("unassigned"), kpis.get("unassigned"), ""),
+        (_("of them urgent"), kpis.get("urgent_unassigned"), ""),
+        (_("moved from their advisor"), kpis.get("reassignments"), ""),
+        (_("arrived"), counts.get("arrived"), ""),
+        (_("left"), counts.get("left"), ""),
+        (_("FTE short"), round(sum(r["fte"] for r in shortage), 3), DECIMAL),
+        (_("utilisation, lowest"), kpis.get("utilisation_min"), PERCENT),
+        (_("utilisation, highest"), kpis.get("utilisation_max"), PERCENT),
+        (_("travel, total road km"), kpis.get("travel_km"), DECIMAL),
     ]
     for letter, width in zip("ABCDE", (28, 24, 28, 18, 12), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
-    sheet.append(bold(sheet, ["figure", "value"]))
+    sheet.append(bold(sheet, [_("figure"), _("value")]))
     for label, value, number_format in figures:
         sheet.append([text(sheet, label), cell(sheet, value, number_format)])
     sheet.append([])
     sheet.append(
-        bold(sheet, ["shortages", "municipality", "name", "weight unassigned",
-                     "FTE short"])
+        bold(sheet, [_("shortages"), _("municipality"), _("name"),
+                     _("weight unassigned"), _("FTE short")])
     )  # fmt: skip
     for record in shortage:
         sheet.append(
             [
-                text(sheet, record["kind"]),
+                text(sheet, kind_word(record["kind"])),
                 text(sheet, record["municipality"]),
                 text(sheet, names["municipalities"].get(record["municipality"], "")),
                 cell(sheet, record["weight"], DECIMAL),
@@ -130,16 +158,55 @@ def fill_summary(
             ]
         )
     if not shortage:
-        sheet.append(["none: no user waits for capacity"])
+        sheet.append([_("none: no user waits for capacity")])
     sheet.append([])
     sheet.append(
         [
-            "to edit",
-            "On the assignments sheet, type fix or forbid in the lock column, or "
-            "another advisor id in the advisor column; then run allocator solve "
-            "with --previous allocation.xlsx.",
+            _("to edit"),
+            _(
+                "On the assignments sheet, type fix or forbid in the lock column, "
+                "or another advisor id in the advisor column; then run allocator "
+                "solve with --previous allocation.xlsx."
+            ),
         ]
     )
+
+
+def kind_word(kind: str) -> str:
+    """A team kind in the active language (an id in English)."""
+    from allocator.analysis.words import team_kind_words
+
+    return team_kind_words(kind)
+
+
+def value_word(value: str, change: bool = False) -> str:
+    """A status (or, with ``change``, a change kind) in words; English keeps
+    the CSV's own value, which scripts compare."""
+    from allocator.i18n import active
+    from allocator.render.charts import change_word
+
+    if active() == "en":
+        return value
+    if change:
+        return change_word(value)
+    return {"assigned": _("assigned"), "unassigned": _("unassigned")}.get(
+        value, value
+    )
+
+
+def rule_word(rule: str) -> str:
+    """``1:assessment`` with the team kind in the active language."""
+    number, sep, kind = str(rule).partition(":")
+    return f"{number}{sep}{kind_word(kind)}" if sep else str(rule)
+
+
+def status_word(status: str) -> str:
+    """The solve's status in words (report.html's words)."""
+    from allocator.i18n import active
+    from allocator.render.html import status_word as words
+
+    # English keeps summary.json's own word, which scripts compare.
+    return status if active() == "en" else words(status)
 
 
 def assignment_sheet(
@@ -148,11 +215,12 @@ def assignment_sheet(
     """One row per user, names beside ids, and the editable lock column."""
     extra = list(instance.extra_columns.get("users", ()))
     columns: list[Column] = [
-        ("user", ""), ("municipality", ""), ("municipality name", ""),
-        ("team", ""), ("team name", ""), ("advisor", ""), ("advisor name", ""),
-        (LOCK_COLUMN, ""), ("status", ""), ("previous_advisor", ""),
-        ("changed", ""), ("rule", ""), ("travel_km", DECIMAL),
-        ("since", DATE_FORMAT), ("reason", ""),
+        (_("user"), ""), (_("municipality"), ""), (_("municipality name"), ""),
+        (_("team"), ""), (_("team name"), ""), (_("advisor"), ""),
+        (_("advisor name"), ""),
+        (_("lock"), ""), (_("status"), ""), (_("previous_advisor"), ""),
+        (_("changed"), ""), (_("rule"), ""), (_("travel_km"), DECIMAL),
+        (_("since"), DATE_FORMAT), (_("reason"), ""),
         *((column, "") for column in extra),
     ]  # fmt: skip
     rows = [
@@ -161,7 +229,8 @@ def assignment_sheet(
             names["municipalities"].get(r["municipality"], ""),
             r["team"], names["teams"].get(r["team"], ""),
             r["advisor"], names["advisors"].get(r["advisor"], ""),
-            None, r["status"], r["previous_advisor"], r["changed"], r["rule"],
+            None, value_word(r["status"]), r["previous_advisor"], r["changed"],
+            rule_word(r["rule"]),
             r["travel_km"], as_date(r.get("since")), r["reason"],
             *(r.get(column, "") for column in extra),
         ]
@@ -174,10 +243,10 @@ def advisor_sheet(
     report: Report, names: Mapping[str, Mapping[str, str]]
 ) -> tuple[list[Column], list[list[Any]]]:
     columns: list[Column] = [
-        ("advisor", ""), ("name", ""), ("team", ""), ("team name", ""),
-        ("fte", DECIMAL), ("capacity", DECIMAL), ("load", DECIMAL),
-        ("utilisation", PERCENT), ("users", ""), ("new_users", ""),
-        ("intake_limit", ""), ("municipalities", ""),
+        (_("advisor"), ""), (_("name"), ""), (_("team"), ""), (_("team name"), ""),
+        (_("fte"), DECIMAL), (_("capacity"), DECIMAL), (_("load"), DECIMAL),
+        (_("utilisation"), PERCENT), (_("users"), ""), (_("new_users"), ""),
+        (_("intake_limit"), ""), (_("municipalities"), ""),
     ]  # fmt: skip
     rows = [
         [
@@ -195,13 +264,14 @@ def team_sheet(
     report: Report, names: Mapping[str, Mapping[str, str]]
 ) -> tuple[list[Column], list[list[Any]]]:
     columns: list[Column] = [
-        ("team", ""), ("name", ""), ("kind", ""), ("advisors", ""),
-        ("assigned", ""), ("load", DECIMAL), ("capacity", DECIMAL),
-        ("utilisation", PERCENT),
+        (_("team"), ""), (_("name"), ""), (_("kind"), ""), (_("advisors"), ""),
+        (_("assigned"), ""), (_("load"), DECIMAL), (_("capacity"), DECIMAL),
+        (_("utilisation"), PERCENT),
     ]  # fmt: skip
     rows = [
         [
-            r["team"], names["teams"].get(r["team"], ""), r["kind"], r["advisors"],
+            r["team"], names["teams"].get(r["team"], ""), kind_word(r["kind"]),
+            r["advisors"],
             r["assigned"], r["load"], r["capacity"],
             r["load"] / r["capacity"] if r["capacity"] else None,
         ]
@@ -220,9 +290,9 @@ def municipality_sheet(
         )
     base = leader.get("base_capacity") or {}
     columns: list[Column] = [
-        ("municipality", ""), ("name", ""), ("users", ""), ("assigned", ""),
-        ("unassigned", ""), ("load", DECIMAL), ("advisors", ""),
-        ("capacity based here", DECIMAL), ("FTE short", DECIMAL),
+        (_("municipality"), ""), (_("name"), ""), (_("users"), ""), (_("assigned"), ""),
+        (_("unassigned"), ""), (_("load"), DECIMAL), (_("advisors"), ""),
+        (_("capacity based here"), DECIMAL), (_("FTE short"), DECIMAL),
     ]  # fmt: skip
     rows = [
         [
@@ -242,14 +312,14 @@ def unassigned_sheet(
     """Unassigned users, urgent first, with the reason."""
     urgent = {u.id for u in instance.users if u.urgent}
     columns: list[Column] = [
-        ("user", ""), ("urgent", ""), ("municipality", ""),
-        ("municipality name", ""), ("team kind", ""), ("reason", ""),
+        (_("user"), ""), (_("urgent"), ""), (_("municipality"), ""),
+        (_("municipality name"), ""), (_("team kind"), ""), (_("reason"), ""),
     ]  # fmt: skip
     rows = [
         [
             r["user"], r["user"] in urgent, r["municipality"],
             names["municipalities"].get(r["municipality"], ""),
-            str(r["rule"]).partition(":")[2], r["reason"],
+            kind_word(str(r["rule"]).partition(":")[2]), r["reason"],
         ]
         for r in report.assignments
         if r["status"] == "unassigned"
@@ -262,13 +332,15 @@ def change_sheet(
     changes: Sequence[Row], names: Mapping[str, Mapping[str, str]]
 ) -> tuple[list[Column], list[list[Any]]]:
     columns: list[Column] = [
-        ("user", ""), ("kind", ""), ("from", ""), ("from name", ""), ("to", ""),
-        ("to name", ""), ("from_team", ""), ("to_team", ""), ("team_change", ""),
-        ("locked", ""), ("reason", ""),
+        (_("user"), ""), (_("kind"), ""), (_("from"), ""), (_("from name"), ""),
+        (_("to"), ""), (_("to name"), ""), (_("from_team"), ""), (_("to_team"), ""),
+        (_("team_change"), ""),
+        (_("locked"), ""), (_("reason"), ""),
     ]  # fmt: skip
     rows = [
         [
-            r["user"], r["kind"], r["from"], names["advisors"].get(r["from"], ""),
+            r["user"], value_word(r["kind"], change=True), r["from"],
+            names["advisors"].get(r["from"], ""),
             r["to"], names["advisors"].get(r["to"], ""), r["from_team"],
             r["to_team"], r["team_change"], r["locked"], r["reason"],
         ]
@@ -297,8 +369,8 @@ def fill_sheet(sheet: Worksheet, columns: list[Column], rows: list[list[Any]]) -
             changed.setdefault((column, LONG), []).append(row)
         return holdable[:MAX_CELL]
 
-    headers = [workbook_text(header) for header, _ in columns]
-    for header, _ in columns:
+    headers = [workbook_text(header) for header, _format in columns]
+    for header, _format in columns:
         safe(header, workbook_text(header), 1)
     for index, (header, number_format) in enumerate(columns, start=1):
         sample = [row[index - 1] for row in rows[:WIDTH_SAMPLE]]

@@ -21,6 +21,10 @@ from typing import Any
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from allocator import i18n
+from allocator.i18n import _
 
 Chart = dict[str, Any]
 Rows = Sequence[Mapping[str, Any]]
@@ -38,6 +42,12 @@ SHORT = "#D55E00"
 MAX_BARS = 60
 MAX_GROUPS = 40
 WIDTH_IN = 8.0
+# Legends sit right of the plot, never over the bars (whose last rows reach
+# 90-100 %).
+OUTSIDE: dict[str, Any] = {
+    "loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 7,
+    "frameon": False,
+}
 ROW_IN = 0.22
 
 _STYLE: dict[Any, Any] = {
@@ -124,7 +134,28 @@ def color_of(key: str, keys: Sequence[str]) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.0f} %"
+    """A share as a percentage: ``94 %`` (English keeps its own form)."""
+    if value is None:
+        return ""
+    return f"{value * 100:.0f} %" if i18n.active() == "en" else i18n.percent(value)
+
+
+def kind_word(kind: str) -> str:
+    """A team kind as the page shows it ('kartlegging' for assessment in nb)."""
+    from allocator.analysis.words import team_kind_words
+
+    return team_kind_words(kind)
+
+
+def change_word(kind: str) -> str:
+    """A change kind (changes.csv's ids) as the page shows it."""
+    words = {
+        "moved": _("moved"),
+        "unassigned": _("lost their advisor"),
+        "arrived": _("arrived"),
+        "left": _("left"),
+    }
+    return words.get(kind, kind)
 
 
 # --- 1. Utilisation per advisor, grouped by team --------------------------------
@@ -142,8 +173,8 @@ def utilisation_chart(
     kind_of = {row["team"]: row["kind"] for row in teams}
     team_order = [row["team"] for row in teams]
     with_capacity = [row for row in advisors if row.get("utilisation") is not None]
-    title = "Utilisation per advisor, grouped by team"
-    question = (
+    title = _("Utilisation per advisor, grouped by team")
+    question = _(
         "Who carries how much of their capacity? Bars past the 100 % line are "
         "over capacity; a team whose bars differ widely is unevenly shared."
     )
@@ -161,15 +192,21 @@ def utilisation_chart(
                 y, [label(r["advisor"], names["advisors"]) for r in ordered]
             )
             axes.axvline(100, color="#333333", linewidth=1, linestyle="--")
-            axes.set_xlabel("utilisation (% of capacity)")
+            axes.set_xlabel(_("utilisation (% of capacity)"))
             legend_teams = list(dict.fromkeys(r["team"] for r in ordered))
-            for team in legend_teams:
-                axes.barh([], [], color=color_of(team, team_order), label=team)
-            if legend_teams:
-                axes.legend(loc="lower right", fontsize=7, frameon=False)
+            # Handles made from the bars' own colours (an empty bar list would
+            # fall back to the default colour), placed right of the bars so
+            # that they never cover the last team's bars.
+            handles = [
+                Patch(color=color_of(team, team_order), label=plain(team))
+                for team in legend_teams
+            ]
+            if handles:
+                axes.legend(handles=handles, **OUTSIDE)
 
         svg = draw("utilisation", title, len(ordered), bars)
-        header = ["advisor", "name", "team", "load", "capacity", "utilisation"]
+        header = [_("advisor"), _("name"), _("team"), _("load"), _("capacity"),
+                  _("utilisation")]  # fmt: skip
         table = [
             [r["advisor"], names["advisors"].get(r["advisor"], ""), r["team"],
              number(r["load"]), number(r["capacity"]), percent(r["utilisation"])]
@@ -203,7 +240,7 @@ def utilisation_chart(
         axes.set_yticks(ticks, [label(g, shown) for g in order])
         axes.axvline(100, color="#333333", linewidth=1, linestyle="--")
         axes.set_xlabel(
-            "utilisation (% of capacity); one dot per advisor, bar = median"
+            _("utilisation (% of capacity); one dot per advisor, bar = median")
         )
 
     svg = draw("utilisation", title, len(order), dots)
@@ -211,22 +248,24 @@ def utilisation_chart(
     per_team: dict[str, list[float]] = defaultdict(list)
     for row in with_capacity:
         per_team[row["team"]].append(row["utilisation"] * 100)
-    header = ["team", "kind", "advisors", "min", "median", "max", "over 100 %"]
+    header = [_("team"), _("kind"), _("advisors"), _("min"), _("median"), _("max"),
+              _("over 100 %")]  # fmt: skip
     table = []
     for team in team_order:
         values = per_team.get(team)
         if not values:
             continue
         table.append(
-            [team, kind_of[team], str(len(values)), f"{min(values):.0f} %",
+            [team, kind_word(kind_of[team]), str(len(values)), f"{min(values):.0f} %",
              f"{statistics.median(values):.0f} %", f"{max(values):.0f} %",
              str(sum(v > 100 + 1e-9 for v in values))]
         )  # fmt: skip
     note = (
         ""
         if by_team
-        else f"{len(team_order)} teams are shown by team kind; "
-        "the table lists every team."
+        else _(
+            "{count} teams are shown by team kind; the table lists every team."
+        ).format(count=len(team_order))
     )
     return chart("utilisation", title, question, svg, header, table, note)
 
@@ -236,8 +275,8 @@ def utilisation_chart(
 
 def team_chart(teams: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
     """Load against capacity per team (per team kind beyond MAX_GROUPS teams)."""
-    title = "Load against capacity per team"
-    question = (
+    title = _("Load against capacity per team")
+    question = _(
         "Which teams are full and which have room? The light bar is the "
         "team's capacity, the dark bar the weighted caseload placed with it."
     )
@@ -254,16 +293,21 @@ def team_chart(teams: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
 
     def bars(axes: Any) -> None:
         y = list(range(len(keys)))[::-1]
-        axes.barh(y, [totals[k][1] for k in keys], color=CAPACITY, label="capacity")
-        axes.barh(y, [totals[k][0] for k in keys], height=0.5, color=LOAD, label="load")
+        axes.barh(
+            y, [totals[k][1] for k in keys], color=CAPACITY, label=_("capacity")
+        )
+        axes.barh(
+            y, [totals[k][0] for k in keys], height=0.5, color=LOAD, label=_("load")
+        )
         axes.set_yticks(y, [label(k, shown) for k in keys])
-        axes.set_xlabel("weighted users")
-        axes.legend(loc="lower right", fontsize=7, frameon=False)
+        axes.set_xlabel(_("weighted users"))
+        axes.legend(**OUTSIDE)
 
     svg = draw("teams", title, len(keys), bars)
-    header = ["team", "name", "kind", "advisors", "load", "capacity", "utilisation"]
+    header = [_("team"), _("name"), _("kind"), _("advisors"), _("load"),
+              _("capacity"), _("utilisation")]  # fmt: skip
     table = [
-        [r["team"], names["teams"].get(r["team"], ""), r["kind"],
+        [r["team"], names["teams"].get(r["team"], ""), kind_word(r["kind"]),
          str(r["advisors"]), number(r["load"]), number(r["capacity"]),
          percent(r["load"] / r["capacity"] if r["capacity"] else None)]
         for r in teams
@@ -271,7 +315,9 @@ def team_chart(teams: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
     note = (
         ""
         if by_team
-        else f"{len(teams)} teams are summed by team kind; the table lists each."
+        else _("{count} teams are summed by team kind; the table lists each.").format(
+            count=len(teams)
+        )
     )
     return chart("teams", title, question, svg, header, table, note)
 
@@ -292,8 +338,8 @@ def municipality_chart(
     FTE short comes from users left unassigned while eligible advisors were
     full. Beyond MAX_BARS municipalities, those with most unassigned users.
     """
-    title = "Load against capacity per municipality"
-    question = (
+    title = _("Load against capacity per municipality")
+    question = _(
         "Which municipalities are short? The dark bar is the weighted caseload "
         "placed, the light bar the capacity of advisors based there; the table "
         "adds unassigned users and the FTE missing."
@@ -304,10 +350,10 @@ def municipality_chart(
         ordered = sorted(
             ordered, key=lambda r: (-(r["unassigned"] or 0), r["municipality"])
         )
-        note = (
-            f"The {MAX_BARS} municipalities with most unassigned users of "
-            f"{len(municipalities)}; the table lists all."
-        )
+        note = _(
+            "The {shown} municipalities with most unassigned users of {count}; "
+            "the table lists all."
+        ).format(shown=MAX_BARS, count=len(municipalities))
         shown_rows = ordered[:MAX_BARS]
     else:
         shown_rows = ordered
@@ -317,19 +363,20 @@ def municipality_chart(
         keys = [r["municipality"] for r in shown_rows]
         axes.barh(
             y, [base_capacity.get(k, 0.0) for k in keys], color=CAPACITY,
-            label="capacity based here",
+            label=_("capacity based here"),
         )  # fmt: skip
         axes.barh(
             y, [r["load"] or 0.0 for r in shown_rows], height=0.5, color=LOAD,
-            label="load placed",
+            label=_("load placed"),
         )  # fmt: skip
         axes.set_yticks(y, [label(k, names["municipalities"]) for k in keys])
-        axes.set_xlabel("weighted users")
-        axes.legend(loc="lower right", fontsize=7, frameon=False)
+        axes.set_xlabel(_("weighted users"))
+        axes.legend(**OUTSIDE)
 
     svg = draw("municipalities", title, len(shown_rows), bars)
-    header = ["municipality", "name", "users", "unassigned", "load placed",
-              "capacity based here", "FTE short", "advisors serving"]  # fmt: skip
+    header = [_("municipality"), _("name"), _("users"), _("unassigned"),
+              _("load placed"), _("capacity based here"), _("FTE short"),
+              _("advisors serving")]  # fmt: skip
     table = [
         [r["municipality"], names["municipalities"].get(r["municipality"], ""),
          str(r["users"]), str(r["unassigned"]), number(r["load"]),
@@ -343,31 +390,58 @@ def municipality_chart(
 # --- 4. Municipalities per advisor ----------------------------------------------
 
 
-def spread_chart(advisors: Rows, limit: int | None) -> Chart:
-    """How many advisors serve 0, 1, 2, ... municipalities (rule 5)."""
-    title = "Municipalities per advisor"
-    question = (
+def spread_chart(
+    advisors: Rows, limit: int | None, own_limits: Mapping[str, int] | None = None
+) -> Chart:
+    """How many advisors serve 0, 1, 2, ... municipalities (rule 5).
+
+    The policy's limit is marked, and so is each advisor's own limit where
+    advisors.csv gives one (``own_limits``: advisor id -> limit, 0 = none).
+    """
+    own_limits = own_limits or {}
+    title = _("Municipalities per advisor")
+    question = _(
         "How spread are advisors over municipalities? Each bar counts the "
         "advisors serving that many municipalities; the policy limit is marked."
     )
     counts = Counter(len(row.get("municipalities") or []) for row in advisors)
-    top = max([*counts, limit or 0, 1])
+    own: dict[int, list[str]] = defaultdict(list)
+    for advisor, most in sorted(own_limits.items()):
+        if most:
+            own[most].append(advisor)
+    top = max([*counts, limit or 0, *own, 1])
     xs = list(range(top + 1))
 
     def bars(axes: Any) -> None:
         axes.bar(xs, [counts.get(x, 0) for x in xs], color=LOAD)
         axes.set_xticks(xs, [str(x) for x in xs])
-        axes.set_xlabel("municipalities served")
-        axes.set_ylabel("advisors")
+        axes.set_xlabel(_("municipalities served"))
+        axes.set_ylabel(_("advisors"))
         if limit:
             axes.axvline(limit + 0.5, color=SHORT, linestyle="--", linewidth=1)
             axes.text(
-                limit + 0.55, 0, f" policy limit {limit}", color=SHORT, va="bottom"
-            )
+                limit + 0.55, max(counts.values(), default=1) * 0.85,
+                " " + _("policy limit {limit}").format(limit=limit),
+                color=SHORT, va="bottom",
+            )  # fmt: skip
+        for most, ids in sorted(own.items()):
+            axes.axvline(most + 0.5, color="#333333", linestyle=":", linewidth=1)
+            axes.text(
+                most + 0.55, max(counts.values(), default=1) * 0.5,
+                " " + _("own limit {limit}: {count} advisor(s)").format(
+                    limit=most, count=len(ids)
+                ),
+                color="#333333", va="bottom",
+            )  # fmt: skip
 
     svg = draw("spread", title, 6, bars)
-    header = ["municipalities served", "advisors"]
+    header = [_("municipalities served"), _("advisors")]
     table = [[str(x), str(counts.get(x, 0))] for x in xs]
+    if own:
+        # Where advisors.csv gives some advisors a limit of their own.
+        header.append(_("advisors whose own limit this is"))
+        for row, x in zip(table, xs, strict=True):
+            row.append(", ".join(own.get(x, [])))
     return chart("spread", title, question, svg, header, table)
 
 
@@ -379,8 +453,8 @@ CHANGE_KINDS = ("moved", "unassigned", "arrived", "left")
 
 def changes_chart(changes: Rows, names: Mapping[str, Mapping[str, str]]) -> Chart:
     """Who moved, lost an advisor, arrived or left this week, by team."""
-    title = "This week's changes"
-    question = (
+    title = _("Changes per team this week")
+    question = _(
         "Who moved this week? Users moved to another advisor, left without "
         "one, arrived or left, counted per team (the team they were in, or "
         "join)."
@@ -393,7 +467,9 @@ def changes_chart(changes: Rows, names: Mapping[str, Mapping[str, str]]) -> Char
     note = ""
     if len(teams) > MAX_GROUPS:
         ranked = sorted(teams, key=lambda t: (-sum(per_team[t].values()), t))
-        note = f"The {MAX_GROUPS} teams with most changes of {len(teams)}."
+        note = _("The {shown} teams with most changes of {count}.").format(
+            shown=MAX_GROUPS, count=len(teams)
+        )
         teams = sorted(ranked[:MAX_GROUPS])
 
     def bars(axes: Any) -> None:
@@ -401,17 +477,17 @@ def changes_chart(changes: Rows, names: Mapping[str, Mapping[str, str]]) -> Char
         left = [0] * len(teams)
         for i, kind in enumerate(CHANGE_KINDS):
             values = [per_team[t][kind] for t in teams]
-            axes.barh(y, values, left=left, color=PALETTE[i], label=kind)
+            axes.barh(y, values, left=left, color=PALETTE[i], label=change_word(kind))
             left = [a + b for a, b in zip(left, values, strict=True)]
         axes.set_yticks(y, [label(t, names["teams"]) for t in teams])
-        axes.set_xlabel("users")
-        axes.legend(loc="lower right", fontsize=7, frameon=False)
+        axes.set_xlabel(_("users"))
+        axes.legend(**OUTSIDE)
         if not teams:
-            axes.text(0.5, 0.5, "no changes this week", ha="center",
+            axes.text(0.5, 0.5, _("no changes this week"), ha="center",
                       transform=axes.transAxes)  # fmt: skip
 
     svg = draw("changes", title, len(teams), bars)
-    header = ["team", *CHANGE_KINDS]
+    header = [_("team"), *(change_word(k) for k in CHANGE_KINDS)]
     table = [
         [t, *(str(per_team[t][k]) for k in CHANGE_KINDS)] for t in sorted(per_team)
     ]
@@ -423,8 +499,8 @@ def changes_chart(changes: Rows, names: Mapping[str, Mapping[str, str]]) -> Char
 
 def travel_chart(assignments: Rows, teams: Rows) -> Chart:
     """Distance from the advisor's base to each placed user's municipality."""
-    title = "Travel from advisor base to user"
-    question = (
+    title = _("Travel from advisor base to user")
+    question = _(
         "How far do advisors travel? Placed users by road km between the "
         "advisor's base and the user's municipality, in 10 km steps."
     )
@@ -437,15 +513,15 @@ def travel_chart(assignments: Rows, teams: Rows) -> Chart:
     def bars(axes: Any) -> None:
         axes.bar([x * step for x in xs], [bins.get(x, 0) for x in xs], width=step * 0.9,
                  align="edge", color=LOAD)  # fmt: skip
-        axes.set_xlabel("road km")
-        axes.set_ylabel("users")
+        axes.set_xlabel(_("road km"))
+        axes.set_ylabel(_("users"))
 
     svg = draw("travel", title, 6, bars)
     per_team: dict[str, list[float]] = defaultdict(list)
     for row in assignments:
         if row.get("travel_km") is not None and row.get("team"):
             per_team[row["team"]].append(row["travel_km"])
-    header = ["team", "users placed", "total km", "mean km", "max km"]
+    header = [_("team"), _("users placed"), _("total km"), _("mean km"), _("max km")]
     table = []
     for row in teams:
         km = per_team[row["team"]]
@@ -482,8 +558,10 @@ def chart(
 
 
 def number(value: float | None, digits: int = 1) -> str:
-    """A figure for a table cell; empty when missing."""
-    return "" if value is None else f"{value:.{digits}f}"
+    """A figure for a table cell (``1,5`` in Norwegian); empty when missing."""
+    if value is None:
+        return ""
+    return f"{value:.{digits}f}" if i18n.active() == "en" else i18n.fixed(value, digits)
 
 
 # --- Comparison of structures -------------------------------------------------------

@@ -2,61 +2,239 @@
 
 One column per structure, one row per figure: the base's value, then each
 scenario's difference from it. With several seeds each cell shows the mean
-and the seed range (least to most); a difference no larger than the seed
-range of either side is marked ``~`` (not significant: another seed could
-reverse it). A structure whose solve ended above a 1 % gap (or without a
-proved bound) is flagged ``!``, since its figures may improve with time.
-Computes nothing but means and ranges of the rows it is given.
+and the seed range (least to most). Every difference carries its verdict
+(``compare.difference_verdict``): ``*`` real, ``~`` within the band of the
+seeds, ``?`` one seed (no band), ``!`` a structure solved above 1 % of its
+bound or stopped by the clock. Above the table each structure is named with
+its description. Computes nothing but means, ranges and those verdicts.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
-# (column, label, number format) in the order a manager reads them.
-FIGURES: list[tuple[str, str, str]] = [
-    ("assigned", "assigned users", ".0f"),
-    ("unassigned", "unassigned users", ".0f"),
-    ("urgent_unassigned", "urgent unassigned", ".0f"),
-    ("unassigned_weight", "unassigned weight", ".1f"),
-    ("shortage_fte", "shortage FTE", ".2f"),
-    ("utilisation_max", "utilisation max", ".2f"),
-    ("utilisation_min", "utilisation min", ".2f"),
-    ("utilisation_mean", "utilisation mean", ".2f"),
-    ("travel_km", "travel km", ",.0f"),
-    ("travel_hours", "travel hours", ",.1f"),
-    ("municipalities_per_advisor_max", "municipalities/advisor max", ".0f"),
-    ("municipalities_per_advisor_mean", "municipalities/advisor mean", ".2f"),
-    ("forced_moves", "forced moves", ".0f"),
-    ("coverage_min", "coverage min", ".0f"),
-    ("single_points", "single points", ".0f"),
-    ("uncovered", "uncovered pairs", ".0f"),
-    ("n1_worst_weight", "N-1 worst weight", ".1f"),
-    ("n1_mean_weight", "N-1 mean weight", ".2f"),
-    ("leakage_fte", "leakage FTE", ".2f"),
-    ("freed_fte", "freed FTE", ".2f"),
-]
-GAP_FLAG = 0.01
+
+@dataclass(frozen=True)
+class Figure:
+    """A comparison figure in words: what it means and what it answers.
+
+    ``risk`` names the factor of the Hallingdal project group's risk
+    analysis (DOMAIN.md 5.1, numbered as there) or the objection the figure
+    stands in for. ``exact`` figures depend on the structure alone (not on
+    the search), so any difference in them is real.
+    """
+
+    column: str
+    label: str
+    meaning: str
+    risk: str
+    exact: bool = False
 
 
-def _values(rows: Sequence[dict[str, Any]], scenario: str, column: str) -> list[float]:
+FIGURE_WORDS = [
+    Figure("assigned", "assigned users", "users given an advisor",
+           "10 accessibility of services"),
+    Figure("unassigned", "unassigned users", "users left waiting for an advisor",
+           "10 accessibility of services"),
+    Figure("urgent_unassigned", "urgent unassigned",
+           "urgent users left waiting for an advisor", "10 accessibility of services"),
+    Figure("unassigned_weight", "unassigned weight",
+           "workload (weighted users) left without an advisor",
+           "3 little scope to redistribute work; 13 little adaptability"),
+    Figure("shortage_fte", "shortage FTE",
+           "posts missing to place every user some advisor could take",
+           "1 no resources freed; 13 little adaptability"),
+    Figure("utilisation_max", "utilisation max",
+           "the busiest advisor's load as a share of their capacity",
+           "3 little scope to redistribute work"),
+    Figure("utilisation_min", "utilisation min",
+           "the least busy advisor's load as a share of their capacity",
+           "3 little scope to redistribute work"),
+    Figure("utilisation_mean", "utilisation mean",
+           "the average advisor's load as a share of their capacity",
+           "3 little scope to redistribute work"),
+    Figure("travel_km", "travel km",
+           "road km from each advisor's base to their users' municipalities, summed",
+           "11 working time on Rv7; 12 distance to municipal partners"),
+    Figure("travel_hours", "travel hours", "the same trips in hours on the road",
+           "11 working time on Rv7"),
+    Figure("municipalities_per_advisor_max", "municipalities/advisor max",
+           "the most municipalities one advisor serves",
+           "11 working time on Rv7; 12 distance to municipal partners"),
+    Figure("municipalities_per_advisor_mean", "municipalities/advisor mean",
+           "municipalities an advisor serves, on average",
+           "11 working time on Rv7; 12 distance to municipal partners"),
+    Figure("forced_moves", "forced moves",
+           "users who must change advisor to move to this structure",
+           "continuity of follow-up (benefits plan)", exact=True),
+    Figure("coverage_min", "coverage min",
+           "the fewest qualified advisors any municipality has for a needed "
+           "competence", "2 vulnerability to sickness; 4 social assistance; "
+           "5 debt counselling", exact=True),
+    Figure("single_points", "single points",
+           "municipality and competence pairs that hang on one advisor",
+           "2 vulnerability to sickness; 4 social assistance; 5 debt counselling",
+           exact=True),
+    Figure("uncovered", "uncovered pairs",
+           "municipality and competence pairs no advisor may serve",
+           "2 vulnerability to sickness; 4 social assistance; 5 debt counselling",
+           exact=True),
+    Figure("n1_worst_weight", "N-1 worst weight",
+           "the most workload left without an advisor when one advisor is away",
+           "2 vulnerability to sickness, holidays, vacancy"),
+    Figure("n1_mean_weight", "N-1 mean weight",
+           "workload left without an advisor when one advisor is away, on average",
+           "2 vulnerability to sickness, holidays, vacancy"),
+    Figure("leakage_fte", "leakage FTE",
+           "posts of municipal staff spent on other municipalities' users",
+           "Lesja's objection to one host (Nord-Gudbrandsdal)"),
+    Figure("freed_fte", "freed FTE", "capacity left unused, in posts",
+           "1 no resources freed; 14 little scope to develop services"),
+]  # fmt: skip
+FIGURE_OF = {figure.column: figure for figure in FIGURE_WORDS}
+# A solve ended within this gap of its bound is trusted (README: "How the
+# search stops"); above it the allocation figures may still move.
+GAP_TRUSTED = 0.01
+# What ended a solve reproducibly: the same input and seed give it again.
+REPRODUCIBLE = ("proof", "deterministic_time", "gap_limit")
+# Verdicts on a difference from the base (``difference_verdict``).
+REAL, WITHIN_BAND, ONE_SEED, UNTRUSTED, SAME = (
+    "real", "within the band", "one seed", "solve not trusted", "same",
+)  # fmt: skip
+
+
+def structure_trusted(rows: Sequence[Mapping[str, Any]], scenario: str) -> bool:
+    """Every seed of the structure ended within 1 % of its bound, reproducibly.
+
+    ``stopped_by`` "wall_clock" means the search was stopped by the clock;
+    another run may stop elsewhere.
+    """
+    mine = [row for row in rows if row.get("scenario") == scenario]
+    return bool(mine) and all(
+        isinstance(row.get("gap"), (int, float))
+        and row["gap"] <= GAP_TRUSTED + 1e-12
+        # Rows written before stopped_by existed are judged by the gap alone.
+        and (row.get("stopped_by") in REPRODUCIBLE or not row.get("stopped_by"))
+        for row in mine
+    )
+
+
+def figure_values(
+    rows: Sequence[Mapping[str, Any]], scenario: str, column: str
+) -> list[float]:
+    """A figure's values over the seeds of one structure (numbers only)."""
     return [
         float(row[column])
         for row in rows
-        if row["scenario"] == scenario and isinstance(row.get(column), (int, float))
+        if row.get("scenario") == scenario
+        and isinstance(row.get(column), (int, float))
+        and not isinstance(row.get(column), bool)
     ]
 
 
-def flagged(rows: Sequence[dict[str, Any]], scenario: str) -> bool:
-    """Some seed of this structure ended above a 1 % gap, or with no bound."""
-    gaps = [row.get("gap") for row in rows if row["scenario"] == scenario]
-    return any(gap is None or gap > GAP_FLAG for gap in gaps)
+def difference_verdict(
+    rows: Sequence[Mapping[str, Any]], base: str, scenario: str, column: str
+) -> dict[str, Any] | None:
+    """Whether ``scenario`` differs from ``base`` in ``column``, and how surely.
+
+    The rule (README, docs/comparison.md "Real or not"):
+
+    - ``same``: the means do not differ.
+    - ``real``: the figure is exact (it depends on the structure alone:
+      coverage, single points, uncovered pairs, forced moves), or the
+      difference of means is larger than the band, and both structures were
+      solved within 1 % of their bound, reproducibly.
+    - ``within the band``: the difference is no larger than the band: the
+      widest range (most minus least) of the figure over the seeds of
+      either structure. Another seed could shrink or reverse it.
+    - ``one seed``: one seed gives no band, so an allocation figure's
+      difference is shown but not called real.
+    - ``solve not trusted``: a structure ended above 1 % of its bound or by
+      the clock; its allocation figures may still move.
+
+    Returns:
+        ``{"difference", "band", "verdict"}`` or None when a side has no value.
+    """
+    mine = figure_values(rows, scenario, column)
+    theirs = figure_values(rows, base, column)
+    if not mine or not theirs:
+        return None
+    difference = sum(mine) / len(mine) - sum(theirs) / len(theirs)
+    band = max(max(mine) - min(mine), max(theirs) - min(theirs))
+    figure = FIGURE_OF.get(column)
+    if abs(difference) < 1e-9:
+        verdict = SAME
+    elif figure is not None and figure.exact:
+        verdict = REAL
+    elif not (structure_trusted(rows, base) and structure_trusted(rows, scenario)):
+        verdict = UNTRUSTED
+    elif min(len(mine), len(theirs)) < 2:
+        verdict = ONE_SEED
+    elif abs(difference) > band + 1e-9:
+        verdict = REAL
+    else:
+        verdict = WITHIN_BAND
+    return {
+        "difference": round(difference, 6),
+        "band": round(band, 6),
+        "verdict": verdict,
+    }
 
 
-def clock_stopped(rows: Sequence[dict[str, Any]]) -> list[str]:
+def differences(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every structure's verdict per figure against ``base`` (comparison.json)."""
+    structures = list(dict.fromkeys(str(row["scenario"]) for row in rows))
+    if not structures:
+        return {}
+    base = "base" if "base" in structures else structures[0]
+    found: dict[str, dict[str, Any]] = {}
+    for scenario in structures:
+        if scenario == base:
+            continue
+        found[scenario] = {}
+        for figure in FIGURE_WORDS:
+            verdict = difference_verdict(rows, base, scenario, figure.column)
+            if verdict is not None:
+                found[scenario][figure.column] = verdict
+    return found
+
+
+# Number formats, by column.
+FORMATS = {
+    "assigned": ".0f", "unassigned": ".0f", "urgent_unassigned": ".0f",
+    "unassigned_weight": ".1f", "shortage_fte": ".2f", "utilisation_max": ".2f",
+    "utilisation_min": ".2f", "utilisation_mean": ".2f", "travel_km": ",.0f",
+    "travel_hours": ",.1f", "municipalities_per_advisor_max": ".0f",
+    "municipalities_per_advisor_mean": ".2f", "forced_moves": ".0f",
+    "coverage_min": ".0f", "single_points": ".0f", "uncovered": ".0f",
+    "n1_worst_weight": ".1f", "n1_mean_weight": ".2f", "leakage_fte": ".2f",
+    "freed_fte": ".2f",
+}  # fmt: skip
+# (column, label, number format) in the order a manager reads them.
+FIGURES: list[tuple[str, str, str]] = [
+    (f.column, f.label, FORMATS[f.column]) for f in FIGURE_WORDS
+]
+GAP_FLAG = GAP_TRUSTED
+MARKS = {REAL: "*", WITHIN_BAND: "~", ONE_SEED: "?", UNTRUSTED: "!"}
+
+
+def _values(
+    rows: Sequence[Mapping[str, Any]], scenario: str, column: str
+) -> list[float]:
+    return figure_values(rows, scenario, column)
+
+
+def flagged(rows: Sequence[Mapping[str, Any]], scenario: str) -> bool:
+    """Some seed of this structure ended above a 1 % gap, with no bound, or
+    by the clock (``compare.structure_trusted``)."""
+    return not structure_trusted(rows, scenario)
+
+
+def clock_stopped(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """Structures with a solve the wall clock stopped before its budget."""
     return list(
         dict.fromkeys(
@@ -78,8 +256,13 @@ def significant(base: Sequence[float], other: Sequence[float]) -> bool:
     return diff > spread + 1e-9
 
 
-def _cell(values: Sequence[float], spec: str, base: Sequence[float] | None) -> str:
-    """The base's mean, or a scenario's difference from it; range; ``~``."""
+def _cell(
+    values: Sequence[float],
+    spec: str,
+    base: Sequence[float] | None,
+    verdict: Mapping[str, Any] | None = None,
+) -> str:
+    """The base's mean, or a scenario's difference from it; range; its mark."""
     if not values or (base is not None and not base):
         return "-"
     mean = sum(values) / len(values)
@@ -88,19 +271,47 @@ def _cell(values: Sequence[float], spec: str, base: Sequence[float] | None) -> s
         diff = 0.0
     else:
         diff = mean - sum(base) / len(base)
+        shown = spec
+        if abs(diff) >= 1e-9 and format(abs(diff), spec).strip("0.,") == "":
+            # A difference of means that rounds to nothing gets one more
+            # decimal, so it never reads "+0" or "-0".
+            digits = int(spec.rstrip("f").lstrip(",.") or 0) + 1
+            shown = f"{',' if spec.startswith(',') else ''}.{digits}f"
         text = (
-            "0" if abs(diff) < 1e-9 else ("+" if diff > 0 else "") + format(diff, spec)
+            "0" if abs(diff) < 1e-9 else ("+" if diff > 0 else "") + format(diff, shown)
         )
     if max(values) > min(values):
         text += f" ({format(min(values), spec)}..{format(max(values), spec)})"
-    if base is not None and abs(diff) >= 1e-9 and not significant(base, values):
+    if verdict is not None and verdict["verdict"] in MARKS:
+        text += " " + MARKS[verdict["verdict"]]
+    elif (
+        verdict is None
+        and base is not None
+        and abs(diff) >= 1e-9
+        and not significant(base, values)
+    ):
         text += " ~"
     return text
 
 
-def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The side-by-side table of a comparison's rows (comparison.csv rows)."""
-    structures = list(dict.fromkeys(row["scenario"] for row in rows))
+def descriptions(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per structure: its id and its description."""
+    structures = list(dict.fromkeys(str(row["scenario"]) for row in rows))
+    shown: dict[str, str] = {}
+    for row in rows:
+        text = row.get("description")
+        if text and str(row["scenario"]) not in shown:
+            shown[str(row["scenario"])] = str(text)
+    width = max((len(s) for s in structures), default=0)
+    return [f"{s.ljust(width)}  {shown.get(s, '(no description)')}" for s in structures]
+
+
+def comparison_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The side-by-side table of a comparison's rows (comparison.csv rows).
+
+    Above it the structures in words; below it what the marks mean.
+    """
+    structures = list(dict.fromkeys(str(row["scenario"]) for row in rows))
     if not structures:
         return "no structures"
     base_id = structures[0]
@@ -111,10 +322,15 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
         for h, s in zip(header_cells, structures, strict=True)
     ]
     body: list[list[str]] = []
+    marks_used: set[str] = set()
     for column, label, spec in FIGURES:
         base = _values(rows, base_id, column)
         cells = [_cell(base, spec, None)]
-        cells += [_cell(_values(rows, s, column), spec, base) for s in structures[1:]]
+        for s in structures[1:]:
+            verdict = difference_verdict(rows, base_id, s, column)
+            if verdict is not None:
+                marks_used.add(verdict["verdict"])
+            cells.append(_cell(_values(rows, s, column), spec, base, verdict))
         body.append([label, *cells])
     body.append(
         ["N-1 worst advisor"]
@@ -141,6 +357,15 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
             for s in structures
         ]
     )
+    if any(r.get("locks_dropped") for r in rows):
+        body.append(
+            ["locks dropped"]
+            + [
+                str(max(int(r.get("locks_dropped") or 0) for r in rows
+                        if r["scenario"] == s))
+                for s in structures
+            ]
+        )  # fmt: skip
     widths = [
         max(len(line[i]) for line in [["figure", *header_cells], *body])
         for i in range(len(header_cells) + 1)
@@ -161,15 +386,20 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
         )
     notes = [f"seeds: {', '.join(str(s) for s in seeds)}"]
     if len(seeds) > 1:
-        notes.append(
-            "(a..b) = the structure's own values over the seeds; "
-            "~ = difference within the seed range, not significant"
-        )
-    if any(flagged(rows, s) for s in structures):
-        notes.append(
-            f"! = solved above a {GAP_FLAG:.0%} gap (or no proved bound): "
-            "figures may still change with more time"
-        )
+        notes.append("(a..b) = the structure's own values over the seeds")
+    legend = {
+        REAL: "* = real: an exact figure, or a difference larger than the seeds' "
+        "band, both structures solved within 1 % of their bound",
+        WITHIN_BAND: "~ = within the band: no larger than the spread over the "
+        "seeds, another seed could reverse it",
+        ONE_SEED: "? = one seed gives no band: shown, not called real "
+        "(--seeds 3 or more gives one)",
+        UNTRUSTED: f"! = solved above a {GAP_FLAG:.0%} gap, without a bound or by "
+        "the clock: figures may still change, differences not called real",
+    }
+    notes += [text for verdict, text in legend.items() if verdict in marks_used]
+    if any(flagged(rows, s) for s in structures) and UNTRUSTED not in marks_used:
+        notes.append(legend[UNTRUSTED])
     if stopped := clock_stopped(rows):
         notes.append(
             f"stopped by the time limit: {', '.join(stopped)}; these rows may "
@@ -180,7 +410,12 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
             "N-1: some re-placements stopped before a proof (see "
             "comparison.json, n1_inexact)"
         )
-    return "\n".join([*lines, "", *notes])
+    if any(r.get("locks_dropped") for r in rows):
+        notes.append(
+            "locks dropped: locks a structure makes impossible (listed in "
+            "comparison.json, locks_dropped)"
+        )
+    return "\n".join([*descriptions(rows), "", *lines, "", *notes])
 
 
 class ProgressBar:

@@ -9,6 +9,7 @@ same bytes: no clock, no path and no run time appears on a page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -16,7 +17,10 @@ from typing import Any
 
 import jinja2
 
+from allocator import i18n
+from allocator.i18n import _
 from allocator.render import charts
+from allocator.render.compare_text import FIGURE_OF, REAL, SAME, difference_verdict
 
 # Rows listed in the unassigned and changes tables before "and N more".
 MAX_LISTED = 1000
@@ -34,6 +38,15 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["fmt"] = fmt
+    # Words in the active language (allocator.i18n), looked up at render time.
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n._, ngettext=i18n.ngettext, newstyle=True
+    )
+    env.filters["num"] = charts.number
+    env.filters["change_word"] = charts.change_word
+    env.filters["kind_word"] = charts.kind_word
+    env.globals["lang"] = i18n.active
     return env
 
 
@@ -58,6 +71,12 @@ def report_page(data: Mapping[str, Any]) -> str:
         users and changes, at most MAX_LISTED of each.
     """
     summary = data["summary"]
+    with i18n.language(summary.get("language") if not i18n.is_explicit() else None):
+        return _report_page(data, summary)
+
+
+def _report_page(data: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+    """report_page in the language already chosen."""
     leader = summary.get("leader") or {}
     names = {
         kind: dict((leader.get("names") or {}).get(kind) or {})
@@ -79,7 +98,11 @@ def report_page(data: Mapping[str, Any]) -> str:
             short_by_municipality,
             names,
         ),
-        charts.spread_chart(data["advisor_load"], limit if limit else None),
+        charts.spread_chart(
+            data["advisor_load"],
+            limit if limit else None,
+            leader.get("municipality_limits") or {},
+        ),
         charts.changes_chart(data["changes"], names),
         charts.travel_chart(data["assignments"], data["team_load"]),
     ]
@@ -89,7 +112,9 @@ def report_page(data: Mapping[str, Any]) -> str:
         environment()
         .get_template("report.html.j2")
         .render(
-            title=f"Allocation report: {summary.get('instance', '')}",
+            title=_("Allocation report: {instance}").format(
+                instance=summary.get("instance", "")
+            ),
             summary=summary,
             figures=summary_figures(summary, shortage),
             shortage=shortage,
@@ -112,29 +137,50 @@ def summary_figures(
     changes = summary.get("changes") or {}
     gap = summary.get("gap")
     leader = summary.get("leader") or {}
+    week = str(leader.get("week") or summary.get("reference_date") or "")
+    iso = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+    if iso and i18n.active() != "en":
+        # Norwegian says "uke 49 (2026)", not the ISO form.
+        week = f"{int(iso.group(2))} ({iso.group(1)})"
     return [
-        ("Week", str(leader.get("week") or summary.get("reference_date") or "")),
-        ("Status", str(summary.get("status", ""))),
-        ("Gap to the bound", "" if gap is None else f"{gap * 100:.2f} %"),
-        ("Users", str(kpis.get("users", ""))),
-        ("Placed", str(kpis.get("assigned", ""))),
+        (_("Week"), str(week)),
+        (_("Status"), status_word(str(summary.get("status", "")))),
         (
-            "Unassigned (of them urgent)",
+            _("Distance from the best possible allocation"),
+            "" if gap is None else f"{gap * 100:.2f} %"
+            if i18n.active() == "en" else i18n.percent(gap, 2),
+        ),
+        (_("Users"), str(kpis.get("users", ""))),
+        (_("Placed"), str(kpis.get("assigned", ""))),
+        (
+            _("Waiting for an advisor (of them urgent)"),
             f"{kpis.get('unassigned', '')} ({kpis.get('urgent_unassigned', '')})",
         ),
-        ("Moved from their advisor", str(kpis.get("reassignments", ""))),
+        (_("Moved from their advisor"), str(kpis.get("reassignments", ""))),
         (
-            "Changes: moved, unassigned, arrived, left",
+            _("Changes: moved, lost their advisor, arrived, left"),
             ", ".join(str(changes.get(k, 0)) for k in charts.CHANGE_KINDS),
         ),
-        ("FTE short", f"{sum(r['fte'] for r in shortage):.2f}"),
+        (_("FTE short"), charts.number(sum(r["fte"] for r in shortage), 2)),
         (
-            "Utilisation, lowest to highest",
-            f"{charts.percent(kpis.get('utilisation_min'))} to "
-            f"{charts.percent(kpis.get('utilisation_max'))}",
+            _("Utilisation, lowest to highest"),
+            _("{low} to {high}").format(
+                low=charts.percent(kpis.get("utilisation_min")),
+                high=charts.percent(kpis.get("utilisation_max")),
+            ),
         ),
-        ("Travel, total road km", f"{kpis.get('travel_km', 0):.1f}"),
+        (_("Travel, total road km"), charts.number(kpis.get("travel_km", 0), 1)),
     ]
+
+
+def status_word(status: str) -> str:
+    """A solve's status (summary.json's id) in words."""
+    words = {
+        "optimal": _("best possible (proven)"),
+        "feasible": _("good, not proven best"),
+        "no_solution": _("no allocation found"),
+    }
+    return words.get(status, status)
 
 
 def unassigned_rows(
@@ -159,34 +205,45 @@ def unassigned_rows(
     return sorted(rows, key=lambda r: not r["urgent"])
 
 
-def comparison_page(rows: list[dict[str, Any]], settings: dict[str, Any]) -> str:
+def comparison_page(
+    rows: list[dict[str, Any]],
+    settings: Mapping[str, Any] | Sequence[tuple[str, str]],
+) -> str:
     """comparison.html for ``allocator compare`` (FORMAT.md section 7).
 
     Args:
-        rows: comparison.csv rows as dicts (``scenario``, ``seed`` and the
-            figures; numbers as numbers, or as text that reads as one).
-        settings: what was run (seeds, time limit, instance, ...); shown as
-            a table of key and value.
+        rows: comparison.csv rows as dicts (``scenario``, ``seed``,
+            ``description`` and the figures; numbers as numbers, or as text
+            that reads as one).
+        settings: what was run, in words: (what, how) pairs
+            (``Comparison.settings_in_words``), or a mapping of key and value.
 
     Returns:
-        The page: a side-by-side table, one column per structure, one row
-        per figure, the base's value and each scenario's difference with the
-        seed range ("min to max") when there are several seeds, a difference
-        inside the seed ranges marked as not significant; and charts of the
-        figures per structure.
+        The page: each structure with its description at the top; a
+        side-by-side table, one column per structure, one row per figure
+        with its plain meaning and the risk factor it answers, the base's
+        value and each scenario's difference with the seed range ("min to
+        max") when there are several seeds, and every difference's verdict
+        (real, within the band, one seed, solve not trusted:
+        ``compare_text.difference_verdict``); charts of the figures per
+        structure; the settings.
     """
     table = comparison_table(rows)
     figure_charts = comparison_charts(table)
+    pairs = (
+        [(str(k), str(v)) for k, v in sorted(settings.items())]
+        if isinstance(settings, Mapping)
+        else [(str(k), str(v)) for k, v in settings]
+    )
+    instance = dict(pairs).get("instance", "")
     return (
         environment()
         .get_template("comparison.html.j2")
         .render(
-            title=f"Comparison of structures: {settings.get('instance', '')}".rstrip(
-                ": "
-            ),
+            title=f"Comparison of structures: {instance}".rstrip(": "),
             table=table,
             charts=figure_charts,
-            settings=sorted((str(k), str(v)) for k, v in settings.items()),
+            settings=pairs,
             version=package_version(),
         )
     )
@@ -248,6 +305,15 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     structures = list(dict.fromkeys(str(r.get("scenario", "")) for r in rows))
     seeds = sorted({str(r.get("seed", "")) for r in rows})
     base = "base" if "base" in structures else (structures[0] if structures else "")
+    # The rows with numbers as numbers, for the verdicts.
+    numeric = [
+        {
+            **r,
+            "scenario": str(r.get("scenario", "")),
+            **{k: as_number(v) for k, v in r.items() if k in FIGURE_OF or k == "gap"},
+        }
+        for r in rows
+    ]
     figures = []
     for key, title, better in COMPARED:
         cells: dict[str, dict[str, Any]] = {}
@@ -260,42 +326,71 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             ]
             if not values:
                 continue
-            cells[structure] = {
-                "mean": sum(values) / len(values),
-                "low": min(values),
-                "high": max(values),
-            }
+            # The mean kept inside the range: summing floats may land it a
+            # hair outside, which would give a chart a negative whisker.
+            mean = min(max(sum(values) / len(values), min(values)), max(values))
+            cells[structure] = {"mean": mean, "low": min(values), "high": max(values)}
         if not cells:
             continue
         reference = cells.get(base)
         for structure, cell in cells.items():
             cell["diff"] = None
             cell["significant"] = True
+            cell["verdict"] = None
             if reference is not None and structure != base:
                 cell["diff"] = cell["mean"] - reference["mean"]
-                # Within both seed ranges' overlap, a difference is noise.
-                overlap = (
-                    cell["low"] <= reference["high"]
-                    and reference["low"] <= cell["high"]
-                )
-                # No difference at all needs no mark.
-                cell["significant"] = not (
-                    overlap and len(seeds) > 1 and cell["diff"] != 0
-                )
-        figures.append({"key": key, "title": title, "better": better, "cells": cells})
+                judged = difference_verdict(numeric, base, structure, key)
+                if judged is not None and judged["verdict"] != SAME:
+                    cell["verdict"] = judged["verdict"]
+                    cell["significant"] = judged["verdict"] == REAL
+        words = FIGURE_OF.get(key)
+        figures.append(
+            {
+                "key": key,
+                "title": title,
+                "better": better,
+                "cells": cells,
+                "meaning": words.meaning if words else "",
+                "risk": words.risk if words else "",
+            }
+        )
     flagged = sorted(
         {
             str(r.get("scenario", ""))
             for r in rows
             if (g := as_number(r.get("gap"))) is not None and g > 0.01
         }
+        | {
+            s
+            for s in structures
+            if any(
+                str(r.get("scenario", "")) == s and r.get("stopped_by") == "wall_clock"
+                for r in rows
+            )
+        }
     )
+    described: dict[str, str] = {}
+    for r in rows:
+        described.setdefault(
+            str(r.get("scenario", "")), str(r.get("description") or "")
+        )
     return {
         "structures": structures,
+        "descriptions": [
+            (s, described.get(s) or "(no description)") for s in structures
+        ],
         "seeds": seeds,
         "base": base,
         "figures": figures,
         "flagged": flagged,
+        "locks_dropped": {
+            s: max(
+                int(as_number(r.get("locks_dropped")) or 0)
+                for r in rows
+                if str(r.get("scenario", "")) == s
+            )
+            for s in structures
+        },
     }
 
 

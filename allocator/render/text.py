@@ -7,48 +7,98 @@ import threading
 import time
 from typing import Any
 
+from allocator import i18n
+from allocator.i18n import _
+
 
 def summary_table(summary: dict[str, Any]) -> str:
     """A readable two-column table of a solve's headline figures."""
     k = summary["kpis"]
+    english = i18n.active() == "en"
 
     def number(value: Any, fmt: str = "{:,.2f}") -> str:
-        return "-" if value is None else fmt.format(value)
+        if value is None:
+            return "-"
+        if english:
+            return fmt.format(value)
+        # Norwegian form: 1 240,00 and 0,00 %.
+        if "%" in fmt:
+            return i18n.percent(value, 2)
+        return i18n.fixed(value, 2)
+
+    def whole(value: int) -> str:
+        return f"{value:,}" if english else i18n.number(value, 0)
+
+    def share(value: float) -> str:
+        return f"{value:.0%}" if english else i18n.percent(value)
+
+    def stopped(reason: str) -> str:
+        if english:
+            return reason
+        words = {
+            "proof": _("the best possible was proven"),
+            "deterministic_time": _("the work limit was reached"),
+            "gap_limit": _("close enough to the best possible"),
+            "wall_clock": _("the time limit was reached"),
+            "interrupted": _("stopped by hand"),
+            "none": _("not stopped"),
+        }
+        return words.get(reason, reason)
+
+    def status(value: str) -> str:
+        if english:
+            return value
+        from allocator.render.html import status_word
+
+        return status_word(value)
 
     rows = [
-        ("instance", summary["instance"]),
-        ("status", summary["status"]),
-        ("objective", number(summary["objective"])),
-        ("bound", number(summary["bound"])),
-        ("gap", number(summary["gap"], "{:.2%}")),
-        ("wall time", f"{summary['wall_s']:.2f} s"),
-        ("stopped by", summary.get("stopped_by", "-")),
-        ("users", f"{k['users']:,}"),
-        ("assigned", f"{k['assigned']:,}"),
-        ("unassigned", f"{k['unassigned']:,} ({k['urgent_unassigned']} urgent)"),
+        (_("instance"), summary["instance"]),
+        (_("status"), status(summary["status"])),
+        (_("objective"), number(summary["objective"])),
+        (_("bound"), number(summary["bound"])),
+        (_("gap"), number(summary["gap"], "{:.2%}")),
+        (_("wall time"), f"{number(summary['wall_s'])} s"),
+        (_("stopped by"), stopped(summary.get("stopped_by", "-"))),
+        (_("users"), whole(k["users"])),
+        (_("assigned"), whole(k["assigned"])),
         (
-            "utilisation",
-            f"max {k['utilisation_max']:.0%}, min {k['utilisation_min']:.0%}",
+            _("unassigned"),
+            _("{count} ({urgent} urgent)").format(
+                count=whole(k["unassigned"]), urgent=k["urgent_unassigned"]
+            ),
         ),
-        ("reassignments", f"{k['reassignments']:,}"),
-        ("travel", f"{k['travel_km']:,.1f} km"),
+        (
+            _("utilisation"),
+            _("max {high}, min {low}").format(
+                high=share(k["utilisation_max"]), low=share(k["utilisation_min"])
+            ),
+        ),
+        (_("reassignments"), whole(k["reassignments"])),
+        (
+            _("travel"),
+            f"{k['travel_km']:,.1f} km"
+            if english
+            else f"{i18n.fixed(k['travel_km'], 1)} km",
+        ),
     ]
     changes = summary.get("changes")
     if changes and summary.get("previous"):
         rows.append(
             (
-                "changes",
-                f"{changes['moved']} moved, {changes['unassigned']} lost their "
-                f"advisor, {changes['arrived']} arrived, {changes['left']} left, "
-                f"{changes['locked']} locked",
+                _("changes"),
+                _(
+                    "{moved} moved, {unassigned} lost their advisor, {arrived} "
+                    "arrived, {left} left, {locked} locked"
+                ).format(**changes),
             )
         )
     if summary.get("gap_warning"):
-        rows.append(("warning", summary["gap_warning"]))
-    width = max(len(label) for label, _ in rows)
+        rows.append((_("warning"), summary["gap_warning"]))
+    width = max(len(label) for label, _value in rows)
     lines = [f"  {label:<{width}}  {value}" for label, value in rows]
     for shortage in summary.get("shortages", []):
-        lines.append(f"  short: {shortage}")
+        lines.append("  " + _("short: {shortage}").format(shortage=shortage))
     return "\n".join(lines)
 
 

@@ -4,11 +4,20 @@
 runs it with uvicorn. Every upload becomes a job folder (jobs.py); input is
 read here only to answer 400 with the command line's located messages
 before a job is queued; solving happens in the job's own process.
+
+The contract (README "The JSON API"): every rejection is 400 (413 for size)
+with ``{"errors": [{"file", "row", "column", "message"}]}``, answered before
+a job is queued, with ``file`` the name the user uploaded (never a path on
+the server); a rejected submission leaves nothing on disk; the framework's
+own errors (a missing field, a malformed body, an unknown route) take the
+same shape. Every answer forbids loading anything from another host.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import logging
 import shutil
 import tempfile
 import warnings
@@ -19,9 +28,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allocator.errors import DataWarning, InputProblem, InstanceError
 from allocator.web.jobs import (
@@ -35,6 +46,8 @@ from allocator.web.jobs import (
 )
 from allocator.web.labels import LANGUAGES, choose_language, labels_for
 from allocator.web.schemas import (
+    TIME_LIMIT_MAX_S,
+    TIME_LIMIT_MIN_S,
     Accepted,
     JobView,
     LockRequest,
@@ -74,7 +87,16 @@ MEDIA = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".txt": "text/plain; charset=utf-8",
 }
-MAX_TIME_LIMIT_S = 3600.0
+MAX_TIME_LIMIT_S = TIME_LIMIT_MAX_S
+# Every answer: nothing from another host (the page and the JSON alike; a
+# served report.html narrows it further), no type sniffing, no referrer.
+SAFE_HEADERS = [
+    (b"content-security-policy", PAGE_CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+log = logging.getLogger("allocator.web")
 
 
 @dataclass
@@ -100,7 +122,10 @@ class Settings:
 
 
 def rejected(problems: list[InputProblem], status: int = 400) -> JSONResponse:
-    body = Rejected.model_validate({"errors": [problem_dict(p) for p in problems]})
+    """The contract's rejection: ``{"errors": [...]}``; a row 0 (a lock given
+    on the page, which has no row) is sent as null."""
+    errors = [problem_dict(p) | {"row": p.row or None} for p in problems]
+    body = Rejected.model_validate({"errors": errors})
     return JSONResponse(body.model_dump(), status_code=status)
 
 
@@ -126,7 +151,7 @@ async def send_json(send: Send, status: int, body: bytes) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json")],
+            "headers": [(b"content-type", b"application/json"), *SAFE_HEADERS],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -163,13 +188,15 @@ class Guard:
         }
         host = headers.get("host", "")
         if not self.host_allowed(host):
-            await send_json(send, 421, b'{"detail": "unknown host name"}')
+            await send_json(send, 421, error_body("request", "unknown host name."))
             return
         method = scope["method"]
         origin = headers.get("origin")
         cross_site = origin is not None and origin.split("://", 1)[-1] != host
         if method not in {"GET", "HEAD", "OPTIONS"} and cross_site:
-            await send_json(send, 403, b'{"detail": "request from another site"}')
+            await send_json(
+                send, 403, error_body("request", "request from another site.")
+            )
             return
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
@@ -200,11 +227,11 @@ class Guard:
                 return
             if message["type"] == "http.response.start":
                 started = True
-                extra = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                ]
-                message["headers"] = list(message.get("headers", [])) + extra
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                # A route's own policy (report.html's sandbox) stays.
+                headers += [(k, v) for k, v in SAFE_HEADERS if k not in present]
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -216,17 +243,14 @@ class Guard:
 
     async def _too_large(self, send: Send) -> None:
         megabytes = self.limit / 1e6
-        body = Rejected.model_validate(
-            {
-                "errors": [
-                    {
-                        "file": "upload",
-                        "message": f"the upload exceeds the limit of {megabytes:g} MB.",
-                    }
-                ]
-            }
-        )
-        await send_json(send, 413, body.model_dump_json().encode())
+        message = f"the upload exceeds the limit of {megabytes:g} MB."
+        await send_json(send, 413, error_body("upload", message))
+
+
+def error_body(file: str, message: str) -> bytes:
+    """One problem in the contract's shape, as JSON bytes."""
+    body = Rejected.model_validate({"errors": [{"file": file, "message": message}]})
+    return body.model_dump_json().encode()
 
 
 # -- the application -----------------------------------------------------------
@@ -253,15 +277,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if own_workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
 
+    # No /docs or /redoc: FastAPI serves them with scripts and fonts from a
+    # CDN, which would run in this server's origin. The schema is at
+    # /openapi.json.
     app = FastAPI(
         title="allocator",
         summary="Allocate a NAV office's caseload: upload, allocate, review, lock.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.jobs = jobs
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(Guard, settings=settings)  # type: ignore[arg-type]
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(
+        request: Request, exc: RequestValidationError
+    ) -> Response:
+        # FastAPI's own 422 repeats the input (a NaN it cannot even encode);
+        # the contract's 400 names the field and the rule, never the value.
+        return rejected([validation_problem(error) for error in exc.errors()])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "refused."
+        response = rejected(
+            [InputProblem("request", None, None, message)], exc.status_code
+        )
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page(request: Request, lang: str | None = None) -> Response:
@@ -298,29 +346,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> Response:
         """Queue an allocation of an uploaded instance (zip or its own files)."""
         job_id, folder = jobs.new_folder()
+        names = Uploaded(folder)
+        queued = False
         try:
             spec = {
-                "instance": str(place_instance(files, folder, settings)),
                 "time_limit": number_field("time_limit", time_limit, float),
                 "seed": number_field("seed", seed, int),
-                "previous": place_previous(previous, folder, settings),
-                "scenario": place_scenario(scenario, folder, settings),
+                "instance": str(place_instance(files, folder, settings, names)),
+                "previous": place_previous(previous, folder, settings, names),
+                "scenario": place_scenario(scenario, folder, settings, names),
                 "locks": [],
             }
             validate(spec)
-        except (UploadError, InstanceError) as error:
-            remove_tree(folder)
-            return rejected(error.problems)
-        except ScenarioUnavailable:
-            remove_tree(folder)
-            return one_problem(
-                "scenario", "scenario files are not supported by this installation."
-            )
-        if jobs.queued() >= jobs.max_queued:
-            remove_tree(folder)
-            return one_problem("upload", "too many jobs are waiting; try later.", 503)
-        jobs.submit(job_id, folder, spec)
-        return JSONResponse(Accepted(id=job_id).model_dump(), status_code=202)
+            if jobs.queued() >= jobs.max_queued:
+                return one_problem(
+                    "upload", "too many jobs are waiting; try later.", 503
+                )
+            jobs.submit(job_id, folder, spec)
+            queued = True
+            return JSONResponse(Accepted(id=job_id).model_dump(), status_code=202)
+        except Exception as error:
+            return refusal(error, names, job_id)
+        finally:
+            if not queued:
+                # Nothing of a refused submission stays on disk.
+                remove_tree(folder)
 
     @app.get("/api/jobs/{job_id}", response_model=JobView)
     def status(job_id: str) -> Response:
@@ -362,7 +412,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if job is None or name not in job.files() or not name.endswith(".csv"):
             return not_found()
         with (job.out / name).open(encoding="utf-8-sig", newline="") as handle:
-            table = list(csv.reader(handle))
+            # The solution's own dialect: ";" when users.csv was ";"-separated.
+            head = handle.readline()
+            handle.seek(0)
+            delimiter = ";" if head.count(";") > head.count(",") else ","
+            table = list(csv.reader(handle, delimiter=delimiter))
         columns = table[0] if table else []
         return JSONResponse({"columns": columns, "rows": table[1:]})
 
@@ -384,36 +438,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         spec_parent = parent_spec(parent)
         locks = merge_locks(parent.locks, request)
         new_id, folder = jobs.new_folder()
-        shutil.copytree(Path(spec_parent["instance"]), folder / "input")
-        shutil.copytree(parent.out, folder / "previous")
-        scenario = None
-        if spec_parent.get("scenario"):
-            source = Path(spec_parent["scenario"])
-            (folder / "scenario").mkdir()
-            scenario = str(shutil.copy(source, folder / "scenario" / source.name))
-        spec = {
-            "instance": str(folder / "input"),
-            "time_limit": request.time_limit or spec_parent.get("time_limit"),
-            "seed": request.seed
-            if request.seed is not None
-            else spec_parent.get("seed"),
-            "previous": str(folder / "previous"),
-            "scenario": scenario,
-            "locks": locks,
-        }
+        names = Uploaded(folder)
+        names.add(folder / "previous", "the allocation")
+        queued = False
         try:
+            shutil.copytree(Path(spec_parent["instance"]), folder / "input")
+            shutil.copytree(parent.out, folder / "previous")
+            scenario = None
+            if spec_parent.get("scenario"):
+                source = Path(spec_parent["scenario"])
+                (folder / "scenario").mkdir()
+                scenario = str(shutil.copy(source, folder / "scenario" / source.name))
+            spec = {
+                "instance": str(folder / "input"),
+                "time_limit": request.time_limit or spec_parent.get("time_limit"),
+                "seed": request.seed
+                if request.seed is not None
+                else spec_parent.get("seed"),
+                "previous": str(folder / "previous"),
+                "scenario": scenario,
+                "locks": locks,
+            }
             validate(spec)
-        except InstanceError as error:
-            remove_tree(folder)
-            return rejected(error.problems)
-        except ScenarioUnavailable:
-            remove_tree(folder)
-            return one_problem(
-                "scenario", "scenario files are not supported by this installation."
-            )
-        jobs.submit(new_id, folder, spec, parent=job_id, locks=locks)
-        return JSONResponse(Accepted(id=new_id).model_dump(), status_code=202)
+            jobs.submit(new_id, folder, spec, parent=job_id, locks=locks)
+            queued = True
+            return JSONResponse(Accepted(id=new_id).model_dump(), status_code=202)
+        except Exception as error:
+            return refusal(error, names, new_id)
+        finally:
+            if not queued:
+                remove_tree(folder)
 
+    # Comparisons of structures: their own routes and queue (comparisons.py).
+    from allocator.web.comparisons import install
+
+    install(app, settings, workdir)
     return app
 
 
@@ -429,7 +488,97 @@ def run(settings: Settings, port: int) -> None:
 
 
 def not_found() -> JSONResponse:
-    return JSONResponse({"detail": "no such job or file"}, status_code=404)
+    return one_problem("request", "no such job or file.", 404)
+
+
+class Uploaded:
+    """Server paths of a job's folder and the names the user gave them.
+
+    Messages from the readers name files by their place on disk where they
+    know no better; before an answer leaves, every such path becomes the
+    uploaded name, so no answer shows where the server keeps its files.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.names: dict[str, str] = {}
+        self.add(folder / "input", "upload")
+        self.add(folder, "upload")
+
+    def add(self, path: Path, name: str) -> None:
+        for text in {str(path), str(path.resolve())}:
+            self.names[text] = name
+
+    def scrub(self, text: str) -> str:
+        for path in sorted(self.names, key=len, reverse=True):
+            text = text.replace(path + "/", self.names[path] + ": ")
+            text = text.replace(path, self.names[path])
+        return text
+
+    def problems(self, problems: list[InputProblem]) -> list[InputProblem]:
+        return [
+            InputProblem(
+                self.scrub(p.file), p.row, p.column and self.scrub(p.column),
+                self.scrub(p.message),
+            )
+            for p in problems
+        ]  # fmt: skip
+
+
+# Errors of the file system that an upload's names or shape cause.
+NAME_ERRORS = {errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL, errno.ENOTDIR}
+
+
+def refusal(error: Exception, names: Uploaded, job_id: str) -> JSONResponse:
+    """The contract's answer to a submission that cannot become a job.
+
+    Located problems are sent as they are (with uploaded names for server
+    paths); a file system error is named without its path; anything else
+    is logged by type only (never user data) and refused, not a 500.
+    """
+    if isinstance(error, UploadError | InstanceError):
+        return rejected(names.problems(error.problems))
+    if isinstance(error, ScenarioUnavailable):
+        return one_problem(
+            "scenario", "scenario files are not supported by this installation."
+        )
+    if isinstance(error, OSError) and error.errno not in NAME_ERRORS:
+        log.warning("job %s not stored: %s", job_id, type(error).__name__)
+        return one_problem(
+            "upload", "the server could not store the upload; try later.", 503
+        )
+    if isinstance(error, OSError):
+        what = error.strerror or "refused"
+        return one_problem("upload", f"a file could not be stored ({what}).")
+    log.warning("job %s refused: %s", job_id, type(error).__name__)
+    return one_problem(
+        "upload", f"the upload could not be read ({type(error).__name__})."
+    )
+
+
+def validation_problem(error: Any) -> InputProblem:
+    """FastAPI's validation error as a located problem, without the input.
+
+    ``loc`` is where in the request: ("body", "time_limit") or ("body",
+    "fix", 0, "user"); the field is the file, a nested key the column.
+    """
+    where = [str(part) for part in error.get("loc", ()) if isinstance(part, str)]
+    if where and where[0] in {"body", "query", "path", "header", "cookie"}:
+        where = where[1:]
+    field = where[0] if where else "request"
+    column = where[-1] if len(where) > 1 else None
+    if error.get("type") == "missing":
+        message = "expected this field, found none."
+        if field == "files":
+            message = (
+                "expected the instance's files (one .zip of its folder, or its "
+                "CSV and TOML files), found none."
+            )
+    elif error.get("type") == "json_invalid":
+        field, message = "request", "expected a JSON body, found text that is none."
+    else:
+        message = str(error.get("msg", "invalid value")).rstrip(".") + "."
+    return InputProblem(field, None, column, message)
 
 
 def view(job: Job) -> JobView:
@@ -482,10 +631,25 @@ def merge_locks(
 
 
 def validate(spec: dict[str, Any]) -> None:
-    """Read the instance (and scenario) as the job will; raises InstanceError."""
-    instance = read_with_locks(Path(spec["instance"]), spec.get("locks", []))
-    if spec.get("scenario"):
-        apply_scenario(instance, Path(spec["scenario"]))
+    """Everything the job's process checks before it solves, done now.
+
+    Reads the instance with the page's locks, applies the scenario, reads
+    last week's plan (and its typed locks) and builds the problem, which
+    rejects fix locks that cannot hold: every input problem is a 400 before
+    a job is queued, never a failed job.
+
+    Raises:
+        InstanceError: every located problem.
+        ScenarioUnavailable: a scenario without the scenario module.
+    """
+    import allocator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        instance = read_with_locks(Path(spec["instance"]), spec.get("locks", []))
+        if spec.get("scenario"):
+            instance = apply_scenario(instance, Path(spec["scenario"]))
+        allocator.validate(instance, previous=spec.get("previous"))
 
 
 def number_field(name: str, text: str | None, kind: type[float] | type[int]) -> Any:
@@ -496,14 +660,19 @@ def number_field(name: str, text: str | None, kind: type[float] | type[int]) -> 
         value = kind(text.strip())
     except ValueError:
         raise refuse(name, f"expected a number, got {text.strip()[:20]!r}.") from None
-    if kind is float and not 0.1 <= value <= MAX_TIME_LIMIT_S:
-        raise refuse(name, f"expected seconds from 0.1 to {MAX_TIME_LIMIT_S:g}.")
+    if kind is float and not TIME_LIMIT_MIN_S <= value <= TIME_LIMIT_MAX_S:
+        # Also NaN, which no comparison holds for.
+        raise refuse(
+            name, f"expected seconds from {TIME_LIMIT_MIN_S:g} to {TIME_LIMIT_MAX_S:g}."
+        )
     if kind is int and not 0 <= value < 2**31:
         raise refuse(name, "expected a whole number from 0 to 2147483647.")
     return value
 
 
-def place_instance(files: list[UploadFile], folder: Path, settings: Settings) -> Path:
+def place_instance(
+    files: list[UploadFile], folder: Path, settings: Settings, uploaded: Uploaded
+) -> Path:
     """Put the uploaded instance under ``folder/input``; returns its folder.
 
     One ``.zip`` is expanded (the folder holding instance.toml inside it is
@@ -523,6 +692,7 @@ def place_instance(files: list[UploadFile], folder: Path, settings: Settings) ->
         extract_zip(archive, target, settings.limits, names[0])
         archive.unlink()
         instance = folder_holding(target, "instance.toml", names[0])
+        uploaded.add(target, names[0])
     else:
         if len(set(names)) < len(names):
             raise refuse("upload", "the same file name was sent twice.")
@@ -535,7 +705,7 @@ def place_instance(files: list[UploadFile], folder: Path, settings: Settings) ->
 
 
 def place_previous(
-    upload: UploadFile | None, folder: Path, settings: Settings
+    upload: UploadFile | None, folder: Path, settings: Settings, names: Uploaded
 ) -> str | None:
     """Last week's solution: a zip of its folder, or allocation.xlsx."""
     if upload is None or not upload.filename:
@@ -543,12 +713,17 @@ def place_previous(
     name = safe_name(upload.filename)
     target = folder / "previous"
     target.mkdir()
+    names.add(target, name)
     if name.lower().endswith(".zip"):
         archive = folder / "previous.zip"
         save_stream(upload.file, archive, settings.upload_bytes, name)
-        extract_zip(archive, target, settings.limits, name)
+        # Under the zip's own name, so that a message about a plan zipped
+        # without its folder names "w1/assignments.csv" for w1.zip.
+        inside = target / (name[:-4] or "previous")
+        inside.mkdir()
+        extract_zip(archive, inside, settings.limits, name)
         archive.unlink()
-        return str(folder_holding(target, "assignments.csv", name))
+        return str(folder_holding(inside, "assignments.csv", name))
     if name.lower().endswith(".xlsx"):
         path = target / name
         save_stream(upload.file, path, settings.upload_bytes, name)
@@ -558,7 +733,7 @@ def place_previous(
 
 
 def place_scenario(
-    upload: UploadFile | None, folder: Path, settings: Settings
+    upload: UploadFile | None, folder: Path, settings: Settings, names: Uploaded
 ) -> str | None:
     if upload is None or not upload.filename:
         return None
@@ -567,5 +742,6 @@ def place_scenario(
         raise refuse(name, "expected a scenario file (.toml).")
     target = folder / "scenario"
     target.mkdir()
+    names.add(target / name, name)
     save_stream(upload.file, target / name, settings.upload_bytes, name)
     return str(target / name)

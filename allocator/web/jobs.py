@@ -26,6 +26,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import secrets
 import signal
 import threading
@@ -99,6 +100,10 @@ class Job:
         return figures
 
 
+# What new_job_id makes: 32 lowercase hex digits.
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def new_job_id() -> str:
     """An id nobody can guess: it is the only key to a job's files."""
     return secrets.token_hex(16)
@@ -151,7 +156,17 @@ class JobManager:
     # -- life cycle -------------------------------------------------------
 
     def start(self) -> None:
+        """Start the scheduler; first remove job folders no job owns.
+
+        A server that stopped forgot its jobs, so their folders (personal
+        data) would never expire; only names that are job ids are touched.
+        """
         self.workdir.mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            owned = set(self.jobs)
+        for path in self.workdir.iterdir():
+            if JOB_ID.fullmatch(path.name) and path.name not in owned:
+                remove_tree(path)
         self._thread = threading.Thread(target=self._run, name="jobs", daemon=True)
         self._thread.start()
 

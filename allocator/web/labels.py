@@ -1,153 +1,126 @@
-"""The page's words in Norwegian (bokmål) and English.
+"""The page's words: English message ids, translated by the catalogues.
 
-The language is the one asked for in ``?lang=``, else the one remembered in
-a cookie, else the browser's first preference we have, else Norwegian.
+The words come from the same gettext catalogues as the report and the
+workbook (``allocator.i18n``, docs/language.md). The language is the one
+asked for in ``?lang=``, else the one remembered in a cookie, else the
+browser's first preference we have, else Norwegian.
 """
 
 from __future__ import annotations
 
+from allocator import i18n
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; translated in :func:`labels_for`."""
+    return message
+
+
 LANGUAGES = {"nb": "Norsk", "en": "English"}
 DEFAULT = "nb"
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Caseload allocation",
-        "intro": "Upload this week's input, allocate, review, lock and download. "
-        "Nothing leaves this machine.",
-        "language": "Language",
-        "upload": "1. Upload",
-        "drop": "Drop the instance here (a .zip of the folder, or instance.toml "
-        "with the tables or the workbook), or press Enter to choose files.",
-        "choose": "Instance files",
-        "previous": "Last week's solution (.zip or allocation.xlsx, optional)",
-        "scenario": "Scenario file (.toml, optional)",
-        "time_limit": "Time limit (seconds, optional)",
-        "seed": "Seed (optional)",
-        "limit": "Largest upload",
-        "allocate": "Allocate",
-        "selected": "Selected files",
-        "none_selected": "No files chosen yet.",
-        "rejected": "The input was rejected; nothing was allocated.",
-        "row": "row",
-        "column": "column",
-        "progress": "2. Search",
-        "status": "Status",
-        "elapsed": "Elapsed",
-        "objective": "Objective",
-        "bound": "Bound",
-        "gap": "Gap",
-        "stop": "Stop and keep the best so far",
-        "results": "3. Results",
-        "summary": "Summary",
-        "placed": "Placed",
-        "unplaced": "Unplaced",
-        "urgent_unplaced": "Urgent unplaced",
-        "moves": "Moves",
-        "stopped_by": "Ended by",
-        "report": "Report",
-        "open_report": "Open the report in a new tab",
-        "show_report": "Show the report on this page",
-        "users": "Users",
-        "filter": "Filter users (id, municipality, team, advisor, status)",
-        "showing": "Showing",
-        "of": "of",
-        "user": "User",
-        "municipality": "Municipality",
-        "team": "Team",
-        "advisor": "Advisor",
-        "lock": "Lock",
-        "actions": "Lock",
-        "fix": "Keep with this advisor",
-        "forbid": "Not this advisor",
-        "unlock": "Unlock",
-        "locked_fix": "kept",
-        "locked_forbid": "not",
-        "locks_pending": "Locks for the next allocation",
-        "reallocate": "Re-allocate with these locks",
-        "changes": "Changes",
-        "no_changes": "No changes.",
-        "downloads": "4. Downloads",
-        "warnings": "Warnings",
-        "failed": "The job failed",
-        "status_queued": "waiting for a free processor",
-        "status_solving": "searching",
-        "status_done": "done",
-        "status_stopped": "stopped; the best allocation found is kept",
-        "status_failed": "failed",
-        "error_network": "The server could not be reached.",
-    },
-    "nb": {
-        "title": "Fordeling av saker",
-        "intro": "Last opp ukens data, fordel, se over, lås og last ned. "
-        "Ingenting forlater denne maskinen.",
-        "language": "Språk",
-        "upload": "1. Last opp",
-        "drop": "Slipp instansen her (en .zip av mappen, eller instance.toml med "
-        "tabellene eller arbeidsboken), eller trykk Enter for å velge filer.",
-        "choose": "Instansfiler",
-        "previous": "Forrige ukes løsning (.zip eller allocation.xlsx, valgfritt)",
-        "scenario": "Scenariofil (.toml, valgfritt)",
-        "time_limit": "Tidsgrense (sekunder, valgfritt)",
-        "seed": "Frø (valgfritt)",
-        "limit": "Største opplasting",
-        "allocate": "Fordel",
-        "selected": "Valgte filer",
-        "none_selected": "Ingen filer valgt ennå.",
-        "rejected": "Dataene ble avvist; ingenting ble fordelt.",
-        "row": "rad",
-        "column": "kolonne",
-        "progress": "2. Søk",
-        "status": "Status",
-        "elapsed": "Tid brukt",
-        "objective": "Målverdi",
-        "bound": "Grense",
-        "gap": "Avstand",
-        "stop": "Stopp og behold den beste så langt",
-        "results": "3. Resultat",
-        "summary": "Sammendrag",
-        "placed": "Fordelt",
-        "unplaced": "Ikke fordelt",
-        "urgent_unplaced": "Hastesaker ikke fordelt",
-        "moves": "Flyttinger",
-        "stopped_by": "Avsluttet av",
-        "report": "Rapport",
-        "open_report": "Åpne rapporten i en ny fane",
-        "show_report": "Vis rapporten på denne siden",
-        "users": "Brukere",
-        "filter": "Filtrer brukere (id, kommune, team, veileder, status)",
-        "showing": "Viser",
-        "of": "av",
-        "user": "Bruker",
-        "municipality": "Kommune",
-        "team": "Team",
-        "advisor": "Veileder",
-        "lock": "Lås",
-        "actions": "Lås",
-        "fix": "Behold hos denne veilederen",
-        "forbid": "Ikke denne veilederen",
-        "unlock": "Lås opp",
-        "locked_fix": "beholdes",
-        "locked_forbid": "ikke",
-        "locks_pending": "Låser for neste fordeling",
-        "reallocate": "Fordel på nytt med disse låsene",
-        "changes": "Endringer",
-        "no_changes": "Ingen endringer.",
-        "downloads": "4. Nedlastinger",
-        "warnings": "Advarsler",
-        "failed": "Jobben feilet",
-        "status_queued": "venter på en ledig prosessor",
-        "status_solving": "søker",
-        "status_done": "ferdig",
-        "status_stopped": "stoppet; den beste fordelingen som ble funnet er beholdt",
-        "status_failed": "feilet",
-        "error_network": "Fikk ikke kontakt med serveren.",
-    },
+# Key (used by the page's template and script) -> English message id.
+MESSAGES: dict[str, str] = {
+    "title": N_("Caseload allocation"),
+    "intro": N_(
+        "Upload this week's input, allocate, review, lock and "
+        "download. Nothing leaves this machine."
+    ),
+    "language": N_("Language"),
+    "upload": N_("1. Upload"),
+    "drop": N_(
+        "Drop the instance here (a .zip of the folder, or "
+        "instance.toml with the tables or the workbook), or press "
+        "Enter to choose files."
+    ),
+    "choose": N_("Instance files"),
+    "previous": N_("Last week's solution (.zip or allocation.xlsx, optional)"),
+    "scenario": N_("Scenario file (.toml, optional)"),
+    "time_limit": N_("Time limit (seconds, optional)"),
+    "seed": N_("Seed (optional)"),
+    "limit": N_("Largest upload"),
+    "allocate": N_("Allocate"),
+    "selected": N_("Selected files"),
+    "none_selected": N_("No files chosen yet."),
+    "rejected": N_("The input was rejected; nothing was allocated."),
+    "row": N_("row"),
+    "column": N_("column"),
+    "progress": N_("2. Search"),
+    "status": N_("Status"),
+    "elapsed": N_("Elapsed"),
+    "objective": N_("Objective"),
+    "bound": N_("Bound"),
+    "gap": N_("Gap"),
+    "stop": N_("Stop and keep the best so far"),
+    "results": N_("3. Results"),
+    "summary": N_("Summary"),
+    "placed": N_("Placed"),
+    "unplaced": N_("Unplaced"),
+    "urgent_unplaced": N_("Urgent unplaced"),
+    "moves": N_("Moves"),
+    "stopped_by": N_("Ended by"),
+    "report": N_("Report"),
+    "open_report": N_("Open the report in a new tab"),
+    "show_report": N_("Show the report on this page"),
+    "users": N_("Users"),
+    "filter": N_("Filter users (id, municipality, team, advisor, status)"),
+    "showing": N_("Showing"),
+    "of": N_("of"),
+    "user": N_("User"),
+    "municipality": N_("Municipality"),
+    "team": N_("Team"),
+    "advisor": N_("Advisor"),
+    "lock": N_("Lock"),
+    "actions": N_("Lock"),
+    "fix": N_("Keep with this advisor"),
+    "forbid": N_("Not this advisor"),
+    "unlock": N_("Unlock"),
+    "locked_fix": N_("kept"),
+    "locked_forbid": N_("not"),
+    "locks_pending": N_("Locks for the next allocation"),
+    "reallocate": N_("Re-allocate with these locks"),
+    "changes": N_("Changes"),
+    "no_changes": N_("No changes."),
+    "downloads": N_("4. Downloads"),
+    "warnings": N_("Warnings"),
+    "failed": N_("The job failed"),
+    "status_queued": N_("waiting for a free processor"),
+    "status_solving": N_("searching"),
+    "status_done": N_("done"),
+    "status_stopped": N_("stopped; the best allocation found is kept"),
+    "status_failed": N_("failed"),
+    "error_network": N_("The server could not be reached."),
+    # Values the page shows from the solution's files, in words (the files
+    # keep their ids): why the search ended, a user's status, a change.
+    "stop_proof": N_("the best possible was proven"),
+    "stop_deterministic_time": N_("the work limit was reached"),
+    "stop_gap_limit": N_("close enough to the best possible"),
+    "stop_wall_clock": N_("the time limit was reached"),
+    "stop_interrupted": N_("stopped by hand"),
+    "stop_none": N_("not stopped"),
+    "user_assigned": N_("assigned"),
+    "user_unassigned": N_("unassigned"),
+    "change_moved": N_("moved"),
+    "change_unassigned": N_("lost their advisor"),
+    "change_arrived": N_("arrived"),
+    "change_left": N_("left"),
+    "column_kind": N_("change"),
+    "column_from": N_("from"),
+    "column_to": N_("to"),
+    "column_from_team": N_("from_team"),
+    "column_to_team": N_("to_team"),
+    "column_team_change": N_("team_change"),
+    "column_locked": N_("locked"),
+    "column_reason": N_("reason"),
+    "true": N_("yes"),
+    "false": N_("no"),
 }
 
 
 def labels_for(language: str) -> dict[str, str]:
-    """The page's labels in ``language`` (``nb`` or ``en``)."""
-    return LABELS.get(language, LABELS[DEFAULT])
+    """The page's labels in ``language`` (``nb`` or ``en``; else Norwegian)."""
+    with i18n.language(language if language in LANGUAGES else DEFAULT):
+        return {key: i18n._(message) for key, message in MESSAGES.items()}
 
 
 def choose_language(
@@ -159,7 +132,7 @@ def choose_language(
     and ``nn`` all mean Norwegian.
     """
     for choice in (asked, remembered):
-        if choice in LABELS:
+        if choice in LANGUAGES:
             return choice
     preferences: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept or "").split(",")):

@@ -1,10 +1,14 @@
-"""The JSON shapes of the API (pydantic models, shown in /docs)."""
+"""The JSON shapes of the API (pydantic models, in /openapi.json)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+# The time limits a job may ask for (seconds): the search's least, the page's most.
+TIME_LIMIT_MIN_S = 0.1
+TIME_LIMIT_MAX_S = 3600.0
 
 
 class Problem(BaseModel):
@@ -71,7 +75,11 @@ class LockRequest(BaseModel):
     fix: list[Pair] = Field(default_factory=list, max_length=10000)
     forbid: list[Pair] = Field(default_factory=list, max_length=10000)
     unlock: list[str] = Field(default_factory=list, max_length=10000)
-    time_limit: float | None = Field(default=None, gt=0, le=3600)
+    # The page's own limits (README "The JSON API"); NaN and infinities are
+    # refused by the schema, so they never reach the solve or a 500.
+    time_limit: float | None = Field(
+        default=None, ge=TIME_LIMIT_MIN_S, le=TIME_LIMIT_MAX_S, allow_inf_nan=False
+    )
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 

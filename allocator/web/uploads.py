@@ -24,6 +24,12 @@ CHUNK = 1 << 16
 MAX_ENTRIES = 1000
 # Folders and files some systems add to a zip, never part of an instance.
 IGNORED_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
+# The longest file name the usual file systems take (bytes of UTF-8), and
+# how long and deep a zip entry's path may be: far beyond any instance,
+# far below what makes the system refuse a path (PATH_MAX is 4,096 bytes).
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 1024
+MAX_DEPTH = 16
 
 
 class UploadError(Exception):
@@ -50,13 +56,44 @@ def safe_name(filename: str | None) -> str:
     """The plain file name of an upload; never a path.
 
     Raises:
-        UploadError: an empty name, ``.``/``..``, or control characters.
+        UploadError: an empty name, ``.``/``..``, control characters, or a
+            name longer than a file system takes (``MAX_NAME_BYTES``).
     """
     raw = (filename or "").replace("\\", "/")
     name = PurePosixPath(raw).name
     if not name or name in {".", ".."} or any(ord(c) < 32 for c in name):
         raise refuse("upload", "a file without a usable name was sent.")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise refuse(
+            shown_name(name),
+            f"expected a file name of at most {MAX_NAME_BYTES} bytes, found "
+            f"{len(name.encode('utf-8', 'surrogatepass')):,}; rename the file.",
+        )
     return name
+
+
+def shown_name(name: str) -> str:
+    """A name as messages show it: cut, with its end kept (the extension)."""
+    if len(name) <= 60:
+        return name
+    return f"{name[:40]}...{name[-16:]}"
+
+
+def entry_too_long(parts: tuple[str, ...]) -> str | None:
+    """Why a zip entry's path cannot be written, or None when it can."""
+    longest = max(len(p.encode("utf-8", "surrogatepass")) for p in parts)
+    if longest > MAX_NAME_BYTES:
+        return (
+            f"an entry's name is {longest:,} bytes long, more than the "
+            f"{MAX_NAME_BYTES} a file system takes; rename it."
+        )
+    size = len("/".join(parts).encode("utf-8", "surrogatepass"))
+    if size > MAX_PATH_BYTES or len(parts) > MAX_DEPTH:
+        return (
+            f"an entry lies {len(parts)} folders deep ({size:,} bytes of path); "
+            f"expected at most {MAX_DEPTH} folders and {MAX_PATH_BYTES} bytes."
+        )
+    return None
 
 
 def entry_parts(name: str) -> tuple[str, ...] | None:
@@ -101,6 +138,9 @@ def extract_zip(archive: Path, target: Path, limits: Limits, label: str) -> None
                     )
                 if IGNORED_PARTS & set(parts):
                     continue
+                why = entry_too_long(parts)
+                if why is not None:
+                    raise refuse(label, why)
                 if stat.S_ISLNK(info.external_attr >> 16):
                     raise refuse(label, "the archive holds a link; refused.")
                 if info.flag_bits & 0x1:
@@ -130,6 +170,12 @@ def extract_zip(archive: Path, target: Path, limits: Limits, label: str) -> None
         NotImplementedError,
     ) as error:
         raise refuse(label, "not a readable zip archive.") from error
+    except OSError as error:
+        # A file and a folder of one name, a name the file system refuses:
+        # the archive's fault. The message never holds the server's path.
+        raise refuse(
+            label, f"an entry cannot be written ({error.strerror or 'refused'})."
+        ) from None
 
 
 def too_big(limits: Limits) -> str:
