@@ -251,3 +251,22 @@ def test_same_input_and_seed_same_file_idle_and_under_load(
     assert _solve(office_folder, tmp_path / "b") == idle
     with busy():
         assert _solve(office_folder, tmp_path / "c") == idle
+
+
+def test_a_household_member_nobody_can_take_leaves_the_rest_together() -> None:
+    """The first member needs municipal authority nobody has; the other two share."""
+    inst = two_teams()
+    users = list(inst.users)
+    users[5] = users[5].model_copy(
+        update={"household": "h2", "needs": ("social_assistance",)}
+    )
+    users[6] = users[6].model_copy(update={"household": "h2"})
+    users[7] = users[7].model_copy(update={"household": "h2"})
+    problem = build_problem(inst.model_copy(update={"users": tuple(users)}))
+    follow = next(p for p in split(problem) if p.problem.groups[0].kind == "follow_up")
+    assert len(follow.problem.households) == 1
+    assert len(follow.problem.households[0]) == 2
+    result = search.solve(problem, SolveParams(time_limit=10))
+    whole = solve_whole(problem, SolveParams(time_limit=10, workers=1))
+    assert result.objective == whole.objective
+    assert result.allocation[6] == result.allocation[7]

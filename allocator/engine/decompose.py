@@ -135,10 +135,12 @@ def restrict(
     def inside(indices: frozenset[int]) -> frozenset[int]:
         return frozenset(index[g] for g in indices if g in index)
 
+    # A household's members in this part; a member nobody can take belongs
+    # to no part and needs no rule (it is never placed).
     households = [
-        [index[g] for g in members]
+        kept
         for members in problem.households
-        if members and members[0] in index
+        if len(kept := [index[g] for g in members if g in index]) > 1
     ]
     return dataclasses.replace(
         problem,

@@ -344,6 +344,9 @@ def solve(
     start = time.perf_counter()
     deadline = start + params.time_limit
     parts = split(problem)
+    # What a Ctrl-C during the build would lose: the parts, not the starts
+    # (from here on there is always an allocation to write).
+    build_s = time.perf_counter() - start
     placed = {g for part in parts for g in part.groups}
     waiting = restrict(
         problem, [g for g in range(len(problem.groups)) if g not in placed], []
@@ -362,7 +365,6 @@ def solve(
                 objective=objective(part.problem, allocation),
             )
         )
-    build_s = time.perf_counter() - start
     tracker = _Tracker(
         start=start,
         callback=progress,
@@ -425,6 +427,23 @@ def solve(
         )
         left -= outcome.spent
         absorb(states[i], [outcome], stop, tracker, i)
+    if states and all(s.bound == float("-inf") for s in states):
+        # CP-SAT ran in no part (no time, or stopped at once): the search
+        # found nothing of its own, and says so; the caller writes the
+        # greedy baseline and marks it as such.
+        return Result(
+            status="no_solution",
+            objective=float("nan"),
+            bound=float("nan"),
+            wall_s=time.perf_counter() - start,
+            build_s=build_s,
+            time_to_first_s=None,
+            allocation=[None] * len(problem.instance.users),
+            log=tracker.log,
+            stopped_by=overall_stop(states, stop),
+            workers=max((s.workers for s in states), default=1),
+            deterministic=[round(sum(s.spent for s in states), 6)],
+        )
     allocation = merge(
         len(problem.instance.users),
         [s.part for s in states],
