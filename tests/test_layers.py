@@ -87,6 +87,7 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
         "gap",
         "generate",
+        "generate_office",
         "i18n",
         "io",
         "recommend",
