@@ -147,7 +147,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         "time_limit_s": params.time_limit,
         "workers": result.workers,
         "portfolio": params.portfolio,
-        "deterministic_time": None if params.portfolio else params.budget,
+        # The search's deterministic-time budget, sized from the problem
+        # (None for --portfolio, which runs on the clock).
+        "deterministic_time": None if params.portfolio else result.budget,
         # What ended the search: "proof" or "deterministic_time" give the
         # same answer on every run; "gap_limit", "wall_clock" may not.
         "stopped_by": result.stopped_by,

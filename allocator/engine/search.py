@@ -443,6 +443,7 @@ def solve(
             stopped_by=overall_stop(states, stop),
             workers=max((s.workers for s in states), default=1),
             deterministic=[round(sum(s.spent for s in states), 6)],
+            budget=total,
         )
     allocation = merge(
         len(problem.instance.users),
@@ -467,6 +468,7 @@ def solve(
         workers=max((s.workers for s in states), default=1),
         source="search" if any(s.source == "search" for s in states) else "hint",
         deterministic=[round(sum(s.spent for s in states), 6)],
+        budget=total,
     )
 
 

@@ -89,8 +89,10 @@ class Result:
     stopped_by: StopReason = "none"
     workers: int = 0
     source: Source = "search"
-    # CP-SAT deterministic time spent, per phase (1 or 2 entries).
+    # CP-SAT deterministic time spent (one entry per search).
     deterministic: list[float] = field(default_factory=list)
+    # The deterministic-time budget the search was given (None: the clock).
+    budget: float | None = None
 
     @property
     def reproducible(self) -> bool:
