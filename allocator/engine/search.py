@@ -1,6 +1,6 @@
 """The default search: decomposed, started from a flow, deterministic.
 
-How it works (README: the search):
+How it works (docs/reference/search.md):
 
 1. **Parts.** The problem is split into its independent parts
    (:mod:`allocator.engine.decompose`): users who can share no advisor, no
@@ -11,10 +11,12 @@ How it works (README: the search):
    and the plain greedy; the written allocation is never worse than any of
    them.
 3. **Two rounds, each on a deterministic budget.** Round one gives every
-   part a single CP-SAT worker (which proves most parts within a fraction
-   of a second) on a budget proportional to its size. Round two gives the
-   parts not yet proved CP-SAT's interleaved portfolio, starting from round
-   one's best, on the budget round one did not spend. Both budgets are in
+   part two single-worker searches, a plain and (when most of its users are
+   open) a core-based one, which prove most parts within a fraction of a
+   second, on a share of the budget proportional to its size. Round two
+   gives the parts not yet within ``PART_GAP`` CP-SAT's interleaved
+   portfolio, starting from round one's best, the largest gap first, on
+   the budget round one did not spend. Both budgets are in
    CP-SAT's deterministic time, sized from the problem (``budget_for``), so
    the same input and seed give the same allocation on any machine and
    under any load. The time limit is only a safety cap: when it cuts in,
@@ -56,9 +58,10 @@ from allocator.engine.problem import Problem
 
 # The whole search's deterministic time at the default time limit: this
 # much per (group, advisor) pair of the model, at least BUDGET_MIN and at
-# most BUDGET_MAX. Sized on generated offices of many shapes
-# (solutions/BENCHMARKS.md) so that the search ends within the default 10 s
-# on an idle 2-core machine with room to spare for reading and writing.
+# most BUDGET_MAX. Sized on the office shape's seeds 0 to 29, the shipped
+# instances and their scenarios, and a region
+# (solutions/BENCHMARKS.md) so that on an idle 2-core machine the search
+# ends within the default 10 s (the slowest office: 9.7 s).
 BUDGET_PER_PAIR = 0.004
 BUDGET_MIN = 4.0
 BUDGET_MAX = 7.0
