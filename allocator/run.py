@@ -219,8 +219,8 @@ def gap_warning(result: Result, searched: bool) -> str | None:
         )
     if result.gap > GAP_TARGET:
         how = (
-            "a larger --deterministic-time, or none (the default goes on "
-            "while time is left)"
+            "a larger --time-limit, whose work budget grows with it, or "
+            "--deterministic-time"
             if result.stopped_by == "deterministic_time"
             else "--time-limit"
         )
