@@ -216,15 +216,16 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
 @click.option(
     "--workers",
     type=WORKERS,
-    help="CP-SAT subsolvers, interleaved so the answer is reproducible "
-    "(default: 1 for a weekly re-solve, 8 when most users are open).",
+    help="CP-SAT subsolvers in the search's second round, interleaved so the "
+    "answer is reproducible (default: 8; the first round always runs single "
+    "workers).",
 )
 @click.option(
     "--deterministic-time",
     type=DETERMINISTIC_TIME,
-    help="CP-SAT deterministic-time budget (default: 0.1 per second of "
-    "--time-limit, then the wall clock while the gap is above 1 %); a budget "
-    "given here has no wall-clock phase, and a search it ends is reproducible.",
+    help="CP-SAT deterministic-time budget of the whole search (default: "
+    "sized from the problem, 4 to 7 units at 10 s, scaled with --time-limit); "
+    "a search it ends is reproducible.",
 )
 @click.option(
     "--portfolio",

@@ -47,6 +47,7 @@ from allocator.engine.cpsat.solver import (
     SolveParams,
     StopReason,
     configure,
+    gap_of,
     interruptible,
 )
 from allocator.engine.cpsat.solver import solve as solve_whole
@@ -317,13 +318,6 @@ def absorb(
     else:
         state.stopped_by = "wall_clock"
     tracker.update(index, state.objective, state.bound)
-
-
-def gap_of(objective_value: float, bound: float) -> float:
-    """(objective - bound) / objective, 0 when the objective is 0."""
-    if abs(objective_value) < 1e-9:
-        return 0.0
-    return max(0.0, (objective_value - bound) / abs(objective_value))
 
 
 def solve(

@@ -31,12 +31,9 @@ Source = Literal["search", "hint"]
 # A gap above this is reported as a warning.
 GAP_TARGET = 0.01
 
-# Deterministic time units per wall-clock second granted by default. On the
-# project's idle 2-core machine eight interleaved workers spend about 0.2 to
-# 0.45 units a second, so the budget ends the first phase before its share
-# of the wall clock and the answer is reproducible; under heavy load (a
-# fraction of a core) they spend 0.02 to 0.1 a second and the share of the
-# wall clock ends it instead (stopped_by says which).
+# The whole-model search's deterministic budget per second of the time
+# limit when none is given (the default search, allocator.engine.search,
+# sizes its own from the problem instead).
 DETERMINISTIC_PER_SECOND = 0.1
 # Called on every improving solution with (elapsed s, objective, bound).
 ProgressCallback = Callable[[float, float, float], None]
@@ -48,18 +45,17 @@ class SolveParams:
 
     time_limit: float = 10.0
     seed: int = 0
-    # CP-SAT subsolvers, interleaved deterministically when more than one
-    # (same input and seed, same answer). None chooses by the problem: see
-    # auto_workers.
+    # CP-SAT subsolvers of the interleaved round (and of the whole-model
+    # search), deterministic when more than one (same input and seed, same
+    # answer). None: 8 in the default search, auto_workers in the whole one.
     workers: int | None = None
     # The free-running parallel portfolio: faster on very large instances,
     # but its answer under a time limit depends on thread timing.
     portfolio: bool = False
-    # CP-SAT's deterministic time budget; None = time_limit x
-    # DETERMINISTIC_PER_SECOND, followed by a wall-clock phase while the gap
-    # is above GAP_TARGET (see solve). A budget given here has no second
-    # phase. A search stopped by it (or by a proof) gives the same answer
-    # on every run; one stopped by the wall clock may not.
+    # CP-SAT's deterministic time budget for the whole search; None = sized
+    # from the problem (allocator.engine.search.budget_for). A search
+    # stopped by it (or by a proof) gives the same answer on every run; one
+    # stopped by the wall clock may not.
     deterministic_time: float | None = None
 
     @property
@@ -110,11 +106,7 @@ class Result:
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    """Records each improving solution, forwards it, and stops at the gap target.
-
-    ``bound_floor`` is the best bound proved by an earlier phase: the gap a
-    second phase aims at is measured against the better of the two bounds.
-    """
+    """Records each improving solution and forwards it to the progress line."""
 
     def __init__(
         self,
@@ -122,35 +114,18 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         start: float,
         callback: ProgressCallback | None,
         log: list[tuple[float, float, float]],
-        *,
-        bound_floor: float = float("-inf"),
-        gap_target: float | None = None,
     ) -> None:
         super().__init__()
         self.model = model
         self.start = start
         self.callback = callback
         self.log = log
-        self.bound_floor = bound_floor
-        self.gap_target = gap_target
-        self.seen = 0
 
     def on_solution_callback(self) -> None:
-        objective = self.model.to_objective(self.objective_value)
-        bound = max(
-            self.bound_floor, self.model.to_objective(self.best_objective_bound)
+        self.record(
+            self.model.to_objective(self.objective_value),
+            self.model.to_objective(self.best_objective_bound),
         )
-        self.record(objective, bound)
-        self.seen += 1
-        # Never on a phase's first solution: that is the hint, loaded during
-        # presolve, and CP-SAT 9.15 aborts (a failed check in postsolve) when
-        # stopped at that moment. CP-SAT's own relative_gap_limit covers it.
-        if (
-            self.gap_target is not None
-            and self.seen > 1
-            and gap_of(objective, bound) <= self.gap_target
-        ):
-            self.stop_search()
 
     def record(self, objective: float, bound: float) -> None:
         entry = (time.perf_counter() - self.start, objective, bound)
