@@ -38,7 +38,7 @@ from allocator.engine.problem import SCALE, Problem
 Allocation = list[int | None]
 
 
-def _highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """A quiet HiGHS object (its banner goes straight to file descriptor 1)."""
     sys.stdout.flush()
     saved = os.dup(1)
@@ -188,7 +188,7 @@ def transportation(
     lp.a_matrix_.start_ = np.asarray(start, dtype=np.int32)
     lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.asarray(value, dtype=np.float64)
-    highs = _highs()
+    highs = quiet_highs()
     highs.passModel(lp)
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
