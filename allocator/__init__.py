@@ -12,8 +12,6 @@ Every rejected input raises :class:`AllocatorError` (``InstanceError``
 carries ``.problems``, each with file, row, column and message).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from allocator.api import check as check
 from allocator.api import compare as compare
 from allocator.api import read_instance as read_instance
@@ -28,11 +26,7 @@ from allocator.recommend import recommend as recommend
 from allocator.scenario import apply_scenario as apply_scenario
 from allocator.scenario import read_scenario as read_scenario
 from allocator.solution import Solution as Solution
-
-try:
-    __version__ = version("allocator")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+source"
+from allocator.version import __version__ as __version__
 
 __all__ = [
     "AllocatorError",

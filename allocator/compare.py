@@ -204,7 +204,7 @@ def content_sha256(instance: Instance) -> str:
 
 def task_key(kind: str, **inputs: Any) -> str:
     """The hash a cached result is stored under: inputs, seed, settings, versions."""
-    from allocator import __version__
+    from allocator.version import __version__
 
     payload = {"kind": kind, "allocator": __version__, "figures": FIGURES_VERSION}
     payload |= inputs
@@ -532,7 +532,7 @@ def versions(executor: Executor | None = None) -> dict[str, str]:
     """Versions of the packages that shape a comparison's figures."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from allocator import __version__
+    from allocator.version import __version__
 
     found = {"allocator": __version__, "python": platform.python_version()}
     names = ["ortools", "pydantic", "pandas"]
