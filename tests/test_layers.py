@@ -130,9 +130,6 @@ KNOWN: dict[tuple[str, str], str] = {
     # check --previous reads the plan as solve --previous does, and applies
     # the same weekly rule (plan_current), so the two cannot disagree.
     ("checker.py", "allocator.io.previous"): "check --previous's weekly rule",
-    # Circle 3: the comparison routes take the page's helpers and headers
-    # from app.py, which installs them (inside the functions, so app loads).
-    ("web/comparisons.py", "allocator.web.app"): "app's helpers and CSP",
 }
 
 # Third-party libraries confined to named rooms.
