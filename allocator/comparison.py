@@ -8,6 +8,7 @@ writer (``io.comparison``) writes: rows, details and how it was run; its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from allocator.domain import Instance
@@ -51,6 +52,18 @@ class Comparison:
         import pandas as pd
 
         return pd.DataFrame(self.rows, columns=COLUMNS)
+
+    def write(self, folder: str | Path, replace: bool = False) -> Path:
+        """Write the section 7 folder whole (``io.comparison``); returns it.
+
+        Raises:
+            SolutionError: ``folder`` holds an earlier comparison and
+                ``replace`` is not given, is another folder, or cannot be
+                written.
+        """
+        from allocator.io.comparison import write_comparison
+
+        return write_comparison(self, Path(folder), replace)
 
     def document(self) -> dict[str, Any]:
         """comparison.json: settings, versions, input hashes, rows, details."""

@@ -70,6 +70,48 @@ def compare(
 ) -> pd.DataFrame:
     """Compare ``base`` and each scenario on the same users; one row per seed.
 
+    :func:`compare_structures` with its rows as a DataFrame; the arguments
+    are the same.
+
+    Returns:
+        A DataFrame with the comparison.csv columns (README format, section
+        7): counts, weights in weighted users, FTE in posts, travel in km and
+        hours, utilisation as fractions.
+
+    Raises:
+        InstanceError: a scenario that cannot apply (its file, entry, key).
+        SolutionError: ``out`` holds an earlier comparison (without
+            ``replace``), another folder, or cannot be written.
+    """
+    return compare_structures(
+        instance,
+        scenarios,
+        seeds=seeds,
+        time_limit=time_limit,
+        from_current=from_current,
+        workers=workers,
+        executor=executor,
+        out=out,
+        replace=replace,
+        progress=progress,
+    ).frame()
+
+
+def compare_structures(
+    instance: Instance,
+    scenarios: Sequence[Any] = (),
+    *,
+    seeds: int | Sequence[int] = 1,
+    time_limit: float | None = None,
+    from_current: bool = False,
+    workers: int | None = None,
+    executor: Executor | str | None = None,
+    out: str | Path | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Compare ``base`` and each scenario on the same users (``allocator compare``).
+
     Args:
         instance: the base instance (``read_instance``).
         scenarios: scenario files (paths), scenarios already read, or
@@ -88,9 +130,8 @@ def compare(
             work done, work in all).
 
     Returns:
-        A DataFrame with the comparison.csv columns (README format, section
-        7): counts, weights in weighted users, FTE in posts, travel in km and
-        hours, utilisation as fractions.
+        The :class:`~allocator.comparison.Comparison`: ``rows``, ``details``,
+        ``frame()`` (comparison.csv as a DataFrame) and ``write(folder)``.
 
     Raises:
         InstanceError: a scenario that cannot apply (its file, entry, key).
@@ -128,4 +169,4 @@ def compare(
         from allocator.io.comparison import write_comparison
 
         write_comparison(comparison, folder, replace)
-    return comparison.frame()
+    return comparison
