@@ -44,6 +44,7 @@ from allocator.recommend import recommend as recommend
 from allocator.recommend import recommendation_text as recommendation_text
 from allocator.recommend import weigh_structures as weigh_structures
 from allocator.scenario import apply_scenario as apply_scenario
+from allocator.scenario import find_scenario as find_scenario
 from allocator.scenario import read_scenario as read_scenario
 from allocator.solution import Solution as Solution
 from allocator.version import __version__ as __version__
@@ -71,6 +72,7 @@ __all__ = [
     "comparison_folder",
     "explain",
     "explain_text",
+    "find_scenario",
     "generate",
     "limits",
     "make_executor",

@@ -19,6 +19,12 @@ from allocator.compare import compare as compare
 from allocator.compare import compare_structures as compare_structures
 from allocator.domain import Instance, Lock
 from allocator.engine import limits as limits
+
+# Loaded here, before the root binds the verb ``generate`` below: a first
+# import of the module inside the verb would rebind ``allocator.generate``
+# to the module.
+from allocator.generate import Shape
+from allocator.generate import generate as _generate_region
 from allocator.run import RunOptions, solve_instance
 from allocator.runs.executor import make_executor as make_executor
 from allocator.solution import Solution
@@ -73,6 +79,7 @@ def solve(
     locks: Sequence[Lock] = (),
     interruptible: bool = False,
     on_interrupt: Callable[[], None] | None = None,
+    progress_line: bool = False,
 ) -> Solution:
     """Allocate every user of ``instance``; returns a :class:`Solution`.
 
@@ -100,6 +107,9 @@ def solve(
             and keeps the best allocation so far; a second Ctrl-C, or one
             before the search, raises ``KeyboardInterrupt``.
         on_interrupt: called once when a Ctrl-C stopped the search.
+        progress_line: draw a live line on stderr during the search
+            (elapsed, objective, bound, gap), as ``allocator solve`` does
+            on a terminal.
 
     Returns:
         The solution; its ``assignments``, ``advisor_load``, ``team_load`` and
@@ -125,6 +135,7 @@ def solve(
         cli_locks=list(locks),
         interruptible=interruptible,
         on_interrupt=on_interrupt,
+        progress=progress_line,
     )
     return solve_instance(instance, options)
 
@@ -309,8 +320,6 @@ def generate(
     Raises:
         ValueError: counts that cannot make such an instance.
     """
-    from allocator.generate import Shape
-    from allocator.generate import generate as write_region
     from allocator.generate_office import OfficeSize, generate_office
 
     folder = Path(out)
@@ -327,7 +336,7 @@ def generate(
     elif advisors is None or users is None:
         raise ValueError("--advisors and --users are required for --shape region")
     else:
-        write_region(
+        _generate_region(
             advisors=advisors,
             users=users,
             municipalities=municipalities or 10,

@@ -90,15 +90,8 @@ def bench(
     """
     import os
 
-    from allocator.runs.bench import (
-        all_failed,
-        check_bench_out,
-        machine_meta,
-        make_jobs,
-        run_jobs,
-        table,
-        write_results,
-    )
+    from allocator import bench as run_bench
+    from allocator import bench_folder, bench_params
 
     default_solvers: tuple[str, ...]
     if input_format == "allocator":
@@ -119,50 +112,34 @@ def bench(
         )
     params: dict[str, object] = {}
     if params_file is not None:
-        from allocator.io.read import TomlProblem, load_toml_text
-
         try:
-            # The reader's loader: hostile nesting is refused, not a traceback.
-            params = load_toml_text(params_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, TomlProblem) as error:
-            raise click.BadParameter(
-                f"{params_file}: {error}", param_hint="--params"
-            ) from error
-        from allocator.engine.cpsat.params import check_params
-
-        # Once, before any run: a misspelt key must not fail every run.
-        bad = check_params(params)
-        if bad:
-            raise click.BadParameter(
-                f"{params_file}: " + "; ".join(bad), param_hint="--params"
-            )
+            # Read and checked once, before any run: a misspelt key must not
+            # fail every run.
+            params = bench_params(params_file)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--params") from error
     limits = time_limits or (10.0,)
     seed_list = seeds or (0,)
-    folder = out or Path("solutions") / "bench"
     with user_errors():
-        check_bench_out(folder)
-    jobs = make_jobs(
+        folder = bench_folder(out)
+    result = run_bench(
         list(instances),
-        limits,
-        seed_list,
-        workers,
         folder,
-        input_format,
-        chosen,
-        params,
+        time_limits=limits,
+        seeds=seed_list,
+        workers=workers,
+        parallel=parallel,
+        params=params,
+        input_format=input_format,
+        solvers=chosen,
+        argv=sys.argv[1:],
     )
-    rows = run_jobs(jobs, parallel)
-    text = table(rows)
-    click.echo(text)
-    meta = machine_meta(
-        sys.argv[1:], seed_list, time_limits=list(limits), workers=workers,
-        parallel=parallel, params=params, format=input_format,
-    )  # fmt: skip
-    write_results(rows, folder, meta)
+    click.echo(result.table)
+    result.write()
     click.echo(f"written: {folder}/results.csv")
-    if all_failed(rows):
+    if result.failed:
         click.echo(
-            f"error: all {len(rows)} runs failed; the errors are listed above.",
+            f"error: all {len(result.rows)} runs failed; the errors are listed above.",
             err=True,
         )
         sys.exit(EXIT_INPUT)
@@ -248,40 +225,23 @@ def generate(
           --first-allocation --seed 2 --out /tmp/first
       allocator generate --shape office --first-allocation --seed 3 --out /tmp/o3
     """
-    from allocator.generate import Shape
-    from allocator.generate import generate as write_instance
-    from allocator.generate_office import OfficeSize, generate_office
+    # The verb, not the module of the same name (allocator.generate).
+    import allocator
 
-    shape = Shape(
-        first_allocation=first_allocation,
-        rotation_months=rotation_months,
-        capacity_factor=0.9 if tight and capacity_factor == 1.0 else capacity_factor,
-    )
     try:
-        if shape_name == "office":
-            generate_office(
-                seed,
-                out,
-                shape,
-                OfficeSize(
-                    advisors=advisors or 0,
-                    users=users or 0,
-                    municipalities=municipalities or 0,
-                ),
-            )
-        else:
-            if advisors is None or users is None:
-                raise click.UsageError(
-                    "--advisors and --users are required for --shape region"
-                )
-            write_instance(
-                advisors=advisors,
-                users=users,
-                municipalities=municipalities or 10,
-                seed=seed,
-                out=out,
-                shape=shape,
-            )
+        allocator.generate(
+            out,
+            shape=shape_name,
+            advisors=advisors,
+            users=users,
+            municipalities=municipalities,
+            seed=seed,
+            first_allocation=first_allocation,
+            rotation_months=rotation_months,
+            capacity_factor=0.9
+            if tight and capacity_factor == 1.0
+            else capacity_factor,
+        )
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"written: {out}")

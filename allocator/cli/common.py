@@ -14,9 +14,17 @@ from typing import Any
 
 import click
 
-from allocator.domain import Instance, Lock
-from allocator.engine import limits
-from allocator.errors import AllocatorError, DataWarning, InstanceError
+from allocator import (
+    AllocatorError,
+    DataWarning,
+    Instance,
+    InstanceError,
+    Lock,
+    apply_scenario,
+    find_scenario,
+    limits,
+    read_instance,
+)
 
 EXIT_INPUT = 1
 
@@ -127,16 +135,12 @@ def load(
     folder: Path, locks: list[Lock] | None = None, scenario: Path | None = None
 ) -> Instance:
     """Read INSTANCE, then apply --scenario (a file, or an id in scenarios/)."""
-    from allocator.io.read import read_instance
-
-    instance = read_instance(folder, extra_locks=locks or [])
     from allocator.i18n import adopt
 
+    instance = read_instance(folder, locks or [])
     adopt(instance.language)
     if scenario is None:
         return instance
-    from allocator.scenario import apply_scenario, find_scenario
-
     return apply_scenario(instance, find_scenario(folder, scenario))
 
 

@@ -42,7 +42,7 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
       allocator scenario instances/hallingdal E --out /tmp/hallingdal-E
       allocator validate /tmp/hallingdal-E
     """
-    from allocator.io.instance_files import write_instance
+    from allocator import write_instance
 
     if out.resolve() == instance.resolve() or instance.resolve() in (
         out.resolve().parents
@@ -76,17 +76,12 @@ def explain(
     """
     import json
 
-    from allocator.analysis.explain import explain as explain_user
-    from allocator.analysis.explain import explain_text
+    from allocator import explain as explain_user
+    from allocator import explain_text
 
     with user_errors():
-        # The id as every id is compared (NFC, no format characters), so an
-        # id typed on a Mac finds the user a Windows export named.
-        from allocator.io.tables import normalise_id
-
-        data = explain_user(
-            load(instance, scenario=scenario), solution, normalise_id(user)
-        )
+        # The id is compared as every id is (explain normalises it).
+        data = explain_user(load(instance, scenario=scenario), solution, user)
     click.echo(json.dumps(data, indent=2) if as_json else explain_text(data))
 
 
@@ -111,16 +106,12 @@ def validate(instance: Path, scenario: Path | None, previous: Path | None) -> No
       allocator validate instances/hallingdal-week2 \\
           --previous solutions/hallingdal/week1
     """
-    from allocator.analysis.capacity import capacity_overview
-    from allocator.engine.problem import build_problem
-    from allocator.io.previous import apply_previous, read_previous
+    from allocator import capacity_overview
 
     with user_errors():
         data = load(instance, scenario=scenario)
-        if previous is not None:
-            data = apply_previous(data, read_previous(previous))
-        problem = build_problem(data)
-    click.echo(capacity_overview(problem))
+        overview = capacity_overview(data, previous=previous)
+    click.echo(overview)
 
 
 @main.command()
@@ -149,7 +140,7 @@ def check(
       allocator check instances/hallingdal-week2 solutions/hallingdal/week2 \\
           --previous solutions/hallingdal/week1
     """
-    from allocator.checker import check_solution
+    from allocator import check as check_solution
 
     with user_errors():
         data = load(instance, scenario=scenario)
@@ -175,14 +166,8 @@ def report(solution: Path) -> None:
     Example:
       allocator report solutions/hallingdal/week1
     """
-    from allocator.io.solution_files import (
-        read_solution_files,
-        solution_tables,
-        write_report,
-    )
-    from allocator.render.html import report_page
+    from allocator import report as rebuild_report
 
     with user_errors():
-        page = report_page(solution_tables(read_solution_files(solution)))
-        target = write_report(solution, "report.html", page)
+        target = rebuild_report(solution)
     click.echo(f"written: {target}")

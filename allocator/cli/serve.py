@@ -60,7 +60,7 @@ def serve(
       allocator serve --host 0.0.0.0 --port 8080 --workdir /srv/allocator
     """
     try:
-        from allocator.web.app import Settings, run
+        from allocator.web import Settings, run
     except ImportError as error:
         raise click.UsageError(
             "the web page needs the 'web' extra: "

@@ -146,7 +146,8 @@ def solve(
     import signal
     import threading
 
-    from allocator.run import RunOptions, run_solve
+    from allocator import solution_folder
+    from allocator import solve as solve_instance
 
     # A script that starts solve in the background (cmd &) hands it SIGINT
     # ignored; Ctrl-C or kill -INT must still mean what the help says.
@@ -155,40 +156,52 @@ def solve(
     if max_moves is not None and not rebalance:
         raise click.UsageError("--max-moves needs --rebalance.")
     locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")
-    options = RunOptions(
-        out=out,
-        time_limit=time_limit,
-        seed=seed,
-        workers=workers,
-        portfolio=portfolio,
-        deterministic_time=deterministic_time,
-        solver=solver,
-        cli_locks=locks,
-        previous=previous,
-        strict_previous=strict_previous,
-        rebalance=rebalance,
-        max_moves=max_moves,
-        xlsx=xlsx,
-        progress=not quiet and sys.stderr.isatty(),
-        interruptible=True,
-        on_interrupt=lambda: click.echo(
+    # Where no live line can be drawn (a log), one line at the first allocation.
+    told = quiet or sys.stderr.isatty()
+
+    def searching(elapsed: float, objective: float, bound: float) -> None:
+        nonlocal told
+        if not told:
+            told = True
+            searching_line(elapsed)
+
+    def interrupted() -> None:
+        click.echo(
             "\ninterrupted: stopping the search; the best allocation so far will "
             "be written (Ctrl-C again to abort and write nothing).",
             err=True,
-        ),
-        on_searching=None if quiet or sys.stderr.isatty() else searching_line,
-    )
+        )
+
     with user_errors():
         data = load(instance, locks, scenario)
-        outcome = run_solve(data, options)
-    summary = outcome.report.summary
+        folder = solution_folder(data, out)
+        solution = solve_instance(
+            data,
+            time_limit=time_limit,
+            seed=seed,
+            previous=previous,
+            workers=workers,
+            rebalance=rebalance,
+            max_moves=max_moves,
+            solver=solver,
+            deterministic_time=deterministic_time,
+            portfolio=portfolio,
+            progress=None if told else searching,
+            strict_previous=strict_previous,
+            locks=locks,
+            interruptible=True,
+            on_interrupt=interrupted,
+            progress_line=not quiet and sys.stderr.isatty(),
+        )
+        solution.write(folder, xlsx=xlsx)
+    summary = solution.summary
     if summary.get("previous_read"):
         click.echo(f"previous: {summary['previous_read']}", err=True)
     if not quiet:
         from allocator.render.text import summary_table
 
         click.echo(summary_table(summary))
-    click.echo(f"written: {outcome.folder}")
+    click.echo(f"written: {folder}")
     if summary.get("stopped_by") == "interrupted":
         click.echo(
             "interrupted: the search was stopped early; the best allocation "

@@ -108,50 +108,43 @@ def compare(
       allocator compare instances/nord-gudbrandsdal --all --dask local
       allocator compare instances/hallingdal --all --out /tmp/h --replace
     """
-    from allocator.compare import compare_variants, scenario_variants
-    from allocator.io.comparison import (
-        check_comparison_target,
-        new_comparison_folder,
-        write_comparison,
-    )
+    from allocator import compare_structures, comparison_folder, make_executor
     from allocator.render.compare_text import ProgressBar, comparison_table
-    from allocator.runs.executor import make_executor
 
     files = list(scenarios)
     if all_scenarios:
         files += sorted((instance / "scenarios").glob("*.toml"))
     with user_errors():
         data = load(instance)
-        found = scenario_variants(data, files)
-        folder = out or new_comparison_folder(Path("solutions") / data.name)
-        check_comparison_target(folder, replace)
+        folder = out or comparison_folder(data)
         bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
         try:
             executor = make_executor(dask, parallel)
         except (OSError, TimeoutError) as error:
+            if bar is not None:
+                bar.close()
             raise click.ClickException(
                 f"cannot reach the Dask scheduler {dask}: {error}"
             ) from error
         try:
-            comparison = compare_variants(
+            # Applies the scenarios, checks the folder before any work,
+            # solves, measures and writes the folder whole.
+            comparison = compare_structures(
                 data,
-                found.variants,
-                list(range(seeds)),
-                time_limit,
-                from_current,
-                executor,
+                files,
+                seeds=seeds,
+                time_limit=time_limit,
+                from_current=from_current,
                 workers=workers,
-                cache=folder / ".cache",
+                executor=executor,
+                out=folder,
+                replace=replace,
                 progress=bar,
-                sources=found.sources,
-                descriptions=found.descriptions,
-                dropped_locks=found.dropped,
             )
         finally:
             executor.close()
             if bar is not None:
                 bar.close()
-        write_comparison(comparison, folder, replace)
     if not quiet:
         click.echo(comparison_table(comparison.rows))
     click.echo(f"written: {folder}")
@@ -223,20 +216,11 @@ def recommend(
       allocator recommend instances/hallingdal
       allocator recommend instances/nord-gudbrandsdal --limits limits.toml --top 6
     """
-    from allocator.recommend.output import (
-        check_target,
-        front_table,
-        write_recommendation,
-    )
-    from allocator.recommend.space import read_limits
-    from allocator.recommend.weigh import recommend_structures
-    from allocator.runs.executor import make_executor
+    from allocator import make_executor, recommendation_text, weigh_structures
 
     with user_errors():
         data = load(instance)
-        limits = read_limits(limits_file, data)
         folder = out or Path("solutions") / data.name / "recommend"
-        check_target(folder)
         given = [] if without_given else sorted((instance / "scenarios").glob("*.toml"))
         try:
             executor = make_executor(dask, parallel)
@@ -250,18 +234,19 @@ def recommend(
                 click.echo(f"\r{stage}: {done}/{total}", err=True, nl=done == total)
 
         try:
-            rec = recommend_structures(
+            # Reads the limits, checks the folder before any work, weighs
+            # and writes FORMAT.md section 8.
+            rec = weigh_structures(
                 data,
-                limits,
+                limits_file,
                 top=top,
                 time_limit=time_limit,
-                given=given,
+                scenarios=given,
+                out=folder,
                 executor=executor,
-                cache=folder / ".cache",
                 progress=progress,
             )
         finally:
             executor.close()
-        write_recommendation(rec, folder)
-    click.echo(front_table(rec))
+    click.echo(recommendation_text(rec))
     click.echo(f"written: {folder}")
