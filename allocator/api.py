@@ -432,8 +432,10 @@ def bench(
     Args:
         instances: instance folders, or GAP files with ``input_format="gap"``.
         folder: where the runs' solutions go (:func:`bench_folder`).
-        time_limits, seeds: every run is one of each.
-        workers: CP-SAT workers per run; parallel: runs at the same time.
+        time_limits: seconds per run; every run is one of each.
+        seeds: CP-SAT seeds; every run is one of each.
+        workers: CP-SAT workers per run.
+        parallel: runs at the same time.
         params: extra CP-SAT parameters (:func:`bench_params`).
         solvers: ``cpsat``, ``greedy`` (and ``highs`` for GAP).
         argv: the command that asked, recorded in meta.json.
