@@ -25,15 +25,65 @@ import tempfile
 import unicodedata
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from allocator.domain import Instance
 from allocator.errors import SolutionError
 from allocator.io.folder import check_writable
 from allocator.io.write import csv_text
 
-if TYPE_CHECKING:
-    from allocator.compare import Comparison
+# comparison.csv, in this order (README format, section 7), then extras.
+COLUMNS = [
+    "scenario",
+    "seed",
+    "description",
+    "locks_dropped",
+    "status",
+    "gap",
+    "users",
+    "assigned",
+    "unassigned",
+    "urgent_unassigned",
+    "unassigned_weight",
+    "shortage_fte",
+    "utilisation_max",
+    "utilisation_min",
+    "utilisation_mean",
+    "travel_km",
+    "travel_hours",
+    "municipalities_per_advisor_max",
+    "municipalities_per_advisor_mean",
+    "forced_moves",
+    "coverage_min",
+    "single_points",
+    "uncovered",
+    "n1_worst_weight",
+    "n1_worst_advisor",
+    "n1_mean_weight",
+    "leakage_fte",
+    "freed_fte",
+    "objective",
+    "wall_s",
+    "stopped_by",
+    "n1_exact",
+]
+
+
+class Comparison(Protocol):
+    """What the writer reads of a comparison (``allocator.comparison.Comparison``).
+
+    A protocol, so that the writer below the comparison's data class needs
+    nothing from above it.
+    """
+
+    rows: list[dict[str, Any]]
+    structures: dict[str, Instance]
+    solutions: dict[tuple[str, int], dict[str, str]]
+
+    def document(self) -> dict[str, Any]: ...
+
+    def settings_in_words(self) -> list[tuple[str, str]]: ...
+
 
 # The files that make a folder a finished comparison.
 MARKER = "comparison.json"
@@ -139,8 +189,6 @@ def comparison_json(comparison: Comparison) -> str:
 
 def comparison_files(comparison: Comparison) -> dict[str, str | bytes]:
     """Every file of the comparison folder by relative path (no cache)."""
-    from allocator.compare import COLUMNS
-
     files: dict[str, str | bytes] = {}
     for sid, instance in comparison.structures.items():
         for name, text in instance_files(instance).items():

@@ -8,11 +8,14 @@ the exact front, ``output`` writes FORMAT.md section 8.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allocator.domain import Instance
+
+if TYPE_CHECKING:
+    from allocator.recommend.weigh import Recommendation
 
 
 def recommend(
@@ -28,6 +31,49 @@ def recommend(
 ) -> Any:
     """Weigh the structures of ``instance``; recommendation.csv as a DataFrame.
 
+    :func:`weigh_structures` with its rows as a DataFrame; the arguments
+    are the same.
+
+    Returns:
+        One row per structure solved; ``on_front`` marks the front.
+
+    Raises:
+        InstanceError: a limits file or dict with an unknown key, a wrong
+            value or an unknown municipality (file and key named).
+    """
+    return weigh_structures(
+        instance,
+        limits,
+        top=top,
+        time_limit=time_limit,
+        seed=seed,
+        scenarios=scenarios,
+        out=out,
+        executor=executor,
+    ).frame()
+
+
+def recommendation_text(recommendation: Recommendation) -> str:
+    """The front (and today's row) as a plain text table for the terminal."""
+    from allocator.recommend.output import front_table
+
+    return front_table(recommendation)
+
+
+def weigh_structures(
+    instance: Instance,
+    limits: str | Path | dict[str, Any] | None = None,
+    *,
+    top: int | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    scenarios: Sequence[str | Path] = (),
+    out: str | Path | None = None,
+    executor: Any = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Recommendation:
+    """Weigh the structures of ``instance`` (``allocator recommend``).
+
     Args:
         instance: the office as today (``read_instance``).
         limits: a limits TOML file, a dict of the same keys, or None.
@@ -38,9 +84,12 @@ def recommend(
             ``given`` (e.g. the instance's own ``scenarios/*.toml``).
         out: when given, write FORMAT.md section 8 there.
         executor: a ``LocalExecutor`` (default) or ``DaskExecutor``.
+        progress: called as (stage, done, total) while the work goes on.
 
     Returns:
-        One row per structure solved; ``on_front`` marks the front.
+        The recommendation: ``rows`` (one per structure solved; ``on_front``
+        marks the front), ``frame()``; :func:`recommendation_text` words
+        the front for a terminal.
 
     Raises:
         InstanceError: a limits file or dict with an unknown key, a wrong
@@ -72,9 +121,10 @@ def recommend(
         given=given_files,
         executor=executor,
         cache=target / ".cache" if target is not None else None,
+        progress=progress,
     )
     if target is not None:
         from allocator.recommend.output import write_recommendation
 
         write_recommendation(rec, target)
-    return rec.frame()
+    return rec

@@ -5,3 +5,6 @@
 the JSON shapes and ``labels.py`` the page's Norwegian and English words.
 FastAPI is imported only in this package (tests/test_layers.py).
 """
+
+from allocator.web.app import run as run
+from allocator.web.common import Settings as Settings

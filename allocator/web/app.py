@@ -23,7 +23,6 @@ import tempfile
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,13 +34,20 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.web.common import MEDIA as MEDIA
+from allocator.web.common import PAGE_CSP as PAGE_CSP
+from allocator.web.common import REPORT_CSP as REPORT_CSP
+from allocator.web.common import Settings as Settings
+from allocator.web.common import Uploaded as Uploaded
+from allocator.web.common import one_problem as one_problem
+from allocator.web.common import place_instance as place_instance
+from allocator.web.common import rejected as rejected
 from allocator.web.jobs import (
     FINISHED,
     Job,
     JobManager,
     ScenarioUnavailable,
     apply_scenario,
-    problem_dict,
     read_with_locks,
 )
 from allocator.web.labels import LANGUAGES, choose_language, labels_for
@@ -56,7 +62,6 @@ from allocator.web.schemas import (
     Rows,
 )
 from allocator.web.uploads import (
-    Limits,
     UploadError,
     check_workbook,
     extract_zip,
@@ -69,24 +74,6 @@ from allocator.web.uploads import (
 
 HERE = Path(__file__).parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-# The page's policy: everything from this server, nothing inline.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-# A served report.html runs sandboxed: its own inline assets, no requests.
-REPORT_CSP = (
-    "sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; "
-    "script-src 'unsafe-inline'; img-src data:; font-src data:"
-)
-MEDIA = {
-    ".csv": "text/csv; charset=utf-8",
-    ".json": "application/json",
-    ".html": "text/html; charset=utf-8",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".txt": "text/plain; charset=utf-8",
-}
 MAX_TIME_LIMIT_S = TIME_LIMIT_MAX_S
 # Every answer: nothing from another host (the page and the JSON alike; a
 # served report.html narrows it further), no type sniffing, no referrer.
@@ -97,40 +84,6 @@ SAFE_HEADERS = [
 ]
 
 log = logging.getLogger("allocator.web")
-
-
-@dataclass
-class Settings:
-    """What ``allocator serve`` was asked for."""
-
-    workdir: Path | None = None
-    max_upload_mb: float = 50.0
-    # An archive may expand to this many times the upload limit.
-    expand_factor: float = 10.0
-    keep_hours: float = 24.0
-    slots: int | None = None
-    host: str = "127.0.0.1"
-    extra_hosts: list[str] = field(default_factory=list)
-
-    @property
-    def upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 1_000_000)
-
-    @property
-    def limits(self) -> Limits:
-        return Limits(expanded_bytes=int(self.upload_bytes * self.expand_factor))
-
-
-def rejected(problems: list[InputProblem], status: int = 400) -> JSONResponse:
-    """The contract's rejection: ``{"errors": [...]}``; a row 0 (a lock given
-    on the page, which has no row) is sent as null."""
-    errors = [problem_dict(p) | {"row": p.row or None} for p in problems]
-    body = Rejected.model_validate({"errors": errors})
-    return JSONResponse(body.model_dump(), status_code=status)
-
-
-def one_problem(file: str, message: str, status: int = 400) -> JSONResponse:
-    return rejected([InputProblem(file, None, None, message)], status)
 
 
 # -- guards (plain ASGI, so that they also see streamed request bodies) ---------
@@ -491,40 +444,6 @@ def not_found() -> JSONResponse:
     return one_problem("request", "no such job or file.", 404)
 
 
-class Uploaded:
-    """Server paths of a job's folder and the names the user gave them.
-
-    Messages from the readers name files by their place on disk where they
-    know no better; before an answer leaves, every such path becomes the
-    uploaded name, so no answer shows where the server keeps its files.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.names: dict[str, str] = {}
-        self.add(folder / "input", "upload")
-        self.add(folder, "upload")
-
-    def add(self, path: Path, name: str) -> None:
-        for text in {str(path), str(path.resolve())}:
-            self.names[text] = name
-
-    def scrub(self, text: str) -> str:
-        for path in sorted(self.names, key=len, reverse=True):
-            text = text.replace(path + "/", self.names[path] + ": ")
-            text = text.replace(path, self.names[path])
-        return text
-
-    def problems(self, problems: list[InputProblem]) -> list[InputProblem]:
-        return [
-            InputProblem(
-                self.scrub(p.file), p.row, p.column and self.scrub(p.column),
-                self.scrub(p.message),
-            )
-            for p in problems
-        ]  # fmt: skip
-
-
 # Errors of the file system that an upload's names or shape cause.
 NAME_ERRORS = {errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL, errno.ENOTDIR}
 
@@ -668,40 +587,6 @@ def number_field(name: str, text: str | None, kind: type[float] | type[int]) -> 
     if kind is int and not 0 <= value < 2**31:
         raise refuse(name, "expected a whole number from 0 to 2147483647.")
     return value
-
-
-def place_instance(
-    files: list[UploadFile], folder: Path, settings: Settings, uploaded: Uploaded
-) -> Path:
-    """Put the uploaded instance under ``folder/input``; returns its folder.
-
-    One ``.zip`` is expanded (the folder holding instance.toml inside it is
-    the instance); otherwise the files are the instance folder's files.
-    """
-    target = folder / "input"
-    target.mkdir()
-    names = [safe_name(upload.filename) for upload in files]
-    if not names:
-        raise refuse("upload", "no files were sent.")
-    zips = [n for n in names if n.lower().endswith(".zip")]
-    if zips:
-        if len(names) > 1:
-            raise refuse(zips[0], "send one .zip of the instance folder, or its files.")
-        archive = folder / "upload.zip"
-        save_stream(files[0].file, archive, settings.upload_bytes, names[0])
-        extract_zip(archive, target, settings.limits, names[0])
-        archive.unlink()
-        instance = folder_holding(target, "instance.toml", names[0])
-        uploaded.add(target, names[0])
-    else:
-        if len(set(names)) < len(names):
-            raise refuse("upload", "the same file name was sent twice.")
-        for upload, name in zip(files, names, strict=True):
-            save_stream(upload.file, target / name, settings.upload_bytes, name)
-        instance = target
-    for workbook in instance.rglob("*.xlsx"):
-        check_workbook(workbook, settings.limits, workbook.name)
-    return instance
 
 
 def place_previous(

@@ -99,7 +99,7 @@ class ComparisonManager(JobManager):
 
 def install(app: FastAPI, settings: Any, workdir: Path) -> None:
     """Add the comparison routes, and its queue to the app's lifespan."""
-    from allocator.web.app import (
+    from allocator.web.common import (
         MEDIA,
         REPORT_CSP,
         Uploaded,
@@ -130,7 +130,7 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(request: Request) -> Response:
-        from allocator.web.app import PAGE_CSP
+        from allocator.web.common import PAGE_CSP
 
         response = templates.TemplateResponse(
             request,

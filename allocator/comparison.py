@@ -1,0 +1,147 @@
+"""What a comparison of structures found (FORMAT.md section 7), as data.
+
+:class:`Comparison` is what ``compare_variants`` returns and the folder
+writer (``io.comparison``) writes: rows, details and how it was run; its
+``frame()`` is comparison.csv as a DataFrame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from allocator.domain import Instance
+from allocator.io.comparison import COLUMNS
+from allocator.render.compare_text import FIGURE_WORDS, GAP_TRUSTED, differences
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The structure every comparison has: the instance as today.
+BASE = "base"
+
+
+@dataclass
+class Comparison:
+    """What a comparison found: rows, details and how it was run.
+
+    Attributes:
+        rows: one dict per structure and seed, keys ``COLUMNS``.
+        details: structure -> ``{"coverage": [...], "seeds": {seed: {...}}}``
+            with shortages, leakage by employer and N-1 per advisor.
+        settings, versions, inputs: for comparison.json.
+        structures: structure id -> the instance as solved (a first
+            allocation unless ``from_current``; impossible locks dropped).
+        solutions: (structure, seed) -> the solution folder's files.
+        current_advisors: user id -> today's advisor in the base, which a
+            first allocation blanks (``forced_moves`` was measured on it).
+    """
+
+    rows: list[dict[str, Any]]
+    details: dict[str, Any]
+    settings: dict[str, Any]
+    versions: dict[str, str]
+    inputs: dict[str, Any]
+    structures: dict[str, Instance]
+    solutions: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
+    current_advisors: dict[str, str] = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        """comparison.csv as a DataFrame, one row per structure and seed."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=COLUMNS)
+
+    def write(self, folder: str | Path, replace: bool = False) -> Path:
+        """Write the section 7 folder whole (``io.comparison``); returns it.
+
+        Raises:
+            SolutionError: ``folder`` holds an earlier comparison and
+                ``replace`` is not given, is another folder, or cannot be
+                written.
+        """
+        from allocator.io.comparison import write_comparison
+
+        return write_comparison(self, Path(folder), replace)
+
+    def document(self) -> dict[str, Any]:
+        """comparison.json: settings, versions, input hashes, rows, details."""
+        return {
+            "settings": self.settings,
+            "versions": self.versions,
+            "inputs": self.inputs,
+            "rows": self.rows,
+            "details": self.details,
+            "locks_dropped": {
+                sid: detail.get("locks_dropped", [])
+                for sid, detail in self.details.items()
+            },
+            "current_advisors": self.current_advisors,
+            "figures": {
+                f.column: {
+                    "meaning": f.meaning,
+                    "risk_factor": f.risk,
+                    "exact": f.exact,
+                }
+                for f in FIGURE_WORDS
+            },
+            "differences": differences(self.rows),
+            "settings_in_words": self.settings_in_words(),
+        }
+
+    def settings_in_words(self) -> list[tuple[str, str]]:
+        """What was run, as a manager reads it: (what, how) pairs."""
+        settings = self.settings
+        seeds = settings.get("seeds", [])
+        limits = settings.get("time_limit_by_structure", {})
+        limit = settings.get("time_limit_s")
+        if limit is None and limits:
+            shown = sorted(set(limits.values()))
+            limit_text = (
+                f"{shown[0]:g} s per solve (each structure's policy)"
+                if len(shown) == 1
+                else "per structure's policy: "
+                + ", ".join(f"{k} {v:g} s" for k, v in limits.items())
+            )
+        else:
+            limit_text = f"{limit:g} s per solve" if limit is not None else "-"
+        described = [
+            (sid, detail.get("description") or "(no description)")
+            for sid, detail in self.details.items()
+        ]
+        words = [
+            ("instance", str(self.inputs.get(BASE, {}).get("name", ""))),
+            *[(f"structure {sid}", text) for sid, text in described],
+            (
+                "how each structure is solved",
+                "from today's allocation, as a weekly run: users keep their "
+                "advisor where the structure allows"
+                if settings.get("from_current")
+                else "as a first allocation: nobody keeps today's advisor, so "
+                "each structure shows its own best allocation; forced moves "
+                "tells what moving to it would cost",
+            ),
+            (
+                "seeds",
+                f"{len(seeds)} ({', '.join(str(x) for x in seeds)}): each "
+                "structure is solved once per seed; the spread over the seeds "
+                "is the band a difference must clear to be called real",
+            ),
+            ("time limit", limit_text),
+            (
+                "when a solve stops",
+                "as allocator solve does: by proof, by its reproducible budget, "
+                f"or once proved within {GAP_TRUSTED:.0%} of the best possible; "
+                "a structure that ended above that or by the clock is marked, "
+                "its differences not called real",
+            ),
+            (
+                "N-1",
+                "each advisor absent in turn, their users placed again under "
+                f"every rule, each re-placement proved or stopped after "
+                f"{settings.get('n1_time_limit_s', 60):g} s",
+            ),
+            ("where it ran", str(settings.get("executor", ""))),
+        ]
+        return [(what, how) for what, how in words if how]
