@@ -5,10 +5,11 @@ shares no code with the optimisation model (``problem.py``, ``cpsat/``) on
 purpose: routing, authority, capacity, intake limit and travel are worked out
 again here, in plain Python, from the format the README specifies, so that a
 mistake in one is caught by the other. With ``check --previous`` the plan
-is read by the reader ``solve --previous`` uses and each user's current
-advisor and since date come from the same weekly rule
-(``io.previous.plan_current``): what the plan says is input, not model, and
-two readings of one hand-edited plan must not disagree.
+is read by the reader ``solve --previous`` uses (``allocator.check`` reads
+it and hands it in) and each user's current advisor and since date come
+from the same weekly rule (``domain.plan_current``): what the plan says is
+input, not model, and two readings of one hand-edited plan must not
+disagree.
 
 ``check_solution`` returns one line per violation. Each line starts with the
 rule it breaks: ``rule N (...)`` for the README's allocation rules, ``no user
@@ -27,9 +28,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from allocator.domain import Advisor, Instance, RoutingRule, Team, User
-from allocator.errors import InstanceError
-from allocator.io.previous import Previous, plan_current, read_previous
+from allocator.domain import (
+    Advisor,
+    Instance,
+    Previous,
+    RoutingRule,
+    Team,
+    User,
+    plan_current,
+)
 
 # Figures in the output files are rounded (capacity and load to 3 decimals,
 # utilisation to 4), so they are compared with this tolerance, relative for
@@ -368,7 +375,7 @@ class Solution:
     # --previous`` reads it; None when no previous plan was given.
     previous_plan: Previous | None = None
     # User id -> (current advisor, since) that plan and users.csv give
-    # (io.previous.plan_current, the rule the solve applies).
+    # (domain.plan_current, the rule the solve applies).
     planned: dict[str, tuple[str | None, dt.date | None]] = field(
         default_factory=dict
     )
@@ -455,7 +462,7 @@ def build_solution(
 
     With ``previous_plan`` (``check --previous``) a row's previous_advisor
     and since must be what that plan and users.csv give by the weekly rule
-    (``io.previous.plan_current``; checked by
+    (``domain.plan_current``; checked by
     ``assignments_previous_advisor`` and ``assignments_since``), so the rules
     that depend on it do not rest on the solution's word alone.
     """
@@ -807,7 +814,7 @@ def assignments_previous_advisor(sol: Solution) -> list[str]:
 
     It is users.csv's current_advisor when that is given. With a previous plan
     (``check --previous``) it is what the weekly rule gives from users.csv and
-    that plan (``io.previous.plan_current``, the function the solve uses):
+    that plan (``domain.plan_current``, the function the solve uses):
     the plan's advisor over a users.csv that has not caught up, users.csv's
     where the plan has none, nobody where the plan took the advisor away.
     """
@@ -1253,7 +1260,7 @@ def kept_beyond_rotation(sol: Solution, user: User, today: dt.date) -> bool:
 
 def _since_of(sol: Solution, user: User) -> dt.date | None:
     """When the user got the current advisor: with a previous plan, the weekly
-    rule's date (``io.previous.plan_current``); else users.csv's."""
+    rule's date (``domain.plan_current``); else users.csv's."""
     if sol.previous_plan is not None:
         return sol.planned.get(user.id, (None, user.since))[1]
     return user.since
@@ -1462,17 +1469,10 @@ SECTION_5_CHECKS: tuple[Callable[[Solution], list[str]], ...] = (
 )
 
 
-def read_previous_plan(path: Path) -> Previous | str:
-    """A previous plan (a solution folder or an edited allocation.xlsx), read
-    as ``solve --previous`` reads it; a string names why it cannot be."""
-    try:
-        return read_previous(path)
-    except InstanceError as error:
-        return "previous plan: " + "; ".join(str(p) for p in error.problems)
-
-
 def check_solution(
-    instance: Instance, solution_dir: Path, previous_dir: Path | None = None
+    instance: Instance,
+    solution_dir: Path,
+    previous_plan: Previous | str | None = None,
 ) -> list[str]:
     """Check a solve's files against the instance: the README's rules and output.
 
@@ -1483,10 +1483,12 @@ def check_solution(
     solution_dir
         The folder holding assignments.csv, advisor_load.csv, team_load.csv,
         municipality_load.csv and summary.json (and changes.csv, when written).
-    previous_dir
-        The previous solution folder the solve was given (``--previous``), so
-        that each row's previous_advisor is checked against it instead of
-        taken on trust.
+    previous_plan
+        The previous plan the solve was given (``--previous``), read as the
+        solve reads it (``allocator.check.check_solution`` reads it from a
+        path), so that each row's previous_advisor is checked against it
+        instead of taken on trust; a string says why it could not be read,
+        and is reported as a violation.
 
     Returns
     -------
@@ -1508,12 +1510,10 @@ def check_solution(
         problems.append(read)
     summary = None if isinstance(read, str) else read
     plan: Previous | None = None
-    if previous_dir is not None:
-        found = read_previous_plan(previous_dir)
-        if isinstance(found, str):
-            problems.append(found)
-        else:
-            plan = found
+    if isinstance(previous_plan, str):
+        problems.append(previous_plan)
+    else:
+        plan = previous_plan
     if ASSIGNMENTS not in tables:
         return problems  # without the assignment nothing else can be judged
     sol = build_solution(instance, tables, summary, plan)

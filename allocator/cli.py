@@ -407,8 +407,8 @@ def explain(
     """
     import json
 
-    from allocator.analysis.explain import explain as explain_user
     from allocator.analysis.explain import explain_text
+    from allocator.io.explain import explain as explain_user
 
     with user_errors():
         # The id as every id is compared (NFC, no format characters), so an
@@ -480,7 +480,7 @@ def check(
       allocator check instances/hallingdal-week2 solutions/hallingdal/week2 \\
           --previous solutions/hallingdal/week1
     """
-    from allocator.checker import check_solution
+    from allocator.check import check_solution
 
     with user_errors():
         data = load(instance, scenario=scenario)
