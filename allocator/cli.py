@@ -724,9 +724,8 @@ def generate(
           --first-allocation --seed 2 --out /tmp/first
       allocator generate --shape office --first-allocation --seed 3 --out /tmp/o3
     """
-    from allocator.generate import Shape
+    from allocator.generate import OfficeSize, Shape, generate_office
     from allocator.generate import generate as write_instance
-    from allocator.generate_office import OfficeSize, generate_office
 
     shape = Shape(
         first_allocation=first_allocation,

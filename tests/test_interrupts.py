@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 
 from allocator.engine.cpsat.solver import Result
-from allocator.generate import Shape
-from allocator.generate_office import office_instance, write_instance
+from allocator.generate import Shape, office_instance, write_instance
 from allocator.run import interruptible_search
 
 ROOT = Path(__file__).resolve().parents[1]

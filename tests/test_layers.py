@@ -39,8 +39,6 @@ ALLOWED: dict[str, set[str]] = {
     # The only room that touches files: report rows and pages are its input.
     "io": {"analysis", "render", "engine", "i18n"} | _LOW,
     "generate": {"io", "engine"} | _LOW,
-    # The office generator builds on the region generator's pieces.
-    "generate_office": {"generate", "io", "engine"} | _LOW,
     # The verbs and their nouns.
     "solution": {"io", "render", "analysis", "engine"} | _LOW,
     "scenario": {"io", "engine"} | _LOW,
@@ -91,7 +89,6 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
         "gap",
         "generate",
-        "generate_office",
         "i18n",
         "io",
         "recommend",
