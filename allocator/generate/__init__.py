@@ -72,6 +72,7 @@ from allocator.generate.region import KIND_SHARES as KIND_SHARES
 from allocator.generate.region import Office as Office
 from allocator.generate.region import Shape as Shape
 from allocator.generate.region import generate as generate
+from allocator.generate.region import region_instance as region_instance
 from allocator.generate.region import shape_note as shape_note
 from allocator.generate.region import synthetic_names as synthetic_names
 from allocator.generate.region import synthetic_region as synthetic_region

@@ -159,6 +159,26 @@ def generate(
 ) -> None:
     """Write a synthetic region with exactly these counts to folder ``out``.
 
+    The instance is :func:`region_instance`'s, named after the folder.
+
+    Raises ValueError for counts or shape values that cannot make an office.
+    """
+    instance = region_instance(
+        advisors, users, municipalities, seed, shape, name=out.name or "generated"
+    )
+    write_instance(out, instance)
+
+
+def region_instance(
+    advisors: int,
+    users: int,
+    municipalities: int,
+    seed: int,
+    shape: Shape | None = None,
+    name: str = "generated",
+) -> Instance:
+    """A synthetic region with exactly these counts, in memory.
+
     Municipalities are grouped into offices (about two each, fewer offices
     when staff is short, at least five advisors per office); offices with
     several municipalities have a host agreement. Each office has teams of
@@ -232,8 +252,8 @@ def generate(
             u.model_copy(update={"current_advisor": None, "since": None})
             for u in finished
         ]
-    instance = Instance(
-        name=out.name or "generated",
+    return Instance(
+        name=name,
         description=(
             f"Synthetic region: {municipalities} municipalities in {len(offices)} "
             f"offices, {advisors} advisors, {users} users (seed {seed})"
@@ -253,7 +273,6 @@ def generate(
         ),
         users=tuple(finished),
     )
-    write_instance(out, instance)
 
 
 def shape_note(shape: Shape) -> str:
