@@ -480,7 +480,7 @@ def check(
       allocator check instances/hallingdal-week2 solutions/hallingdal/week2 \\
           --previous solutions/hallingdal/week1
     """
-    from allocator.check import check_solution
+    from allocator.checking import check_solution
 
     with user_errors():
         data = load(instance, scenario=scenario)

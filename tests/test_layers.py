@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "checker": _LOW,
     # The check verb: the previous plan read as solve --previous reads it,
     # then judged by the checker.
-    "check": {"checker", "io"} | _LOW,
+    "checking": {"checker", "io"} | _LOW,
     # The GAP engine stands alone.
     "gap": set(),
     "engine": _LOW,
@@ -81,8 +81,8 @@ ALLOWED: dict[str, set[str]] = {
         "__init__",
         "api",
         "analysis",
-        "check",
         "checker",
+        "checking",
         "compare",
         "domain",
         "engine",

@@ -5,7 +5,7 @@ shares no code with the optimisation model (``problem.py``, ``cpsat/``) on
 purpose: routing, authority, capacity, intake limit and travel are worked out
 again here, in plain Python, from the format the README specifies, so that a
 mistake in one is caught by the other. With ``check --previous`` the plan
-is read by the reader ``solve --previous`` uses (``allocator.check`` reads
+is read by the reader ``solve --previous`` uses (``allocator.checking`` reads
 it and hands it in) and each user's current advisor and since date come
 from the same weekly rule (``domain.plan_current``): what the plan says is
 input, not model, and two readings of one hand-edited plan must not
@@ -134,7 +134,7 @@ def check_solution(
         municipality_load.csv and summary.json (and changes.csv, when written).
     previous_plan
         The previous plan the solve was given (``--previous``), read as the
-        solve reads it (``allocator.check.check_solution`` reads it from a
+        solve reads it (``allocator.checking.check_solution`` reads it from a
         path), so that each row's previous_advisor is checked against it
         instead of taken on trust; a string says why it could not be read,
         and is reported as a violation.
