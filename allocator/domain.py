@@ -2,7 +2,7 @@
 
 These are plain, validated data. They hold what the files say and nothing
 derived: capacity, authority and eligibility are worked out in ``problem.py``
-for the model and, independently, in ``checker.py`` for the check, so that a
+for the model and, independently, in ``checker/`` for the check, so that a
 mistake in one is caught by the other.
 
 Every entity read from a table keeps ``row`` (1-based, header = row 1) so that

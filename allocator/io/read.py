@@ -1,6 +1,6 @@
 """Read an instance folder (the README's input format) into a validated Instance.
 
-Reading runs in three stages (STYLE.md 6.2). ``tables.py`` turns every file
+Reading runs in three stages (STYLE.md 6.2). ``tables/`` turns every file
 into rows of strings (``input_tables.py`` finds and loads them). Then
 ``instance_toml.py`` parses instance.toml and ``rows.py`` every row into
 domain entities, noting each bad cell. Then one function per rule family
