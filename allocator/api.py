@@ -215,7 +215,7 @@ def check(
     the model. With ``previous`` (the plan the solve was given), each
     user's ``previous_advisor`` and ``since`` are checked against it.
     """
-    from allocator.checker import check_solution
+    from allocator.checking import check_solution
 
     return check_solution(
         instance,
@@ -240,7 +240,7 @@ def explain(instance: Instance, solution: str | Path, user: str) -> dict[str, An
         SolutionError: the user is not in the instance, or the folder
             cannot be read.
     """
-    from allocator.analysis.explain import explain as explain_user
+    from allocator.io.explain import explain as explain_user
     from allocator.io.tables import normalise_id
 
     return explain_user(instance, Path(solution), normalise_id(user))
@@ -320,7 +320,7 @@ def generate(
     Raises:
         ValueError: counts that cannot make such an instance.
     """
-    from allocator.generate_office import OfficeSize, generate_office
+    from allocator.generate import OfficeSize, generate_office
 
     folder = Path(out)
     drawn = Shape(

@@ -2,17 +2,24 @@
 
 These are plain, validated data. They hold what the files say and nothing
 derived: capacity, authority and eligibility are worked out in ``problem.py``
-for the model and, independently, in ``checker.py`` for the check, so that a
+for the model and, independently, in ``checker/`` for the check, so that a
 mistake in one is caught by the other.
 
 Every entity read from a table keeps ``row`` (1-based, header = row 1) so that
 later stages (conflicting locks, a user nobody can take) can point back at the
 line of the input file.
+
+Last week's plan (``Previous``) and the weekly rule that reads it
+(``plan_current``) are here too: ``solve --previous`` (through
+``io/previous.py``) and ``check --previous`` apply the one rule, and neither
+the checker nor the analysis has to reach into the readers for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -203,3 +210,69 @@ def week_start(week: str | None) -> dt.date | None:
         return None
     year, _, number = week.partition("-W")
     return dt.date.fromisocalendar(int(year), int(number), 1)
+
+
+# --- Last week's plan ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What a previous solution folder says, per user id, in its order."""
+
+    folder: Path
+    advisor: dict[str, str]  # user -> advisor ("" when unassigned)
+    team: dict[str, str]
+    since: dict[str, dt.date]
+    # What that solve used as each user's current advisor.
+    previous_advisor: dict[str, str]
+    # The solve's reason (why unassigned or changed; "" otherwise).
+    reason: dict[str, str] = field(default_factory=dict)
+    # Locks typed into an edited allocation.xlsx (allocation_xlsx.py).
+    locks: tuple[Lock, ...] = ()
+    # What was read, for the terminal; empty for a solution folder.
+    note: str = ""
+
+
+def plan_current(
+    user: User, previous: Previous, advisors: set[str]
+) -> tuple[str | None, dt.date | None]:
+    """The user's current advisor and since date this week (the weekly rule).
+
+    Args:
+        user: the user as users.csv gives it (``current_advisor``, ``since``).
+        previous: last week's plan.
+        advisors: the ids in this week's advisors.csv.
+
+    Returns:
+        (advisor id or None, since or None). The id may name an advisor who
+        left (not in ``advisors``); the user is then placed anew.
+
+    The rule, in order:
+
+    1. Not in the plan: users.csv's advisor and since.
+    2. The plan placed the user with P, and users.csv names P or none:
+       P, with users.csv's since when it names P, else the plan's.
+    3. The plan placed the user with P, users.csv names another C: P and the
+       plan's since when P is still in advisors.csv (the plan is newer than
+       an export that has not caught up); else C and users.csv's since.
+    4. The plan left the user waiting, and users.csv still names the advisor
+       the plan says they had (its previous_advisor): no advisor; the plan
+       decided so last week.
+    5. Otherwise (the plan left the user waiting, users.csv names another
+       advisor or none): users.csv's, a newer decision than the plan.
+    """
+    current = user.current_advisor or None
+    if user.id not in previous.advisor:
+        return current, user.since
+    planned = previous.advisor[user.id]
+    plan_since = previous.since.get(user.id)
+    if planned:
+        if current == planned:
+            return planned, user.since or plan_since
+        if current is None or planned in advisors:
+            return planned, plan_since
+        return current, user.since
+    lost = previous.previous_advisor.get(user.id, "")
+    if current is not None and current == lost:
+        return None, None
+    return current, user.since

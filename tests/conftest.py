@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from allocator.checker import check_solution
+from allocator.checking import check_solution
 from allocator.domain import Instance
 from allocator.solution import Solution
 

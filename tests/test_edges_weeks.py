@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import allocator
-from allocator.checker import check_solution
+from allocator.checking import check_solution
 from allocator.cli import main
 from allocator.domain import Lock
 from allocator.errors import DataWarning

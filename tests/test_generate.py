@@ -22,9 +22,11 @@ from allocator.errors import DataWarning
 from allocator.generate import (
     COMPETENCES,
     Builder,
+    Shape,
     apportion,
     generate,
     municipality,
+    region_instance,
     routing_for,
     staircase,
     symmetric,
@@ -99,6 +101,16 @@ def test_same_seed_writes_identical_bytes(tmp_path: Path) -> None:
     # Same folder name: the instance is named after its folder.
     generate(40, 900, 5, seed=4, out=tmp_path / "one/region")
     generate(40, 900, 5, seed=4, out=tmp_path / "two/region")
+    assert files(tmp_path / "one/region") == files(tmp_path / "two/region")
+
+
+def test_the_region_is_made_in_memory_and_written_apart(tmp_path: Path) -> None:
+    """region_instance gives the instance generate writes, without a folder."""
+    shape = Shape(first_allocation=True, rotation_months=12)
+    generate(40, 900, 5, seed=4, out=tmp_path / "one/region", shape=shape)
+    made = region_instance(40, 900, 5, seed=4, shape=shape, name="region")
+    assert made.name == "region" and len(made.users) == 900
+    write_instance(tmp_path / "two/region", made)
     assert files(tmp_path / "one/region") == files(tmp_path / "two/region")
 
 

@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 
 from allocator.engine.cpsat.solver import Result
-from allocator.generate import Shape
-from allocator.generate_office import office_instance, write_instance
+from allocator.generate import Shape, office_instance, write_instance
 from allocator.run import interruptible_search
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +43,7 @@ def week(tmp_path_factory) -> Path:
 # waits, so a signal sent on that line lands inside the reader on any
 # machine, however fast it reads.
 PAUSE_READING = (
-    "import time, allocator.io.read as read; real = read.parse_csv\n"
+    "import time, allocator.io.input_tables as read; real = read.parse_csv\n"
     "def paused(*args, **kwargs):\n"
     "    print('reading', file=sys.stderr, flush=True); time.sleep(120)\n"
     "    return real(*args, **kwargs)\n"

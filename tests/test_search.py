@@ -19,8 +19,7 @@ from allocator.engine.cpsat.solver import (
 from allocator.engine.evaluate import objective
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.problem import Problem, build_problem
-from allocator.generate import Shape, generate
-from allocator.generate_office import office_instance
+from allocator.generate import Shape, generate, office_instance
 from allocator.io.read import read_instance
 from allocator.render.text import summary_table
 from allocator.run import RunOptions, gap_warning, run_solve

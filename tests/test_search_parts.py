@@ -22,8 +22,7 @@ from allocator.engine.evaluate import objective
 from allocator.engine.flow import flow_start, placed_weight
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.problem import Problem, build_problem
-from allocator.generate import Shape
-from allocator.generate_office import office_instance, write_instance
+from allocator.generate import Shape, office_instance, write_instance
 from allocator.io.read import read_instance
 from allocator.run import RunOptions, solve_instance
 from tests.helpers import advisor, instance, user

@@ -25,8 +25,7 @@ from click.testing import CliRunner
 import allocator
 from allocator.cli import main
 from allocator.errors import InputProblem
-from allocator.generate import Shape
-from allocator.generate_office import office_instance, write_instance
+from allocator.generate import Shape, office_instance, write_instance
 from allocator.web.app import Settings, merge_locks
 from allocator.web.labels import choose_language
 from allocator.web.schemas import LockRequest

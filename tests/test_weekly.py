@@ -57,7 +57,8 @@ def test_a_move_that_places_a_waiting_user_is_made(tmp_path):
     reason = {r["user"]: r["reason"] for r in solution.report.assignments}["s2"]
     assert reason.startswith("moved to make room: advisor a1 took w,")
     checked(inst, solution, tmp_path)
-    from allocator.analysis.explain import explain, explain_text
+    from allocator.analysis.explain import explain_text
+    from allocator.io.explain import explain
 
     lines = explain_text(explain(inst, tmp_path / "solution", "s2")).splitlines()
     assert lines[1] == "  advisor a2: travel 0 km, utilisation 50%"
@@ -164,8 +165,9 @@ def test_capacity_is_fte_short(tmp_path):
 
 def test_authority_cause_in_explain(tmp_path):
     """explain says why an advisor lacks authority, not only that it does."""
-    from allocator.analysis.explain import explain, explain_text
+    from allocator.analysis.explain import explain_text
     from allocator.domain import HostAgreement
+    from allocator.io.explain import explain
 
     inst = instance(
         [user("u", "vest", needs=("social_assistance",))],

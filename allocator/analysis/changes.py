@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from allocator.analysis.report import Row
-from allocator.domain import Instance
+from allocator.domain import Instance, Previous
 from allocator.i18n import _
-from allocator.io.previous import Previous
 
 CHANGE_COLUMNS = [
     "user", "kind", "from", "to", "from_team", "to_team", "team_change",

@@ -8,7 +8,6 @@ worse, with the figures.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from allocator.analysis.words import (
@@ -19,13 +18,12 @@ from allocator.analysis.words import (
     place,
     team_kind_words,
 )
-from allocator.domain import Instance, RoutingRule
+from allocator.domain import Instance, Previous, RoutingRule
 from allocator.engine.evaluate import objective_terms
 from allocator.engine.ledger import Ledger
 from allocator.engine.problem import SCALE, Problem, build_problem, scaled_weight
 from allocator.errors import SolutionError
 from allocator.i18n import _, active
-from allocator.io.previous import read_previous
 
 # The goals' names as explain shows them (summary.json's keys are the ids).
 GOALS = {
@@ -39,9 +37,19 @@ GOALS = {
 }
 
 
-def explain(instance: Instance, solution: Path, user_id: str) -> dict[str, Any]:
-    """The explanation of one user's allocation, as data (for --json)."""
-    previous = read_previous(solution)
+def explain_plan(
+    instance: Instance, previous: Previous, user_id: str
+) -> dict[str, Any]:
+    """The explanation of one user's allocation in a solution, as data.
+
+    ``previous`` is the solution as its reader gives it
+    (``io.previous.read_previous``; ``io.explain.explain`` reads the folder):
+    its previous_advisor column is what the solve used as each user's current
+    advisor, its advisor column the allocation, its reason the solve's own.
+
+    Raises:
+        SolutionError: ``user_id`` is not in the instance.
+    """
     ids = {u.id for u in instance.users}
     if user_id not in ids:
         raise SolutionError(

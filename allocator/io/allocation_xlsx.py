@@ -12,9 +12,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from allocator.domain import Instance, Lock, LockKind
+from allocator.domain import Instance, Lock, LockKind, Previous
 from allocator.errors import DataWarning, InputProblem, InstanceError
-from allocator.io.previous import REQUIRED, Previous, plan_id
+from allocator.io.plan_cells import REQUIRED, plan_id
 from allocator.io.tables import (
     CellError,
     Table,

@@ -25,43 +25,22 @@ saved on Windows.
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from allocator.domain import Instance, Lock, User
-from allocator.errors import DataWarning, InputProblem, InstanceError
-from allocator.io.tables import (
-    CellError,
-    normalise_id,
-    parse_csv,
-    parse_date,
-    parse_text,
-)
+from allocator.domain import Instance
 
-# The columns a previous plan needs (and that locate its header row).
-REQUIRED = ("user", "advisor")
+# Last week's plan and the weekly rule live with the entities, where the
+# checker and the analysis reach them; callers still import them here.
+from allocator.domain import Previous as Previous
+from allocator.domain import plan_current as plan_current
+from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.io.plan_cells import REQUIRED as REQUIRED
+from allocator.io.plan_cells import plan_id as plan_id
+from allocator.io.tables import CellError, parse_csv, parse_date, parse_text
+
 # How many user ids a warning about the plan lists before "and N more".
 SHOWN_IDS = 10
-
-
-@dataclass(frozen=True)
-class Previous:
-    """What a previous solution folder says, per user id, in its order."""
-
-    folder: Path
-    advisor: dict[str, str]  # user -> advisor ("" when unassigned)
-    team: dict[str, str]
-    since: dict[str, dt.date]
-    # What that solve used as each user's current advisor.
-    previous_advisor: dict[str, str]
-    # The solve's reason (why unassigned or changed; "" otherwise).
-    reason: dict[str, str] = field(default_factory=dict)
-    # Locks typed into an edited allocation.xlsx (allocation_xlsx.py).
-    locks: tuple[Lock, ...] = ()
-    # What was read, for the terminal; empty for a solution folder.
-    note: str = ""
 
 
 def read_previous(folder: Path) -> Previous:
@@ -156,59 +135,9 @@ def read_previous(folder: Path) -> Previous:
     )
 
 
-def plan_id(text: str) -> str:
-    """An id cell of a previous plan, compared like this week's ids."""
-    return normalise_id(parse_text(text)).strip()
-
-
 # Below this share of this week's users found in the previous plan, the plan
 # is probably another instance's or the ids changed: worth a warning.
 MATCH_WARNING_SHARE = 0.5
-
-
-def plan_current(
-    user: User, previous: Previous, advisors: set[str]
-) -> tuple[str | None, dt.date | None]:
-    """The user's current advisor and since date this week (the weekly rule).
-
-    Args:
-        user: the user as users.csv gives it (``current_advisor``, ``since``).
-        previous: last week's plan.
-        advisors: the ids in this week's advisors.csv.
-
-    Returns:
-        (advisor id or None, since or None). The id may name an advisor who
-        left (not in ``advisors``); the user is then placed anew.
-
-    The rule, in order:
-
-    1. Not in the plan: users.csv's advisor and since.
-    2. The plan placed the user with P, and users.csv names P or none:
-       P, with users.csv's since when it names P, else the plan's.
-    3. The plan placed the user with P, users.csv names another C: P and the
-       plan's since when P is still in advisors.csv (the plan is newer than
-       an export that has not caught up); else C and users.csv's since.
-    4. The plan left the user waiting, and users.csv still names the advisor
-       the plan says they had (its previous_advisor): no advisor; the plan
-       decided so last week.
-    5. Otherwise (the plan left the user waiting, users.csv names another
-       advisor or none): users.csv's, a newer decision than the plan.
-    """
-    current = user.current_advisor or None
-    if user.id not in previous.advisor:
-        return current, user.since
-    planned = previous.advisor[user.id]
-    plan_since = previous.since.get(user.id)
-    if planned:
-        if current == planned:
-            return planned, user.since or plan_since
-        if current is None or planned in advisors:
-            return planned, plan_since
-        return current, user.since
-    lost = previous.previous_advisor.get(user.id, "")
-    if current is not None and current == lost:
-        return None, None
-    return current, user.since
 
 
 def apply_previous(

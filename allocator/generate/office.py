@@ -1,6 +1,6 @@
 """A generated office shaped like the seed documents' offices (DOMAIN.md 5).
 
-The region shape of :mod:`allocator.generate` makes many small offices with
+The region shape of :mod:`allocator.generate.region` makes many small offices with
 every team kind per office. Real NAV offices that are being reorganised look
 different, and are much harder for the search: one office over a valley of
 4 to 8 municipalities, a host municipality that employs the municipal staff
@@ -32,20 +32,11 @@ from allocator.domain import (
     Team,
     User,
 )
-from allocator.generate import (
-    COMPETENCES,
-    WEEK,
-    Builder,
-    Shape,
-    apportion,
-    fold_id,
-    municipality,
-    policy_for,
-    shape_note,
-    synthetic_names,
-    team,
-    write_instance,
-)
+from allocator.generate.builders import Builder, municipality, policy_for, team
+from allocator.generate.catalogue import COMPETENCES, WEEK
+from allocator.generate.helpers import apportion, fold_id
+from allocator.generate.region import Shape, shape_note, synthetic_names
+from allocator.generate.write import write_instance
 
 # Share of the active caseload per team kind (follow-up takes the rest).
 OFFICE_SHARES = {"youth": 0.2, "family": 0.16, "debt_counselling": 0.05}
