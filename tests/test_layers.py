@@ -122,6 +122,9 @@ KNOWN: dict[tuple[str, str], str] = {
     # Circle 3: the comparison routes take the page's helpers and headers
     # from app.py, which installs them (inside the functions, so app loads).
     ("web/comparisons.py", "allocator.web.app"): "app's helpers and CSP",
+    # The page's tables read the solution's CSV files with the input's own
+    # reader, so a ";"-file (Norwegian Excel) is split as the tool wrote it.
+    ("web/rows.py", "allocator.io.tables"): "the tool's own CSV reader",
 }
 
 # Third-party libraries confined to named rooms.
