@@ -25,7 +25,8 @@ def page_facts(instance: Instance, checked: Instance, previous: bool) -> dict[st
 
     ``instance`` is the instance as read (with the page's locks), ``checked``
     the same as the search sees it (``allocator.validate``: with the locks of
-    an edited allocation.xlsx). ``previous`` says whether a plan was given.
+    an edited allocation.xlsx). ``previous`` says whether a plan was given;
+    its locks are those it adds (a pair locks.csv holds too counts once).
     Returns ``{"advisors": {id: name}, "teams": {...}, "municipalities":
     {...}, "previous": {"locks": n} | None}``.
     """
