@@ -30,6 +30,7 @@ from allocator.api import read_instance as read_instance
 from allocator.api import report as report
 from allocator.api import solution_folder as solution_folder
 from allocator.api import solve as solve
+from allocator.api import table_rows as table_rows
 from allocator.api import validate as validate
 from allocator.api import write_instance as write_instance
 from allocator.comparison import Comparison as Comparison
@@ -83,6 +84,7 @@ __all__ = [
     "report",
     "solution_folder",
     "solve",
+    "table_rows",
     "validate",
     "weigh_structures",
     "write_instance",

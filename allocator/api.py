@@ -158,6 +158,21 @@ def solution_folder(instance: Instance, out: str | Path | None = None) -> Path:
     return folder
 
 
+def table_rows(path: str | Path) -> dict[str, list[Any]]:
+    """A solution's CSV file as ``{"columns": [...], "rows": [[...], ...]}``.
+
+    Read with the input's own reader, so a file in either dialect (``,`` or
+    Norwegian Excel's ``;`` with BOM, CRLF and decimal commas) is split as
+    written; cells are text. The page's tables use it.
+
+    Raises:
+        InstanceError: the file cannot be read as CSV.
+    """
+    from allocator.io.solution_files import table_rows as read_rows
+
+    return read_rows(Path(path))
+
+
 def validate(instance: Instance, *, previous: str | Path | None = None) -> Instance:
     """Every check :func:`solve` makes before its search, without searching.
 

@@ -105,6 +105,36 @@ def assert_sound(seen: dict[str, Any], path: Path, charts: int) -> None:
     assert path.stat().st_size < MAX_BYTES
 
 
+def assert_legend_matches_bars(page: Any) -> None:
+    """Every chart's legend as drawn: each swatch has the colour of some bar
+    of its chart, no two entries share one, and the legend sits right of
+    the bars it names (never over them)."""
+    legends = page.evaluate(
+        """() => [...document.querySelectorAll('[id$="-legend_1"]')].map((legend) => {
+          const svg = legend.closest("svg");
+          const fill = (e) => getComputedStyle(e).fill;
+          const plain = (f) => f && f !== "none" && f !== "rgb(255, 255, 255)";
+          const swatches = [...legend.querySelectorAll("path")].map(fill).filter(plain);
+          const colours = new Set(swatches);
+          const drawn = [...svg.querySelectorAll("path")].filter((e) => !legend.contains(e));
+          const bars = drawn.filter((e) => colours.has(fill(e)));
+          return {
+            id: legend.id,
+            swatches,
+            barColours: [...new Set(drawn.map(fill))],
+            barsRight: Math.max(...bars.map((e) => e.getBoundingClientRect().right)),
+            legendLeft: legend.getBoundingClientRect().left,
+          };
+        })"""
+    )
+    assert len(legends) >= 2
+    for drawn in legends:
+        assert len(drawn["swatches"]) >= 2, drawn["id"]
+        assert len(set(drawn["swatches"])) == len(drawn["swatches"]), drawn["id"]
+        assert set(drawn["swatches"]) <= set(drawn["barColours"]), drawn["id"]
+        assert drawn["legendLeft"] >= drawn["barsRight"] - 1, drawn["id"]
+
+
 def accessibility_violations(page: Any) -> list[tuple[str, int]]:
     """axe-core's violations on the open page: (rule id, nodes)."""
     page.add_script_tag(path=str(AXE))
@@ -142,6 +172,7 @@ def test_shipped_reports_open_clean(browser, tmp_path, name):
     report = out / "report.html"
     seen = open_page(browser, report)
     assert_sound(seen, report, charts=6)
+    assert_legend_matches_bars(seen["page"])
     keep_screenshot(seen["page"], f"report-{name}.png")
     seen["page"].close()
     assert_rebuild_identical(out)

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from allocator.errors import InputProblem, InstanceError
-from allocator.io.tables import Table, parse_csv, parse_list, parse_text
+from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.io.tables import (
+    Table,
+    parse_csv,
+    parse_list,
+    parse_text,
+    read_csv,
+    unquote,
+)
 
 # The files a report reads; changes.csv is optional in older folders.
 REPORT_FILES = (
@@ -143,3 +151,30 @@ def write_report(folder: Path, name: str, text: str) -> Path:
     finally:
         staging.unlink(missing_ok=True)
     return target
+
+
+def table_rows(path: Path) -> dict[str, list[Any]]:
+    """``{"columns": [...], "rows": [[...], ...]}`` of a solution's CSV file.
+
+    The solution's CSV files are written in the input's dialect: a
+    ``;``-separated users.csv (as Norwegian Excel saves it) gives
+    ``;``-separated output with a byte-order mark, CRLF and decimal commas,
+    so they are read with the input's own reader, which detects delimiter
+    and encoding the same way, rather than guessing again. Columns keep the
+    file's spelling; each row has one cell per column, as text, with the
+    ``'`` the writer put before formula-like text dropped. A file without
+    rows gives its header and no rows.
+
+    Raises:
+        InstanceError: the file cannot be read as CSV (not a solution file).
+    """
+    with warnings.catch_warnings():
+        # The solution's files are UTF-8; a warning here would say nothing
+        # to the reader of the table.
+        warnings.simplefilter("ignore", DataWarning)
+        table = read_csv(path)
+    rows = [
+        [unquote(row.cells.get(name, "")) for name in table.header]
+        for row in table.rows
+    ]
+    return {"columns": list(table.spelling), "rows": rows}

@@ -481,8 +481,16 @@ def changes_chart(changes: Rows, names: Mapping[str, Mapping[str, str]]) -> Char
             left = [a + b for a, b in zip(left, values, strict=True)]
         axes.set_yticks(y, [label(t, names["teams"]) for t in teams])
         axes.set_xlabel(_("users"))
-        axes.legend(**OUTSIDE)
-        if not teams:
+        # Handles in the bars' own colours: with no changes the bar lists
+        # are empty, and handles taken from them fall back to one default
+        # colour; with no bars there is nothing to name.
+        if teams:
+            handles = [
+                Patch(color=PALETTE[i], label=change_word(kind))
+                for i, kind in enumerate(CHANGE_KINDS)
+            ]
+            axes.legend(handles=handles, **OUTSIDE)
+        else:
             axes.text(0.5, 0.5, _("no changes this week"), ha="center",
                       transform=axes.transAxes)  # fmt: skip
 

@@ -15,7 +15,6 @@ same shape. Every answer forbids loading anything from another host.
 
 from __future__ import annotations
 
-import csv
 import errno
 import logging
 import shutil
@@ -33,6 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from allocator import i18n
 from allocator.errors import DataWarning, InputProblem, InstanceError
 from allocator.web.common import MEDIA as MEDIA
 from allocator.web.common import PAGE_CSP as PAGE_CSP
@@ -51,6 +51,9 @@ from allocator.web.jobs import (
     read_with_locks,
 )
 from allocator.web.labels import LANGUAGES, choose_language, labels_for
+from allocator.web.leader import install as install_page_facts
+from allocator.web.leader import page_facts
+from allocator.web.rows import csv_rows
 from allocator.web.schemas import (
     TIME_LIMIT_MAX_S,
     TIME_LIMIT_MIN_S,
@@ -296,6 +299,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seed: Annotated[str | None, Form()] = None,
         previous: Annotated[UploadFile | None, File()] = None,
         scenario: Annotated[UploadFile | None, File()] = None,
+        lang: Annotated[str | None, Form()] = None,
     ) -> Response:
         """Queue an allocation of an uploaded instance (zip or its own files)."""
         job_id, folder = jobs.new_folder()
@@ -309,8 +313,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "previous": place_previous(previous, folder, settings, names),
                 "scenario": place_scenario(scenario, folder, settings, names),
                 "locks": [],
+                # The page's language: the report's, the workbook's and the
+                # reasons' words.
+                "language": lang if lang in LANGUAGES else None,
             }
-            validate(spec)
+            spec["page"] = validate(spec)
             if jobs.queued() >= jobs.max_queued:
                 return one_problem(
                     "upload", "too many jobs are waiting; try later.", 503
@@ -364,14 +371,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         job = jobs.get(job_id)
         if job is None or name not in job.files() or not name.endswith(".csv"):
             return not_found()
-        with (job.out / name).open(encoding="utf-8-sig", newline="") as handle:
-            # The solution's own dialect: ";" when users.csv was ";"-separated.
-            head = handle.readline()
-            handle.seek(0)
-            delimiter = ";" if head.count(";") > head.count(",") else ","
-            table = list(csv.reader(handle, delimiter=delimiter))
-        columns = table[0] if table else []
-        return JSONResponse({"columns": columns, "rows": table[1:]})
+        # The solution's own dialect (";" when users.csv was ";"-separated),
+        # found by the tool's own reader.
+        return JSONResponse(csv_rows(job.out / name))
 
     @app.post(
         "/api/jobs/{job_id}/locks",
@@ -411,8 +413,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "previous": str(folder / "previous"),
                 "scenario": scenario,
                 "locks": locks,
+                "language": spec_parent.get("language"),
             }
-            validate(spec)
+            spec["page"] = validate(spec)
             jobs.submit(new_id, folder, spec, parent=job_id, locks=locks)
             queued = True
             return JSONResponse(Accepted(id=new_id).model_dump(), status_code=202)
@@ -426,6 +429,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from allocator.web.comparisons import install
 
     install(app, settings, workdir)
+    install_page_facts(app, jobs)
     return app
 
 
@@ -549,13 +553,15 @@ def merge_locks(
     return merged
 
 
-def validate(spec: dict[str, Any]) -> None:
+def validate(spec: dict[str, Any]) -> dict[str, Any]:
     """Everything the job's process checks before it solves, done now.
 
     Reads the instance with the page's locks, applies the scenario, reads
     last week's plan (and its typed locks) and builds the problem, which
     rejects fix locks that cannot hold: every input problem is a 400 before
-    a job is queued, never a failed job.
+    a job is queued, never a failed job. Messages the catalogues know are in
+    the spec's ``language``. Returns what the page shows beside the files
+    (leader.py ``page_facts``: names by id, locks read from the plan).
 
     Raises:
         InstanceError: every located problem.
@@ -563,12 +569,13 @@ def validate(spec: dict[str, Any]) -> None:
     """
     import allocator
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), i18n.language(spec.get("language")):
         warnings.simplefilter("ignore", DataWarning)
         instance = read_with_locks(Path(spec["instance"]), spec.get("locks", []))
         if spec.get("scenario"):
             instance = apply_scenario(instance, Path(spec["scenario"]))
-        allocator.validate(instance, previous=spec.get("previous"))
+        checked = allocator.validate(instance, previous=spec.get("previous"))
+    return page_facts(instance, checked, previous=bool(spec.get("previous")))
 
 
 def number_field(name: str, text: str | None, kind: type[float] | type[int]) -> Any:

@@ -36,6 +36,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal
 
+from allocator import i18n
 from allocator.web.uploads import remove_tree
 
 Status = Literal["queued", "solving", "done", "stopped", "failed"]
@@ -375,14 +376,21 @@ def problem_dict(problem: Any) -> dict[str, Any]:
 
 
 def solve_job(folder: Path, stop: threading.Event) -> dict[str, Any]:
-    """Read, solve and write the job's solution; returns result.json's data."""
+    """Read, solve and write the job's solution; returns result.json's data.
+
+    The words of the reasons, the report and the workbook are in the spec's
+    ``language`` (the page's), else in the instance's ``language`` key.
+    """
     import warnings
 
     import allocator
     from allocator.errors import DataWarning
 
     spec = read_json(folder / "spec.json") or {}
-    with warnings.catch_warnings(record=True) as caught:
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        i18n.language(spec.get("language")),
+    ):
         warnings.simplefilter("always", DataWarning)
         instance = read_with_locks(Path(spec["instance"]), spec.get("locks", []))
         if spec.get("scenario"):
@@ -409,8 +417,9 @@ def solve_job(folder: Path, stop: threading.Event) -> dict[str, Any]:
         "progress": on_progress,
         "stop": stop,
     }
-    solution = allocator.solve(instance, **options)
-    solution.write(folder / "out", xlsx=True)
+    with i18n.language(spec.get("language") or instance.language):
+        solution = allocator.solve(instance, **options)
+        solution.write(folder / "out", xlsx=True)
     return {
         "stopped": stop.is_set(),
         "summary": solution.summary,

@@ -114,6 +114,24 @@ MESSAGES: dict[str, str] = {
     "column_reason": N_("reason"),
     "true": N_("yes"),
     "false": N_("no"),
+    # The leader's table: names, words, sorting, paging, a way past it.
+    "compare": N_("Compare structures"),
+    "reason": N_("Reason"),
+    "show": N_("Show"),
+    "show_all": N_("all users"),
+    "filter_hint": N_(
+        "Enter in the filter goes to the first matching user's lock buttons."
+    ),
+    "skip_table": N_("Skip the table: go to the locks and re-allocation"),
+    "page_previous": N_("Previous page"),
+    "page_next": N_("Next page"),
+    "page": N_("Page"),
+    "plan_read": N_("Read from last week's plan"),
+    "n_user": N_("user"),
+    "n_users": N_("users"),
+    "n_lock": N_("lock"),
+    "n_locks": N_("locks"),
+    "nothing": N_("none"),
 }
 
 
