@@ -269,3 +269,37 @@ def test_a_household_member_nobody_can_take_leaves_the_rest_together() -> None:
     whole = solve_whole(problem, SolveParams(time_limit=10, workers=1))
     assert result.objective == whole.objective
     assert result.allocation[6] == result.allocation[7]
+
+
+def test_the_mip_of_each_part_proves_the_parts_optimum() -> None:
+    """HiGHS on a part's own CP-SAT model: each team's optimum is 1,100.
+
+    One user of each team waits (1,000) and its peak utilisation is 100 %
+    (100); the two parts sum to the whole model's 2,200.
+    """
+    from allocator.engine.cpsat import AllocationModel
+    from allocator.engine.mip import convertible, solve_mip
+
+    problem = build_problem(two_teams())
+    found = []
+    for part in split(problem):
+        model = AllocationModel(part.problem)
+        assert convertible(model)
+        outcome = solve_mip(model, None, nodes=10_000, time_limit=60, gap=0.0)
+        assert outcome.proved and not outcome.timed_out
+        assert outcome.values is not None
+        allocation = model.allocation(outcome.values)
+        found.append(objective(part.problem, allocation))
+        assert model.to_objective(outcome.bound) == pytest.approx(found[-1])
+    assert found == [1100.0, 1100.0]
+
+
+def test_a_model_with_a_conditional_constraint_is_not_handed_to_highs() -> None:
+    from allocator.engine.cpsat import AllocationModel
+    from allocator.engine.mip import convertible
+
+    model = AllocationModel(build_problem(two_teams()))
+    assert convertible(model)
+    flag = model.model.new_bool_var("flag")
+    model.model.add(flag <= 1).only_enforce_if(flag)
+    assert not convertible(model)
