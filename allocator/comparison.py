@@ -15,13 +15,21 @@ from allocator import i18n
 from allocator.domain import Instance
 from allocator.i18n import _
 from allocator.io.comparison import COLUMNS
-from allocator.render.compare_text import FIGURE_WORDS, GAP_TRUSTED, differences
+from allocator.render.compare_text import FIGURE_WORDS, GAP_TRUSTED, N_, differences
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # The structure every comparison has: the instance as today.
 BASE = "base"
+# The in-process runner's description (runs/executor.py), in words; a pool's
+# or a cluster's description names its size and stays as it is.
+IN_THIS_PROCESS = N_("this process")
+
+
+def where_it_ran(description: str) -> str:
+    """The runner's description in the active language where it has words."""
+    return _(description) if description == IN_THIS_PROCESS else description
 
 
 @dataclass
@@ -123,9 +131,15 @@ class Comparison:
                 if limit is not None
                 else "-"
             )
+        # Today's structure by its word and the comparison's own description
+        # of it (both translated in render/html.py), the others as given.
         described = [
-            (sid, detail.get("description") or _("(no description)"))
+            (
+                _(sid) if sid == BASE else sid,
+                _(text) if sid == BASE else text,
+            )
             for sid, detail in self.details.items()
+            for text in [detail.get("description") or _("(no description)")]
         ]
         words = [
             (_("instance"), str(self.inputs.get(BASE, {}).get("name", ""))),
@@ -174,6 +188,6 @@ class Comparison:
                     seconds=i18n.number(settings.get("n1_time_limit_s", 60), 3)
                 ),
             ),
-            (_("where it ran"), str(settings.get("executor", ""))),
+            (_("where it ran"), where_it_ran(str(settings.get("executor", "")))),
         ]
         return [(what, how) for what, how in words if how]

@@ -178,6 +178,13 @@ COMPARE_MESSAGES: dict[str, str] = {
     "status_done": N_("done"),
     "status_stopped": N_("stopped; nothing was written"),
     "status_failed": N_("failed"),
+    # Where a refusal points, by the form's field (the answer's ``file``).
+    "field_upload": N_("upload"),
+    "field_job": N_("earlier allocation"),
+    "field_shipped": N_("Shipped scenario files"),
+    "field_scenarios": N_("scenarios"),
+    "field_seeds": N_("seeds"),
+    "field_time_limit": N_("time limit"),
 }
 
 

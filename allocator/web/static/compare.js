@@ -20,7 +20,8 @@
 
   function problems(list) {
     return list.map((p) => {
-      const where = [p.file, p.row ? t.row + " " + p.row : null, p.column ? t.column + " " + p.column : null]
+      // A form field by its label; an uploaded file by its name.
+      const where = [t["field_" + p.file] || p.file, p.row ? t.row + " " + p.row : null, p.column ? t.column + " " + p.column : null]
         .filter(Boolean).join(", ");
       return where + ": " + p.message;
     });
