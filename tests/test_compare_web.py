@@ -306,5 +306,9 @@ def test_the_comparison_step_in_norwegian(
     # The file keeps its columns and ids whatever the page's language.
     assert [r["scenario"] for r in rows] == ["base", "base", "permisjon", "permisjon"]
     assert "unassigned" in rows[0]
+    # The comparison itself in the picture: the frame painted before the shot.
+    page.locator("#cmp-frame").scroll_into_view_if_needed()
+    expect(frame.locator("h1")).to_be_visible()
+    page.wait_for_timeout(300)
     shot = SCREENSHOT if os.environ.get("ALLOCATOR_SCREENSHOT") else tmp_path / "p.png"
     page.screenshot(path=str(shot), full_page=True)

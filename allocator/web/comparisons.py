@@ -147,7 +147,7 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
                 "lang": language,
                 "t": compare_labels_for(language),
                 "languages": LANGUAGES,
-                "max_upload_mb": settings.max_upload_mb,
+                "max_upload_mb": megabytes(settings.max_upload_mb, language),
                 "shipped": shipped_scenarios(),
             },
         )
@@ -270,6 +270,12 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
             media_type="application/zip",
             headers={"content-disposition": 'attachment; filename="comparison.zip"'},
         )
+
+
+def megabytes(size: float, language: str) -> str:
+    """The upload limit as the page's language writes a number (``50,0``)."""
+    with i18n.language(language if language in i18n.LANGUAGES else None):
+        return i18n.fixed(size, 1)
 
 
 def not_found() -> JSONResponse:
