@@ -11,15 +11,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from allocator import i18n
 from allocator.domain import Instance
+from allocator.i18n import _
 from allocator.io.comparison import COLUMNS
-from allocator.render.compare_text import FIGURE_WORDS, GAP_TRUSTED, differences
+from allocator.render.compare_text import FIGURE_WORDS, GAP_TRUSTED, N_, differences
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # The structure every comparison has: the instance as today.
 BASE = "base"
+# The in-process runner's description (runs/executor.py), in words; a pool's
+# or a cluster's description names its size and stays as it is.
+IN_THIS_PROCESS = N_("this process")
+
+
+def where_it_ran(description: str) -> str:
+    """The runner's description in the active language where it has words."""
+    return _(description) if description == IN_THIS_PROCESS else description
 
 
 @dataclass
@@ -87,11 +97,17 @@ class Comparison:
                 for f in FIGURE_WORDS
             },
             "differences": differences(self.rows),
-            "settings_in_words": self.settings_in_words(),
+            "settings_in_words": self.english_settings(),
         }
 
+    def english_settings(self) -> list[tuple[str, str]]:
+        """settings_in_words in English, as comparison.json keeps them."""
+        with i18n.language("en"):
+            return self.settings_in_words()
+
     def settings_in_words(self) -> list[tuple[str, str]]:
-        """What was run, as a manager reads it: (what, how) pairs."""
+        """What was run, as a manager reads it: (what, how) pairs, in the
+        active language (comparison.json keeps them in English)."""
         settings = self.settings
         seeds = settings.get("seeds", [])
         limits = settings.get("time_limit_by_structure", {})
@@ -99,49 +115,79 @@ class Comparison:
         if limit is None and limits:
             shown = sorted(set(limits.values()))
             limit_text = (
-                f"{shown[0]:g} s per solve (each structure's policy)"
+                _("{seconds} s per solve (each structure's policy)").format(
+                    seconds=i18n.number(shown[0], 3)
+                )
                 if len(shown) == 1
-                else "per structure's policy: "
-                + ", ".join(f"{k} {v:g} s" for k, v in limits.items())
+                else _("per structure's policy: {limits}").format(
+                    limits=", ".join(
+                        f"{k} {i18n.number(v, 3)} s" for k, v in limits.items()
+                    )
+                )
             )
         else:
-            limit_text = f"{limit:g} s per solve" if limit is not None else "-"
+            limit_text = (
+                _("{seconds} s per solve").format(seconds=i18n.number(limit, 3))
+                if limit is not None
+                else "-"
+            )
+        # Today's structure by its word and the comparison's own description
+        # of it (both translated in render/html.py), the others as given.
         described = [
-            (sid, detail.get("description") or "(no description)")
+            (
+                _(sid) if sid == BASE else sid,
+                _(text) if sid == BASE else text,
+            )
             for sid, detail in self.details.items()
+            for text in [detail.get("description") or _("(no description)")]
         ]
         words = [
-            ("instance", str(self.inputs.get(BASE, {}).get("name", ""))),
-            *[(f"structure {sid}", text) for sid, text in described],
+            (_("instance"), str(self.inputs.get(BASE, {}).get("name", ""))),
+            *[
+                (_("structure {id}").format(id=sid), text)
+                for sid, text in described
+            ],
             (
-                "how each structure is solved",
-                "from today's allocation, as a weekly run: users keep their "
-                "advisor where the structure allows"
+                _("how each structure is solved"),
+                _(
+                    "from today's allocation, as a weekly run: users keep their "
+                    "advisor where the structure allows"
+                )
                 if settings.get("from_current")
-                else "as a first allocation: nobody keeps today's advisor, so "
-                "each structure shows its own best allocation; forced moves "
-                "tells what moving to it would cost",
+                else _(
+                    "as a first allocation: nobody keeps today's advisor, so "
+                    "each structure shows its own best allocation; forced moves "
+                    "tells what moving to it would cost"
+                ),
             ),
             (
-                "seeds",
-                f"{len(seeds)} ({', '.join(str(x) for x in seeds)}): each "
-                "structure is solved once per seed; the spread over the seeds "
-                "is the band a difference must clear to be called real",
+                _("seeds"),
+                _(
+                    "{count} ({seeds}): each structure is solved once per seed; "
+                    "the spread over the seeds is the band a difference must "
+                    "clear to be called real"
+                ).format(count=len(seeds), seeds=", ".join(str(x) for x in seeds)),
             ),
-            ("time limit", limit_text),
+            (_("time limit"), limit_text),
             (
-                "when a solve stops",
-                "as allocator solve does: by proof, by its reproducible budget, "
-                f"or once proved within {GAP_TRUSTED:.0%} of the best possible; "
-                "a structure that ended above that or by the clock is marked, "
-                "its differences not called real",
+                _("when a solve stops"),
+                _(
+                    "as allocator solve does: by proof, by its reproducible "
+                    "budget, or once proved within {trusted} of the best "
+                    "possible; a structure that ended above that or by the "
+                    "clock is marked, its differences not called real"
+                ).format(trusted=i18n.percent(GAP_TRUSTED)),
             ),
             (
                 "N-1",
-                "each advisor absent in turn, their users placed again under "
-                f"every rule, each re-placement proved or stopped after "
-                f"{settings.get('n1_time_limit_s', 60):g} s",
+                _(
+                    "each advisor absent in turn, their users placed again "
+                    "under every rule, each re-placement proved or stopped "
+                    "after {seconds} s"
+                ).format(
+                    seconds=i18n.number(settings.get("n1_time_limit_s", 60), 3)
+                ),
             ),
-            ("where it ran", str(settings.get("executor", ""))),
+            (_("where it ran"), where_it_ran(str(settings.get("executor", "")))),
         ]
         return [(what, how) for what, how in words if how]

@@ -580,13 +580,16 @@ def comparison_chart(
     title: str,
     figures: Sequence[Mapping[str, Any]],
     structures: Sequence[str],
+    shown: Mapping[str, str] | None = None,
 ) -> Chart:
     """Grouped bars: one group per figure, one bar per structure (seed mean).
 
-    A whisker spans the seed range when there are several seeds.
+    A whisker spans the seed range when there are several seeds; ``shown``
+    names a structure in the legend and the table (default: its id).
     """
+    names = {s: (shown or {}).get(s, s) for s in structures}
     what = ", ".join(f["title"] for f in figures)
-    question = f"How do the structures compare on {what}?"
+    question = _("How do the structures compare on {figures}?").format(figures=what)
     width = 0.8 / max(1, len(structures))
 
     def bars(axes: Any) -> None:
@@ -601,17 +604,20 @@ def comparison_chart(
                 lows.append(cell["mean"] - cell["low"])
                 highs.append(cell["high"] - cell["mean"])
             axes.bar(xs, ys, width=width, color=PALETTE[s % len(PALETTE)],
-                     label=plain(structure), yerr=[lows, highs], capsize=2)  # fmt: skip
+                     label=plain(names[structure]), yerr=[lows, highs],
+                     capsize=2)  # fmt: skip
         axes.set_xticks(range(len(figures)), [plain(f["title"]) for f in figures])
         axes.legend(fontsize=7, frameon=False)
 
     svg = draw(chart_id, title, 8, bars)
-    header = ["figure", *structures]
+    header = [_("figure"), *(names[s] for s in structures)]
     rows = [
         [f["title"], *(
             "" if (c := f["cells"].get(s)) is None
-            else f"{c['mean']:.2f}" + (f" ({c['low']:.2f} to {c['high']:.2f})"
-                                       if c["high"] > c["low"] else "")
+            else number(c["mean"], 2) + (
+                " (" + _("{low} to {high}").format(
+                    low=number(c["low"], 2), high=number(c["high"], 2)) + ")"
+                if c["high"] > c["low"] else "")
             for s in structures
         )]
         for f in figures

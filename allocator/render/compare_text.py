@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; comparison.html translates it."""
+    return message
+
+
 @dataclass(frozen=True)
 class Figure:
     """A comparison figure in words: what it means and what it answers.
@@ -36,64 +41,66 @@ class Figure:
 
 
 FIGURE_WORDS = [
-    Figure("assigned", "assigned users", "users given an advisor",
-           "10 accessibility of services"),
-    Figure("unassigned", "unassigned users", "users left waiting for an advisor",
-           "10 accessibility of services"),
+    Figure("assigned", "assigned users", N_("users given an advisor"),
+           N_("10 accessibility of services")),
+    Figure("unassigned", "unassigned users", N_("users left waiting for an advisor"),
+           N_("10 accessibility of services")),
     Figure("urgent_unassigned", "urgent unassigned",
-           "urgent users left waiting for an advisor", "10 accessibility of services"),
+           N_("urgent users left waiting for an advisor"),
+           N_("10 accessibility of services")),
     Figure("unassigned_weight", "unassigned weight",
-           "workload (weighted users) left without an advisor",
-           "3 little scope to redistribute work; 13 little adaptability"),
+           N_("workload (weighted users) left without an advisor"),
+           N_("3 little scope to redistribute work; 13 little adaptability")),
     Figure("shortage_fte", "shortage FTE",
-           "posts missing to place every user some advisor could take",
-           "1 no resources freed; 13 little adaptability"),
+           N_("posts missing to place every user some advisor could take"),
+           N_("1 no resources freed; 13 little adaptability")),
     Figure("utilisation_max", "utilisation max",
-           "the busiest advisor's load as a share of their capacity",
-           "3 little scope to redistribute work"),
+           N_("the busiest advisor's load as a share of their capacity"),
+           N_("3 little scope to redistribute work")),
     Figure("utilisation_min", "utilisation min",
-           "the least busy advisor's load as a share of their capacity",
-           "3 little scope to redistribute work"),
+           N_("the least busy advisor's load as a share of their capacity"),
+           N_("3 little scope to redistribute work")),
     Figure("utilisation_mean", "utilisation mean",
-           "the average advisor's load as a share of their capacity",
-           "3 little scope to redistribute work"),
+           N_("the average advisor's load as a share of their capacity"),
+           N_("3 little scope to redistribute work")),
     Figure("travel_km", "travel km",
-           "road km from each advisor's base to their users' municipalities, summed",
-           "11 working time on Rv7; 12 distance to municipal partners"),
-    Figure("travel_hours", "travel hours", "the same trips in hours on the road",
-           "11 working time on Rv7"),
+           N_("road km from each advisor's base to their users' municipalities, "
+              "summed"),
+           N_("11 working time on Rv7; 12 distance to municipal partners")),
+    Figure("travel_hours", "travel hours", N_("the same trips in hours on the road"),
+           N_("11 working time on Rv7")),
     Figure("municipalities_per_advisor_max", "municipalities/advisor max",
-           "the most municipalities one advisor serves",
-           "11 working time on Rv7; 12 distance to municipal partners"),
+           N_("the most municipalities one advisor serves"),
+           N_("11 working time on Rv7; 12 distance to municipal partners")),
     Figure("municipalities_per_advisor_mean", "municipalities/advisor mean",
-           "municipalities an advisor serves, on average",
-           "11 working time on Rv7; 12 distance to municipal partners"),
+           N_("municipalities an advisor serves, on average"),
+           N_("11 working time on Rv7; 12 distance to municipal partners")),
     Figure("forced_moves", "forced moves",
-           "users who must change advisor to move to this structure",
-           "continuity of follow-up (benefits plan)", exact=True),
+           N_("users who must change advisor to move to this structure"),
+           N_("continuity of follow-up (benefits plan)"), exact=True),
     Figure("coverage_min", "coverage min",
-           "the fewest qualified advisors any municipality has for a needed "
-           "competence", "2 vulnerability to sickness; 4 social assistance; "
-           "5 debt counselling", exact=True),
+           N_("the fewest qualified advisors any municipality has for a needed "
+           "competence"), N_("2 vulnerability to sickness; 4 social assistance; "
+           "5 debt counselling"), exact=True),
     Figure("single_points", "single points",
-           "municipality and competence pairs that hang on one advisor",
-           "2 vulnerability to sickness; 4 social assistance; 5 debt counselling",
+           N_("municipality and competence pairs that hang on one advisor"),
+           N_("2 vulnerability to sickness; 4 social assistance; 5 debt counselling"),
            exact=True),
     Figure("uncovered", "uncovered pairs",
-           "municipality and competence pairs no advisor may serve",
-           "2 vulnerability to sickness; 4 social assistance; 5 debt counselling",
+           N_("municipality and competence pairs no advisor may serve"),
+           N_("2 vulnerability to sickness; 4 social assistance; 5 debt counselling"),
            exact=True),
     Figure("n1_worst_weight", "N-1 worst weight",
-           "the most workload left without an advisor when one advisor is away",
-           "2 vulnerability to sickness, holidays, vacancy"),
+           N_("the most workload left without an advisor when one advisor is away"),
+           N_("2 vulnerability to sickness, holidays, vacancy")),
     Figure("n1_mean_weight", "N-1 mean weight",
-           "workload left without an advisor when one advisor is away, on average",
-           "2 vulnerability to sickness, holidays, vacancy"),
+           N_("workload left without an advisor when one advisor is away, on average"),
+           N_("2 vulnerability to sickness, holidays, vacancy")),
     Figure("leakage_fte", "leakage FTE",
-           "posts of municipal staff spent on other municipalities' users",
-           "Lesja's objection to one host (Nord-Gudbrandsdal)"),
-    Figure("freed_fte", "freed FTE", "capacity left unused, in posts",
-           "1 no resources freed; 14 little scope to develop services"),
+           N_("posts of municipal staff spent on other municipalities' users"),
+           N_("Lesja's objection to one host (Nord-Gudbrandsdal)")),
+    Figure("freed_fte", "freed FTE", N_("capacity left unused, in posts"),
+           N_("1 no resources freed; 14 little scope to develop services")),
 ]  # fmt: skip
 FIGURE_OF = {figure.column: figure for figure in FIGURE_WORDS}
 # A solve ended within this gap of its bound is trusted (README: "How the
@@ -103,7 +110,7 @@ GAP_TRUSTED = 0.01
 REPRODUCIBLE = ("proof", "deterministic_time", "gap_limit")
 # Verdicts on a difference from the base (``difference_verdict``).
 REAL, WITHIN_BAND, ONE_SEED, UNTRUSTED, SAME = (
-    "real", "within the band", "one seed", "solve not trusted", "same",
+    N_("real"), N_("within the band"), N_("one seed"), N_("solve not trusted"), "same",
 )  # fmt: skip
 
 

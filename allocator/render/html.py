@@ -20,7 +20,14 @@ import jinja2
 from allocator import i18n
 from allocator.i18n import _
 from allocator.render import charts
-from allocator.render.compare_text import FIGURE_OF, REAL, SAME, difference_verdict
+from allocator.render.compare_text import (
+    FIGURE_OF,
+    GAP_TRUSTED,
+    N_,
+    REAL,
+    SAME,
+    difference_verdict,
+)
 
 # Rows listed in the unassigned and changes tables before "and N more".
 MAX_LISTED = 1000
@@ -229,21 +236,31 @@ def comparison_page(
         structure; the settings.
     """
     table = comparison_table(rows)
-    figure_charts = comparison_charts(table)
+    # Structures by their ids (the scenario files' names), today's by a word.
+    shown = {s: _(BASE_NAME) if s == "base" else s for s in table["structures"]}
+    figure_charts = comparison_charts(table, shown)
     pairs = (
         [(str(k), str(v)) for k, v in sorted(settings.items())]
         if isinstance(settings, Mapping)
         else [(str(k), str(v)) for k, v in settings]
     )
-    instance = dict(pairs).get("instance", "")
+    # The instance's row, by its key in any language (settings in words may
+    # come translated).
+    instance = next((v for k, v in pairs if k in i18n.spellings("instance")), "")
     return (
         environment()
         .get_template("comparison.html.j2")
         .render(
-            title=f"Comparison of structures: {instance}".rstrip(": "),
+            title=(
+                _("Comparison of structures: {instance}").format(instance=instance)
+                if instance
+                else _("Comparison of structures")
+            ),
             table=table,
             charts=figure_charts,
             settings=pairs,
+            shown=shown,
+            trusted=i18n.percent(GAP_TRUSTED),
             version=package_version(),
         )
     )
@@ -251,38 +268,48 @@ def comparison_page(
 
 # Figures shown, in order, with how a difference reads ("lower is better").
 COMPARED = (
-    ("assigned", "users placed", "higher"),
-    ("unassigned", "users unassigned", "lower"),
-    ("urgent_unassigned", "urgent users unassigned", "lower"),
-    ("unassigned_weight", "weight unassigned", "lower"),
-    ("shortage_fte", "FTE short", "lower"),
-    ("utilisation_max", "utilisation, highest", "lower"),
-    ("utilisation_min", "utilisation, lowest", "higher"),
-    ("utilisation_mean", "utilisation, mean", ""),
-    ("travel_km", "travel km", "lower"),
-    ("travel_hours", "travel hours", "lower"),
-    ("municipalities_per_advisor_max", "municipalities per advisor, max", "lower"),
-    ("municipalities_per_advisor_mean", "municipalities per advisor, mean", "lower"),
-    ("forced_moves", "forced moves", "lower"),
-    ("coverage_min", "coverage, least qualified advisors", "higher"),
-    ("single_points", "single points of failure", "lower"),
-    ("uncovered", "uncovered pairs", "lower"),
-    ("n1_worst_weight", "N-1 worst weight unplaced", "lower"),
-    ("n1_mean_weight", "N-1 mean weight unplaced", "lower"),
-    ("leakage_fte", "leakage FTE", "lower"),
-    ("freed_fte", "freed FTE", "higher"),
-    ("gap", "gap", "lower"),
+    ("assigned", N_("users placed"), "higher"),
+    ("unassigned", N_("users unassigned"), "lower"),
+    ("urgent_unassigned", N_("urgent users unassigned"), "lower"),
+    ("unassigned_weight", N_("weight unassigned"), "lower"),
+    ("shortage_fte", N_("FTE short"), "lower"),
+    ("utilisation_max", N_("utilisation, highest"), "lower"),
+    ("utilisation_min", N_("utilisation, lowest"), "higher"),
+    ("utilisation_mean", N_("utilisation, mean"), ""),
+    ("travel_km", N_("travel km"), "lower"),
+    ("travel_hours", N_("travel hours"), "lower"),
+    ("municipalities_per_advisor_max", N_("municipalities per advisor, max"), "lower"),
+    (
+        "municipalities_per_advisor_mean",
+        N_("municipalities per advisor, mean"),
+        "lower",
+    ),
+    ("forced_moves", N_("forced moves"), "lower"),
+    ("coverage_min", N_("coverage, least qualified advisors"), "higher"),
+    ("single_points", N_("single points of failure"), "lower"),
+    ("uncovered", N_("uncovered pairs"), "lower"),
+    ("n1_worst_weight", N_("N-1 worst weight unplaced"), "lower"),
+    ("n1_mean_weight", N_("N-1 mean weight unplaced"), "lower"),
+    ("leakage_fte", N_("leakage FTE"), "lower"),
+    ("freed_fte", N_("freed FTE"), "higher"),
+    ("gap", N_("gap"), "lower"),
 )
+# Today's structure: its name on the page, and the description compare
+# gives it (compare/tasks.py).
+BASE_NAME = N_("base")
+BASE_DESCRIPTION = N_("today's structure")
+# How a difference reads, in words.
+BETTER = {"higher": N_("higher"), "lower": N_("lower")}
 CHARTED = (
-    ("coverage", "Coverage", ("coverage_min", "single_points", "uncovered")),
-    ("n1", "N-1: one advisor absent", ("n1_worst_weight", "n1_mean_weight")),
+    ("coverage", N_("Coverage"), ("coverage_min", "single_points", "uncovered")),
+    ("n1", N_("N-1: one advisor absent"), ("n1_worst_weight", "n1_mean_weight")),
     (
         "utilisation",
-        "Utilisation spread",
+        N_("Utilisation spread"),
         ("utilisation_min", "utilisation_mean", "utilisation_max"),
     ),
-    ("travel", "Travel", ("travel_km",)),
-    ("leakage", "Leakage, freed and missing FTE", ("leakage_fte", "freed_fte",
+    ("travel", N_("Travel"), ("travel_km",)),
+    ("leakage", N_("Leakage, freed and missing FTE"), ("leakage_fte", "freed_fte",
                                                     "shortage_fte")),
 )  # fmt: skip
 
@@ -344,14 +371,15 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                     cell["verdict"] = judged["verdict"]
                     cell["significant"] = judged["verdict"] == REAL
         words = FIGURE_OF.get(key)
+        # Titles and words in the active language; keys stay as the CSV's.
         figures.append(
             {
                 "key": key,
-                "title": title,
-                "better": better,
+                "title": _(title),
+                "better": _(BETTER[better]) if better else "",
                 "cells": cells,
-                "meaning": words.meaning if words else "",
-                "risk": words.risk if words else "",
+                "meaning": _(words.meaning) if words else "",
+                "risk": _(words.risk) if words else "",
             }
         )
     flagged = sorted(
@@ -374,10 +402,13 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         described.setdefault(
             str(r.get("scenario", "")), str(r.get("description") or "")
         )
+    if described.get(base) == BASE_DESCRIPTION:
+        # The comparison's own words for today's structure, not a file's.
+        described[base] = _(BASE_DESCRIPTION)
     return {
         "structures": structures,
         "descriptions": [
-            (s, described.get(s) or "(no description)") for s in structures
+            (s, described.get(s) or _("(no description)")) for s in structures
         ],
         "seeds": seeds,
         "base": base,
@@ -394,8 +425,13 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def comparison_charts(table: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One grouped-bar chart per family of figures, one bar group per structure."""
+def comparison_charts(
+    table: Mapping[str, Any], shown: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One grouped-bar chart per family of figures, one bar group per structure.
+
+    ``shown`` names a structure in the legend and tables (default: its id).
+    """
     out = []
     by_key = {f["key"]: f for f in table["figures"]}
     for chart_id, title, keys in CHARTED:
@@ -404,14 +440,16 @@ def comparison_charts(table: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue
         out.append(
             charts.comparison_chart(
-                f"cmp-{chart_id}", title, present, table["structures"]
+                f"cmp-{chart_id}", _(title), present, table["structures"], shown
             )
         )
     return out
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
-    """A figure for the comparison table."""
+    """A figure for the comparison table (``1,5`` on a Norwegian page)."""
     if value is None:
         return ""
+    if i18n.active() != "en":
+        return i18n.number(value, digits)
     return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"

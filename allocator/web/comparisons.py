@@ -46,6 +46,7 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from allocator import i18n
 from allocator.errors import InputProblem, InstanceError
 from allocator.web.jobs import (
     Job,
@@ -64,6 +65,8 @@ from allocator.web.uploads import (
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+_ = i18n._
 
 HERE = Path(__file__).parent
 # The shipped instances and their scenario files, beside the package in a
@@ -129,15 +132,28 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
     app.router.lifespan_context = lifespan
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
-    def compare_page(request: Request) -> Response:
+    def compare_page(request: Request, lang: str | None = None) -> Response:
         from allocator.web.common import PAGE_CSP
+        from allocator.web.labels import LANGUAGES, choose_language, compare_labels_for
 
+        # The language as the allocation step chooses it (and remembers it).
+        language = choose_language(
+            lang, request.cookies.get("lang"), request.headers.get("accept-language")
+        )
         response = templates.TemplateResponse(
             request,
             "compare.html",
-            {"max_upload_mb": settings.max_upload_mb, "shipped": shipped_scenarios()},
+            {
+                "lang": language,
+                "t": compare_labels_for(language),
+                "languages": LANGUAGES,
+                "max_upload_mb": megabytes(settings.max_upload_mb, language),
+                "shipped": shipped_scenarios(),
+            },
         )
         response.headers["content-security-policy"] = PAGE_CSP
+        if lang in LANGUAGES:
+            response.set_cookie("lang", language, samesite="strict", max_age=31536000)
         return response
 
     @app.get("/api/comparisons/shipped")
@@ -154,8 +170,30 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
         instance_scenarios: Annotated[bool, Form()] = False,
         seeds: Annotated[str | None, Form()] = None,
         time_limit: Annotated[str | None, Form()] = None,
+        lang: Annotated[str | None, Form()] = None,
     ) -> Response:
-        """Queue a comparison of an instance with scenario files."""
+        """Queue a comparison of an instance with scenario files.
+
+        ``lang`` (the page's language) is the language of the problems
+        answered here and of comparison.html; comparison.csv does not change.
+        """
+        from allocator.web.labels import LANGUAGES
+
+        language = lang if lang in LANGUAGES else None
+        with i18n.language(language):
+            return queue(files, job, scenarios, shipped, instance_scenarios, seeds,
+                         time_limit, language)  # fmt: skip
+
+    def queue(
+        files: list[UploadFile] | None,
+        job: str | None,
+        scenarios: list[UploadFile] | None,
+        shipped: list[str] | None,
+        instance_scenarios: bool,
+        seeds: str | None,
+        time_limit: str | None,
+        language: str | None,
+    ) -> Response:
         job_id, folder = manager.new_folder()
         # Problems name uploaded files as the user named them, never by the
         # server's paths (as the allocation's submissions do).
@@ -174,6 +212,7 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
                 "scenarios": [str(p) for p in picked],
                 "seeds": whole_number("seeds", seeds, 1, MAX_SEEDS, default=3),
                 "time_limit": seconds("time_limit", time_limit),
+                "language": language,
             }
             check_comparison(spec)
         except (UploadError, InstanceError) as error:
@@ -181,7 +220,9 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
             return rejected(names.problems(error.problems))
         if manager.queued() >= manager.max_queued:
             remove_tree(folder)
-            return one_problem("upload", "too many jobs are waiting; try later.", 503)
+            return one_problem(
+                "upload", _("too many jobs are waiting; try later."), 503
+            )
         manager.submit(job_id, folder, spec)
         return JSONResponse({"id": job_id, "status": "queued"}, status_code=202)
 
@@ -229,6 +270,12 @@ def install(app: FastAPI, settings: Any, workdir: Path) -> None:
             media_type="application/zip",
             headers={"content-disposition": 'attachment; filename="comparison.zip"'},
         )
+
+
+def megabytes(size: float, language: str) -> str:
+    """The upload limit as the page's language writes a number (``50,0``)."""
+    with i18n.language(language if language in i18n.LANGUAGES else None):
+        return i18n.fixed(size, 1)
 
 
 def not_found() -> JSONResponse:
@@ -287,11 +334,11 @@ def place_comparison_instance(
         earlier = app.state.jobs.get(job.strip())
         spec = read_json(earlier.folder / "spec.json") if earlier else None
         if not spec or not Path(spec.get("instance", "")).is_dir():
-            raise refuse("job", "no such job: upload the instance instead.")
+            raise refuse("job", _("no such job: upload the instance instead."))
         target = folder / "input"
         shutil.copytree(Path(spec["instance"]), target)
         return target
-    raise refuse("upload", "no instance was sent: upload one, or give the job.")
+    raise refuse("upload", _("no instance was sent: upload one, or give the job."))
 
 
 def place_scenarios(
@@ -308,9 +355,9 @@ def place_scenarios(
     picked: list[Path] = []
     known = shipped_scenarios()
     for given in shipped:
-        name, _, sid = given.partition("/")
+        name, _slash, sid = given.partition("/")
         if sid not in known.get(name, []):
-            raise refuse("shipped", f"no shipped scenario {given!r}.")
+            raise refuse("shipped", _("no shipped scenario {name}.").format(name=given))
         source = SHIPPED / name / "scenarios" / f"{sid}.toml"
         picked.append(Path(shutil.copy(source, target / f"{name}--{sid}.toml")))
     if instance_scenarios:
@@ -320,14 +367,17 @@ def place_scenarios(
             continue
         name = safe_name(upload.filename)
         if not name.lower().endswith(".toml"):
-            raise refuse(name, "expected a scenario file (.toml).")
+            raise refuse(name, _("expected a scenario file (.toml)."))
         path = target / name
         if path.exists():
-            raise refuse(name, "the same scenario file was sent twice.")
+            raise refuse(name, _("the same scenario file was sent twice."))
         save_stream(upload.file, path, settings.upload_bytes, name)
         picked.append(path)
     if len(picked) > MAX_SCENARIOS:
-        raise refuse("scenarios", f"at most {MAX_SCENARIOS} scenarios at once.")
+        raise refuse(
+            "scenarios",
+            _("at most {count} scenarios at once.").format(count=MAX_SCENARIOS),
+        )
     return picked
 
 
@@ -339,10 +389,18 @@ def whole_number(name: str, text: str | None, low: int, high: int, default: int)
         value = int(text.strip())
     except ValueError:
         raise refuse(
-            name, f"expected a whole number, got {text.strip()[:20]!r}."
+            name,
+            _("expected a whole number, got {text}.").format(
+                text=repr(text.strip()[:20])
+            ),
         ) from None
     if not low <= value <= high:
-        raise refuse(name, f"expected a whole number from {low} to {high}.")
+        raise refuse(
+            name,
+            _("expected a whole number from {low} to {high}.").format(
+                low=low, high=high
+            ),
+        )
     return value
 
 
@@ -353,9 +411,17 @@ def seconds(name: str, text: str | None) -> float | None:
     try:
         value = float(text.strip())
     except ValueError:
-        raise refuse(name, f"expected a number, got {text.strip()[:20]!r}.") from None
+        raise refuse(
+            name,
+            _("expected a number, got {text}.").format(text=repr(text.strip()[:20])),
+        ) from None
     if not 0.1 <= value <= 3600:
-        raise refuse(name, "expected seconds from 0.1 to 3600.")
+        raise refuse(
+            name,
+            _("expected seconds from {low} to {high}.").format(
+                low=i18n.number(0.1), high=i18n.number(3600, 0)
+            ),
+        )
     return value
 
 
@@ -378,7 +444,7 @@ def check_comparison(spec: dict[str, Any]) -> None:
             allocator.read_scenario(Path(path))
     if not spec["scenarios"]:
         raise InstanceError(
-            [InputProblem("scenarios", None, None, "pick at least one scenario.")]
+            [InputProblem("scenarios", None, None, _("pick at least one scenario."))]
         )
 
 
@@ -427,18 +493,24 @@ def compare_job(folder: Path) -> dict[str, Any]:
             {"structures_done": done, "structures": total, "fraction": fraction},
         )
 
-    with warnings.catch_warnings(record=True) as caught:
+    # comparison.html and the warnings in the page's language, else in the
+    # instance's own (instance.toml's ``language``).
+    with warnings.catch_warnings(record=True) as caught, i18n.language(
+        spec.get("language")
+    ):
         warnings.simplefilter("always", DataWarning)
         instance = allocator.read_instance(Path(spec["instance"]))
-        allocator.compare(
-            instance,
-            [Path(p) for p in spec["scenarios"]],
-            seeds=int(spec.get("seeds") or 1),
-            time_limit=spec.get("time_limit"),
-            executor="inline",
-            out=folder / "out",
-            progress=progress,
-        )
+        chosen = spec.get("language") or instance.language
+        with i18n.language(chosen):
+            allocator.compare(
+                instance,
+                [Path(p) for p in spec["scenarios"]],
+                seeds=int(spec.get("seeds") or 1),
+                time_limit=spec.get("time_limit"),
+                executor="inline",
+                out=folder / "out",
+                progress=progress,
+            )
     return {"stopped": False, "warnings": sorted({str(w.message) for w in caught})}
 
 

@@ -135,6 +135,65 @@ MESSAGES: dict[str, str] = {
 }
 
 
+# The comparison step (/compare): key -> English message id. Statuses and
+# upload problems that the allocation step shares are looked up there.
+COMPARE_MESSAGES: dict[str, str] = {
+    "title": N_("Compare structures"),
+    "language": N_("Language"),
+    "pages": N_("Pages"),
+    "allocate": N_("Allocate"),
+    "intro": N_(
+        "Solve today's structure and each scenario on the same users, with "
+        "the same seeds, and see them side by side: every figure explained, "
+        "every difference marked real or not."
+    ),
+    "input": N_("The instance and the structures"),
+    "files": N_("Instance: a .zip of the folder, or its files"),
+    "job": N_("…or the instance of an earlier allocation (its job id)"),
+    "shipped": N_("Shipped scenario files"),
+    "none_shipped": N_("none in this installation"),
+    "instance_scenarios": N_(
+        "every scenario in the uploaded instance's scenarios/ folder"
+    ),
+    "scenarios": N_("Your own scenario files (.toml)"),
+    "seeds": N_("Seeds (their spread is the band a difference must clear)"),
+    "time_limit": N_("Seconds per solve (empty: each structure's own)"),
+    "limit": N_("Largest upload"),
+    "compare": N_("Compare"),
+    "progress": N_("Progress"),
+    "status": N_("Status"),
+    "done_count": N_("Structures done"),
+    "elapsed": N_("Elapsed"),
+    "stop": N_("Stop"),
+    "result": N_("The comparison"),
+    "row": N_("row"),
+    "column": N_("column"),
+    "of": N_("of"),
+    "warning": N_("Warning"),
+    "archive": N_("every structure's files (comparison.zip)"),
+    "rejected": N_("The input was rejected; nothing was compared."),
+    "error_network": N_("The server could not be reached."),
+    "status_queued": N_("waiting for a free processor"),
+    "status_solving": N_("comparing"),
+    "status_done": N_("done"),
+    "status_stopped": N_("stopped; nothing was written"),
+    "status_failed": N_("failed"),
+    # Where a refusal points, by the form's field (the answer's ``file``).
+    "field_upload": N_("upload"),
+    "field_job": N_("earlier allocation"),
+    "field_shipped": N_("Shipped scenario files"),
+    "field_scenarios": N_("scenarios"),
+    "field_seeds": N_("seeds"),
+    "field_time_limit": N_("time limit"),
+}
+
+
+def compare_labels_for(language: str) -> dict[str, str]:
+    """The comparison step's labels in ``language`` (else Norwegian)."""
+    with i18n.language(language if language in LANGUAGES else DEFAULT):
+        return {key: i18n._(message) for key, message in COMPARE_MESSAGES.items()}
+
+
 def labels_for(language: str) -> dict[str, str]:
     """The page's labels in ``language`` (``nb`` or ``en``; else Norwegian)."""
     with i18n.language(language if language in LANGUAGES else DEFAULT):

@@ -9,6 +9,9 @@
   const resultSection = document.getElementById("cmp-result-section");
   const statusField = document.getElementById("cmp-status");
   const bar = document.getElementById("cmp-bar");
+  // Every word the script shows, in the page's language (labels.py).
+  const t = JSON.parse(document.getElementById("labels").textContent);
+  const statusWord = (status) => t["status_" + status] || status;
   let current = null;
   let timer = null;
   // /compare?job=<id> uses the instance of that earlier allocation.
@@ -17,7 +20,8 @@
 
   function problems(list) {
     return list.map((p) => {
-      const where = [p.file, p.row ? "row " + p.row : null, p.column ? "column " + p.column : null]
+      // A form field by its label; an uploaded file by its name.
+      const where = [t["field_" + p.file] || p.file, p.row ? t.row + " " + p.row : null, p.column ? t.column + " " + p.column : null]
         .filter(Boolean).join(", ");
       return where + ": " + p.message;
     });
@@ -42,10 +46,16 @@
       data.delete(name);
       kept.forEach((f) => data.append(name, f));
     });
-    const answer = await fetch("/api/comparisons", { method: "POST", body: data });
-    const body = await answer.json();
+    let answer, body;
+    try {
+      answer = await fetch("/api/comparisons", { method: "POST", body: data });
+      body = await answer.json();
+    } catch (error) {
+      show(message, [t.error_network]);
+      return;
+    }
     if (answer.status !== 202) {
-      show(message, problems(body.errors || [{ file: "upload", message: "rejected" }]));
+      show(message, [t.rejected].concat(problems(body.errors || [])));
       return;
     }
     current = body.id;
@@ -65,16 +75,16 @@
     clearTimeout(timer);
     const answer = await fetch("/api/comparisons/" + current);
     const job = await answer.json();
-    statusField.textContent = job.status;
+    statusField.textContent = statusWord(job.status);
     statusField.dataset.status = job.status;
     const p = job.progress || {};
     bar.value = p.fraction || 0;
     document.getElementById("cmp-done").textContent =
-      p.structures ? p.structures_done + " of " + p.structures : "";
+      p.structures ? p.structures_done + " " + t.of + " " + p.structures : "";
     document.getElementById("cmp-elapsed").textContent =
-      p.elapsed_s != null ? p.elapsed_s + " s" : "";
+      p.elapsed_s != null ? p.elapsed_s.toLocaleString(document.documentElement.lang) + " s" : "";
     if (job.status === "failed") {
-      show(document.getElementById("cmp-error"), [job.error || "failed"].concat(problems(job.errors || [])));
+      show(document.getElementById("cmp-error"), [job.error || t.status_failed].concat(problems(job.errors || [])));
       return;
     }
     if (job.status === "done") {
@@ -82,7 +92,7 @@
       return;
     }
     if (job.status === "stopped") {
-      show(document.getElementById("cmp-error"), ["stopped: nothing was written."]);
+      show(document.getElementById("cmp-error"), [t.status_stopped]);
       return;
     }
     timer = setTimeout(poll, 700);
@@ -94,7 +104,7 @@
     warnings.textContent = "";
     job.warnings.forEach((text) => {
       const item = document.createElement("li");
-      item.textContent = "warning: " + text;
+      item.textContent = t.warning + ": " + text;
       warnings.appendChild(item);
     });
     const downloads = document.getElementById("cmp-downloads");
@@ -103,7 +113,7 @@
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = name === "archive" ? base + "/archive" : base + "/files/" + encodeURIComponent(name);
-      link.textContent = name === "archive" ? "every structure's files (comparison.zip)" : name;
+      link.textContent = name === "archive" ? t.archive : name;
       link.setAttribute("download", "");
       item.appendChild(link);
       downloads.appendChild(item);
