@@ -8,6 +8,8 @@ shown, in any language.
 
 from __future__ import annotations
 
+import contextvars
+
 import pytest
 from click.testing import CliRunner
 
@@ -53,6 +55,12 @@ CASES = [
 ENGLISH = ("expected", "found", ", row ", ", column ", "the value", "did you mean")
 
 
+def invoke(*args):
+    """The command line in a copy of this context, so that its --lang does
+    not stay active for the tests that run after it."""
+    return contextvars.copy_context().run(CliRunner().invoke, main, list(args))
+
+
 def broken(tmp_path, old, new):
     folder = copy_valid(tmp_path)
     if old is None:
@@ -67,9 +75,7 @@ def test_a_broken_users_csv_is_told_in_bokmal(tmp_path, old, new, line):
     """Exit 1, nothing written, every line Norwegian with its place kept."""
     folder = broken(tmp_path, old, new)
     out = tmp_path / "solution"
-    result = CliRunner().invoke(
-        main, ["solve", str(folder), "--out", str(out), "--lang", "nb"]
-    )
+    result = invoke("solve", str(folder), "--out", str(out), "--lang", "nb")
     assert result.exit_code == 1
     assert "error: filene ble avvist; ingenting ble skrevet." in result.stderr
     assert f"  {line}\n" in result.stderr
@@ -77,6 +83,7 @@ def test_a_broken_users_csv_is_told_in_bokmal(tmp_path, old, new, line):
         assert word not in result.stderr, word
     assert "Traceback" not in result.stdout + result.stderr
     assert not out.exists()
+    assert i18n.active() == "en"
 
 
 def test_the_same_problems_in_english_and_nynorsk(tmp_path):
@@ -108,10 +115,7 @@ def test_the_same_problems_in_english_and_nynorsk(tmp_path):
 def test_a_municipality_read_by_name_is_noted_in_bokmal(tmp_path):
     """The warning names the id chosen, in the language of the run."""
     folder = broken(tmp_path, "u4,hemsedal,", "u4,Hemsedal,")
-    result = CliRunner().invoke(
-        main,
-        ["validate", str(folder), "--lang", "nb"],
-    )
+    result = invoke("validate", str(folder), "--lang", "nb")
     assert result.exit_code == 0, result.output
     assert (
         "users.csv, rad 5, kolonne municipality: lest som kommunen hemsedal."
