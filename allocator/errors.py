@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allocator.i18n import _
+
+
+def place(file: str, row: int | None = None, column: str | None = None) -> str:
+    """Where a problem is, in the active language: ``users.csv, row 2, column age``.
+
+    The file name, the row number and the column name are never translated.
+    """
+    where = file
+    if row is not None:
+        where += _(", row {row}").format(row=row)
+    if column:
+        where += _(", column {column}").format(column=column)
+    return where
+
 
 @dataclass(frozen=True)
 class InputProblem:
@@ -15,12 +30,7 @@ class InputProblem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        return f"{place(self.file, self.row, self.column)}: {self.message}"
 
 
 class AllocatorError(Exception):

@@ -100,6 +100,16 @@ def _(message: str) -> str:
     return catalogue(active()).gettext(message)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogues; translate it later with ``_``.
+
+    For texts kept in module-level constants, which are read before any
+    language is chosen: the constant holds the English id, and the code
+    translates it where it is shown.
+    """
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Singular or plural of a message by ``n``, in the active language."""
     return catalogue(active()).ngettext(singular, plural, n)

@@ -24,7 +24,8 @@ _LOW = {"domain", "errors", "version"}
 ALLOWED: dict[str, set[str]] = {
     # The package's version: every room may name it (caches, comparison.json).
     "version": set(),
-    "errors": set(),
+    # Located problems name their row and column in the reader's language.
+    "errors": {"i18n"},
     "domain": {"errors"},
     # The catalogues of words (Babel) are a leaf every room that writes text reads.
     "i18n": set(),
@@ -45,7 +46,7 @@ ALLOWED: dict[str, set[str]] = {
     # What a comparison found; the folder writer below reads it by protocol.
     "comparison": {"io", "render", "analysis", "engine", "i18n"} | _LOW,
     "solution": {"io", "render", "analysis", "engine"} | _LOW,
-    "scenario": {"io", "engine"} | _LOW,
+    "scenario": {"io", "engine", "i18n"} | _LOW,
     "run": {"solution", "io", "render", "analysis", "engine"} | _LOW,
     "runs": {"run", "solution", "io", "gap", "render", "analysis", "engine"} | _LOW,
     "compare": {

@@ -156,6 +156,37 @@ def test_rejected_zip_gets_the_command_lines_located_messages(
     assert job_folders(server) == before  # nothing kept of a rejected upload
 
 
+def test_rejected_upload_is_told_in_the_pages_language(
+    client: httpx.Client, tmp_path: Path
+) -> None:
+    """With lang=nb the located messages are bokmål; file, row and column
+    stay as written, and a users.csv value is never shown."""
+    folder = copy_valid(tmp_path)
+    edit(folder, "users.csv", "1,,,h1,false", "1,,,h1,kanskje")
+    edit(folder, "users.csv", "u4,hemsedal,", "u4,hemsdal,")
+    answer = post_zip(client, zip_folder(folder, prefix="week48"), lang="nb")
+    assert answer.status_code == 400
+    errors = {
+        (e["file"], e["row"], e["column"]): e["message"]
+        for e in answer.json()["errors"]
+    }
+    assert errors[("users.csv", 2, "prefer_non_local")] == (
+        "forventet true eller false (eller yes/no, ja/nei, sann/usann, 1/0); "
+        "verdien vises ikke (brukerdata)."
+    )
+    assert errors[("users.csv", 5, "municipality")] == (
+        "forventet en kommune-id fra municipalities.csv; verdien er ikke en av dem "
+        "(mente du hemsedal?). Verdien vises ikke (brukerdata)."
+    )
+    english = post_zip(client, zip_folder(folder, prefix="week48"))
+    assert {e["message"] for e in english.json()["errors"]} == {
+        "expected true or false (or yes/no, ja/nei, sann/usann, 1/0); "
+        "the value is not shown (user data).",
+        "expected a municipality id from municipalities.csv; the value is not one "
+        "of them (did you mean hemsedal?). The value is not shown (user data).",
+    }
+
+
 def evil_zip(name: str, *, link: bool = False) -> bytes:
     """A valid tiny instance plus one hostile entry."""
     buffer = io.BytesIO(zip_folder(INSTANCES / "tiny", prefix=""))

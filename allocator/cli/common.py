@@ -86,7 +86,10 @@ def user_errors() -> Iterator[None]:
             yield
         except KeyboardInterrupt:
             show_warnings(caught)
-            click.echo("\ninterrupted: nothing was written.", err=True)
+            from allocator.i18n import _
+
+            stopped = _("interrupted: nothing was written.")
+            click.echo(f"\n{stopped}", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except InstanceError as error:
             show_warnings(caught)
@@ -119,7 +122,11 @@ def parse_locks(pairs: tuple[str, ...], kind: str) -> list[Lock]:
     for pair in pairs:
         user, sep, advisor = pair.partition("=")
         if not sep or not user.strip() or not advisor.strip():
-            raise click.BadParameter(f"expected USER=ADVISOR, got {pair!r}")
+            from allocator.i18n import _
+
+            raise click.BadParameter(
+                _("expected USER=ADVISOR, got {pair}").format(pair=repr(pair))
+            )
         locks.append(
             Lock(
                 user=user.strip(),

@@ -47,7 +47,11 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     if out.resolve() == instance.resolve() or instance.resolve() in (
         out.resolve().parents
     ):
-        raise click.UsageError("--out must not be INSTANCE or a folder inside it.")
+        from allocator.i18n import _
+
+        raise click.UsageError(
+            _("--out must not be INSTANCE or a folder inside it.")
+        )
     with user_errors():
         changed = load(instance, scenario=scenario)
         write_instance(changed, out)

@@ -154,7 +154,9 @@ def solve(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if max_moves is not None and not rebalance:
-        raise click.UsageError("--max-moves needs --rebalance.")
+        from allocator.i18n import _
+
+        raise click.UsageError(_("--max-moves needs --rebalance."))
     locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")
     # Where no live line can be drawn (a log), one line at the first allocation.
     told = quiet or sys.stderr.isatty()

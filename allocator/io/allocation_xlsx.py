@@ -14,6 +14,7 @@ from pathlib import Path
 
 from allocator.domain import Instance, Lock, LockKind, Previous
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.plan_cells import REQUIRED, plan_id
 from allocator.io.tables import (
     CellError,
@@ -94,15 +95,15 @@ def read_allocation_workbook(path: Path) -> Previous:
     )
     table = in_any_language(tables)
     if table is None:
-        message = (
-            f'expected a sheet named "{SHEET}" (as allocator writes it), found none.'
-        )
+        message = _(
+            'expected a sheet named "{sheet}" (as allocator writes it), found none.'
+        ).format(sheet=SHEET)
         raise InstanceError([InputProblem(path.name, None, None, message)])
     label = table.label
     missing = [c for c in ("user", "advisor") if c not in table.header]
     if missing:
         raise InstanceError(
-            [InputProblem(label, table.header_row, c, "required column is missing.")
+            [InputProblem(label, table.header_row, c, _("required column is missing."))
              for c in missing]
         )  # fmt: skip
     advisor: dict[str, str] = {}
@@ -119,7 +120,7 @@ def read_allocation_workbook(path: Path) -> Previous:
                     label,
                     row.number,
                     "user",
-                    "expected a user id, found an empty cell.",
+                    _("expected a user id, found an empty cell."),
                 )
             )
             continue
@@ -129,7 +130,9 @@ def read_allocation_workbook(path: Path) -> Previous:
                     label,
                     row.number,
                     "user",
-                    f"expected each user once, found {user} again.",
+                    _("expected each user once, found {user} again.").format(
+                        user=user
+                    ),
                 )
             )
             continue
@@ -150,7 +153,10 @@ def read_allocation_workbook(path: Path) -> Previous:
         if kind is None:
             problems.append(
                 InputProblem(
-                    label, row.number, "lock", "expected fix, forbid or an empty cell."
+                    label,
+                    row.number,
+                    "lock",
+                    _("expected fix, forbid or an empty cell."),
                 )
             )
         elif not chosen:
@@ -159,8 +165,10 @@ def read_allocation_workbook(path: Path) -> Previous:
                     label,
                     row.number,
                     "lock",
-                    f"expected an advisor id in the advisor column for this {kind} "
-                    "lock, found none.",
+                    _(
+                        "expected an advisor id in the advisor column for this "
+                        "{kind} lock, found none."
+                    ).format(kind=kind),
                 )
             )
         else:
@@ -174,9 +182,15 @@ def read_allocation_workbook(path: Path) -> Previous:
         raise InstanceError(problems)
     placed = sum(1 for a in advisor.values() if a)
     fixes = sum(lock.kind == "fix" for lock in locks)
-    note = (
-        f"{path.name}: {len(advisor)} users read, {placed} with an advisor "
-        f"(the plan); locks typed: {fixes} fix, {len(locks) - fixes} forbid."
+    note = _(
+        "{file}: {users} users read, {placed} with an advisor "
+        "(the plan); locks typed: {fixes} fix, {forbids} forbid."
+    ).format(
+        file=path.name,
+        users=len(advisor),
+        placed=placed,
+        fixes=fixes,
+        forbids=len(locks) - fixes,
     )
     return Previous(
         folder=path,
@@ -197,12 +211,14 @@ def warn_unknown_advisors(previous: Previous, advisors: set[str]) -> None:
             unknown.setdefault(advisor, []).append(user)
     for advisor, users in sorted(unknown.items()):
         shown = ", ".join(users[:3]) + (
-            f" and {len(users) - 3} more" if len(users) > 3 else ""
+            _(" and {more} more").format(more=len(users) - 3) if len(users) > 3 else ""
         )
         warnings.warn(
-            f"{previous.folder.name}: the advisor column names {advisor} (user "
-            f"{shown}), who is not in advisors.csv; placed anew as if that "
-            "advisor had left.",
+            _(
+                "{file}: the advisor column names {advisor} (user "
+                "{users}), who is not in advisors.csv; placed anew as if that "
+                "advisor had left."
+            ).format(file=previous.folder.name, advisor=advisor, users=shown),
             DataWarning,
             stacklevel=2,
         )
@@ -231,7 +247,7 @@ def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
     problems = []
     added = []
     for lock in previous.locks:
-        file, _, row_text = lock.source.rpartition(" row ")
+        file, _sep, row_text = lock.source.rpartition(" row ")
         row_number = int(row_text) if row_text.isdigit() else None
         file = file if row_number is not None else lock.source
         if lock.user not in users:
@@ -240,7 +256,9 @@ def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
                     file,
                     row_number,
                     "user",
-                    f"expected a user of this week's users.csv, found {lock.user}.",
+                    _(
+                        "expected a user of this week's users.csv, found {user}."
+                    ).format(user=lock.user),
                 )
             )
             continue
@@ -250,7 +268,9 @@ def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
                     file,
                     row_number,
                     "advisor",
-                    f"expected an advisor of advisors.csv, found {lock.advisor}.",
+                    _("expected an advisor of advisors.csv, found {advisor}.").format(
+                        advisor=lock.advisor
+                    ),
                 )
             )
             continue
@@ -261,9 +281,16 @@ def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
                     file,
                     row_number,
                     "lock",
-                    f"expected one kind of lock for user {lock.user} and advisor "
-                    f"{lock.advisor}, found {lock.kind} here and {other.kind} in "
-                    f"{other.source}.",
+                    _(
+                        "expected one kind of lock for user {user} and advisor "
+                        "{advisor}, found {kind} here and {other} in {where}."
+                    ).format(
+                        user=lock.user,
+                        advisor=lock.advisor,
+                        kind=lock.kind,
+                        other=other.kind,
+                        where=other.source,
+                    ),
                 )
             )
             continue
@@ -278,8 +305,15 @@ def with_workbook_locks(instance: Instance, previous: Previous) -> Instance:
                     file,
                     row_number,
                     "lock",
-                    f"expected one advisor fixed for user {lock.user}, found "
-                    f"{lock.advisor} here and {earlier.advisor} in {earlier.source}.",
+                    _(
+                        "expected one advisor fixed for user {user}, found "
+                        "{advisor} here and {other} in {where}."
+                    ).format(
+                        user=lock.user,
+                        advisor=lock.advisor,
+                        other=earlier.advisor,
+                        where=earlier.source,
+                    ),
                 )
             )
             continue

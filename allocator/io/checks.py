@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from allocator.domain import Lock, User
 from allocator.errors import InputProblem
+from allocator.i18n import N_, _
 from allocator.io.instance_columns import _OTHER_KIND, COMPETENCES, PRIVATE, TOML
 from allocator.io.municipality_names import _closest_municipalities, _did_you_mean
 from allocator.io.rows import Distance, Draft
@@ -22,9 +23,13 @@ def _problem(
 ) -> InputProblem:
     """A problem in a table cell: what was expected and what was found."""
     shown = cell_text(found) if isinstance(found, float | int) else f'"{found}"'
-    message = f"expected {expected}, found {shown}."
+    message = _("expected {expected}, found {found}.").format(
+        expected=expected, found=shown
+    )
     if table == "users" and column != "id":
-        message = f"expected {expected}; {PRIVATE}"
+        message = _("expected {expected}; {private}").format(
+            expected=expected, private=_(PRIVATE)
+        )
     return InputProblem(draft.label(table), row, column, message)
 
 
@@ -38,7 +43,7 @@ def _unknown(draft: Draft, table: str, values: Collection[str]) -> list[str]:
 
 def _source(table: str, draft: Draft) -> str:
     if table == COMPETENCES:
-        return "[[competence]] in instance.toml"
+        return _("[[competence]] in instance.toml")
     return draft.label(table)
 
 
@@ -62,9 +67,11 @@ def _reference_problem(
     source = _source(table, draft)
     if where[0] == draft.label("users"):
         count = (
-            f"{len(unknown)} of the {len(values)} values in the cell are not among them"
+            _("{unknown} of the {values} values in the cell are not among them").format(
+                unknown=len(unknown), values=len(values)
+            )
             if len(values) > 1
-            else "the value is not one of them"
+            else _("the value is not one of them")
         )
         hint = ""
         if table == "municipalities":
@@ -73,21 +80,26 @@ def _reference_problem(
                 {c for v in unknown for c in _closest_municipalities(draft, v)}
             )
             if close:
-                # English, as the sentence it ends (input messages are English).
-                hint = f" (did you mean {' or '.join(close)}?)"
-        message = f"expected {what} from {source}; {count}{hint}. {_private_note()}"
+                hint = _(" (did you mean {ids}?)").format(ids=_(" or ").join(close))
+        message = _("expected {what} from {source}; {count}{hint}. {private}").format(
+            what=_(what), source=source, count=count, hint=hint, private=_private_note()
+        )
         return [InputProblem(*where, message)]
     listed = ", ".join(
         f'"{value}"{_did_you_mean(draft, table, value)}' for value in unknown
     )
-    found = f"unknown {listed}" if len(values) > 1 or len(unknown) > 1 else listed
-    message = f"expected {what} from {source}, found {found}."
+    if len(values) > 1 or len(unknown) > 1:
+        listed = _("unknown {ids}").format(ids=listed)
+    message = _("expected {what} from {source}, found {found}.").format(
+        what=_(what), source=source, found=listed
+    )
     return [InputProblem(*where, message)]
 
 
 def _private_note() -> str:
     """The users.csv promise, as a sentence: 'The value is not shown (user data).'"""
-    return PRIVATE[:1].upper() + PRIVATE[1:]
+    private = _(PRIVATE)
+    return private[:1].upper() + private[1:]
 
 
 class Bound(NamedTuple):
@@ -107,33 +119,41 @@ MAX_USER_WEIGHT = 1000
 MIN_USER_WEIGHT = 0.001
 MAX_KM = 10_000
 MAX_POPULATION = 100_000_000
+# The figures a bound's (translated) text names.
+_LIMITS = {
+    "population": MAX_POPULATION,
+    "least_weight": MIN_USER_WEIGHT,
+    "most_weight": MAX_USER_WEIGHT,
+}
 
 # The README's table formats: ranges, per table.
 BOUNDS: dict[str, tuple[Bound, ...]] = {
     "municipalities": (
         Bound(
             "population",
-            f"a whole number from 0 to {MAX_POPULATION}",
+            N_("a whole number from 0 to {population}"),
             lambda v: 0 <= v <= MAX_POPULATION,
         ),
-        Bound("lat", "degrees between -90 and 90", lambda v: -90 <= v <= 90),
-        Bound("lon", "degrees between -180 and 180", lambda v: -180 <= v <= 180),
+        Bound("lat", N_("degrees between -90 and 90"), lambda v: -90 <= v <= 90),
+        Bound("lon", N_("degrees between -180 and 180"), lambda v: -180 <= v <= 180),
     ),
     "advisors": (
-        Bound("fte", "a decimal in (0, 1]", lambda v: 0 < v <= 1),
-        Bound("casework_share", "a decimal in [0, 1]", lambda v: 0 <= v <= 1),
+        Bound("fte", N_("a decimal in (0, 1]"), lambda v: 0 < v <= 1),
+        Bound("casework_share", N_("a decimal in [0, 1]"), lambda v: 0 <= v <= 1),
         Bound(
             "max_municipalities",
-            "a whole number from 0 to 10000",
+            N_("a whole number from 0 to 10000"),
             lambda v: 0 <= v <= 10_000,
         ),
     ),
     "users": (
-        Bound("age", "a whole number from 0 to 150", lambda v: 0 <= v <= 150),
-        Bound("children", "a whole number from 0 to 100", lambda v: 0 <= v <= 100),
+        Bound("age", N_("a whole number from 0 to 150"), lambda v: 0 <= v <= 150),
+        Bound(
+            "children", N_("a whole number from 0 to 100"), lambda v: 0 <= v <= 100
+        ),
         Bound(
             "weight",
-            f"a decimal from {MIN_USER_WEIGHT} to {MAX_USER_WEIGHT}",
+            N_("a decimal from {least_weight} to {most_weight}"),
             lambda v: MIN_USER_WEIGHT <= v <= MAX_USER_WEIGHT,
         ),
     ),
@@ -154,7 +174,7 @@ def check_value_ranges(draft: Draft) -> list[InputProblem]:
                             table,
                             entity.row,
                             bound.column,
-                            bound.expected,
+                            _(bound.expected).format(**_LIMITS),
                             value,
                         )
                     )
@@ -169,7 +189,7 @@ def check_coordinates(draft: Draft) -> list[InputProblem]:
             label,
             m.row,
             "lon" if m.lon is None else "lat",
-            "expected both lat and lon or neither, found only one.",
+            _("expected both lat and lon or neither, found only one."),
         )
         for m in draft.municipalities
         if (m.lat is None) != (m.lon is None)
@@ -187,22 +207,22 @@ class Reference(NamedTuple):
 
 
 REFERENCES: dict[str, tuple[Reference, ...]] = {
-    "teams": (Reference("municipalities", "municipality ids", "municipalities"),),
+    "teams": (Reference("municipalities", N_("municipality ids"), "municipalities"),),
     "advisors": (
-        Reference("team", "a team id", "teams"),
+        Reference("team", N_("a team id"), "teams"),
         Reference(
             "employer",
-            '"state" or a municipality id',
+            N_('"state" or a municipality id'),
             "municipalities",
             frozenset({"state"}),
         ),
-        Reference("base", "a municipality id", "municipalities"),
-        Reference("competences", "competence ids", COMPETENCES),
+        Reference("base", N_("a municipality id"), "municipalities"),
+        Reference("competences", N_("competence ids"), COMPETENCES),
     ),
     # current_advisor is no reference: an unknown id means the advisor left.
     "users": (
-        Reference("municipality", "a municipality id", "municipalities"),
-        Reference("needs", "competence ids", COMPETENCES),
+        Reference("municipality", N_("a municipality id"), "municipalities"),
+        Reference("needs", N_("competence ids"), COMPETENCES),
     ),
 }
 
@@ -229,8 +249,8 @@ def check_host_agreements(draft: Draft) -> list[InputProblem]:
     problems: list[InputProblem] = []
     for i, agreement in enumerate(draft.config.host_agreements, 1):
         for key, what, values in (
-            ("host", "a municipality id", [agreement.host]),
-            ("members", "municipality ids", agreement.members),
+            ("host", N_("a municipality id"), [agreement.host]),
+            ("members", N_("municipality ids"), agreement.members),
         ):
             where = (TOML, None, f"host_agreement[{i}].{key}")
             problems += _reference_problem(draft, where, what, "municipalities", values)
@@ -242,9 +262,9 @@ def check_routing_references(draft: Draft) -> list[InputProblem]:
     problems: list[InputProblem] = []
     for i, rule in enumerate(draft.config.routing or (), 1):
         for key, table, what in (
-            ("needs_any", COMPETENCES, "competence ids"),
-            ("needs_all", COMPETENCES, "competence ids"),
-            ("municipality_in", "municipalities", "municipality ids"),
+            ("needs_any", COMPETENCES, N_("competence ids")),
+            ("needs_all", COMPETENCES, N_("competence ids")),
+            ("municipality_in", "municipalities", N_("municipality ids")),
         ):
             where = (TOML, None, f"routing[{i}].{key}")
             values = getattr(rule, key) or ()
@@ -265,7 +285,7 @@ def _lock_place(draft: Draft, lock: Lock) -> tuple[str, int | None]:
 
 def _lock_where(draft: Draft, lock: Lock) -> str:
     file, row = _lock_place(draft, lock)
-    return f"row {row}" if row is not None else file
+    return _("row {row}").format(row=row) if row is not None else file
 
 
 def check_lock_references(draft: Draft) -> list[InputProblem]:
@@ -274,10 +294,10 @@ def check_lock_references(draft: Draft) -> list[InputProblem]:
     for lock in draft.locks:
         here = _lock_place(draft, lock)
         problems += _reference_problem(
-            draft, (*here, "user"), "a user id", "users", [lock.user]
+            draft, (*here, "user"), N_("a user id"), "users", [lock.user]
         )
         problems += _reference_problem(
-            draft, (*here, "advisor"), "an advisor id", "advisors", [lock.advisor]
+            draft, (*here, "advisor"), N_("an advisor id"), "advisors", [lock.advisor]
         )
     return problems
 
@@ -291,10 +311,11 @@ def check_lock_conflicts(draft: Draft) -> list[InputProblem]:
         pair = (lock.user, lock.advisor)
         other = first.get((*pair, _OTHER_KIND[lock.kind]))
         if other is not None and (*pair, lock.kind) not in first:
-            message = (
-                f"expected a fix or a forbid lock for user {lock.user} and "
-                f"advisor {lock.advisor}, found both (the other in "
-                f"{_lock_where(draft, other)})."
+            message = _(
+                "expected a fix or a forbid lock for user {user} and "
+                "advisor {advisor}, found both (the other in {where})."
+            ).format(
+                user=lock.user, advisor=lock.advisor, where=_lock_where(draft, other)
             )
             problems.append(InputProblem(*_lock_place(draft, lock), "kind", message))
         first.setdefault((*pair, lock.kind), lock)
@@ -302,10 +323,14 @@ def check_lock_conflicts(draft: Draft) -> list[InputProblem]:
             continue
         earlier = fixed.setdefault(lock.user, lock)
         if earlier.advisor != lock.advisor:
-            message = (
-                f"expected one advisor fixed for user {lock.user}, found "
-                f"{lock.advisor} here and {earlier.advisor} in "
-                f"{_lock_where(draft, earlier)}."
+            message = _(
+                "expected one advisor fixed for user {user}, found "
+                "{advisor} here and {other} in {where}."
+            ).format(
+                user=lock.user,
+                advisor=lock.advisor,
+                other=earlier.advisor,
+                where=_lock_where(draft, earlier),
             )
             problems.append(InputProblem(*_lock_place(draft, lock), "advisor", message))
     return problems
@@ -322,10 +347,16 @@ def check_household_locks(draft: Draft) -> list[InputProblem]:
             continue
         earlier = first.setdefault(household, lock)
         if earlier.advisor != lock.advisor:
-            message = (
+            message = _(
                 "expected the users of one household fixed to one advisor, found "
-                f"user {lock.user} fixed to {lock.advisor} and user {earlier.user} "
-                f"to {earlier.advisor} ({_lock_where(draft, earlier)})."
+                "user {user} fixed to {advisor} and user {other} "
+                "to {other_advisor} ({where})."
+            ).format(
+                user=lock.user,
+                advisor=lock.advisor,
+                other=earlier.user,
+                other_advisor=earlier.advisor,
+                where=_lock_where(draft, earlier),
             )
             problems.append(InputProblem(*_lock_place(draft, lock), "advisor", message))
     return problems
@@ -341,17 +372,22 @@ def check_travel(draft: Draft) -> list[InputProblem]:
             problems += _reference_problem(
                 draft,
                 (label, d.row, column),
-                "a municipality id",
+                N_("a municipality id"),
                 "municipalities",
                 [value],
             )
         if not 0 <= d.km <= MAX_KM:
-            expected = f"km from 0 to {MAX_KM}"
+            expected = _("km from 0 to {most}").format(most=MAX_KM)
             problems.append(_problem(draft, "travel", d.row, "km", expected, d.km))
         elif d.start == d.end and d.km != 0:
             problems.append(
                 _problem(
-                    draft, "travel", d.row, "km", "0 km within one municipality", d.km
+                    draft,
+                    "travel",
+                    d.row,
+                    "km",
+                    _("0 km within one municipality"),
+                    d.km,
                 )
             )
         earlier = seen.setdefault(frozenset((d.start, d.end)), d)
@@ -362,7 +398,9 @@ def check_travel(draft: Draft) -> list[InputProblem]:
                     "travel",
                     d.row,
                     "km",
-                    f"{cell_text(earlier.km)} km as in row {earlier.row}",
+                    _("{km} km as in row {row}").format(
+                        km=cell_text(earlier.km), row=earlier.row
+                    ),
                     d.km,
                 )
             )
@@ -385,8 +423,10 @@ def check_users_routed(draft: Draft) -> list[InputProblem]:
             label,
             user.row,
             None,
-            f"expected a [[routing]] rule in instance.toml that matches user "
-            f"{user.id}, found none (a last rule without tests catches the rest).",
+            _(
+                "expected a [[routing]] rule in instance.toml that matches user "
+                "{user}, found none (a last rule without tests catches the rest)."
+            ).format(user=user.id),
         )
         for user in draft.users
         if _routed_rule(draft, user) is None
@@ -410,10 +450,10 @@ def check_routed_kinds_have_teams(draft: Draft) -> list[InputProblem]:
         if kind in kinds or kind in reported:
             continue
         reported.add(kind)
-        message = (
-            f'expected a team of kind "{kind}" in {draft.label("teams")} for the '
-            f"{count} user(s) this rule routes, found none."
-        )
+        message = _(
+            'expected a team of kind "{kind}" in {file} for the '
+            "{count} user(s) this rule routes, found none."
+        ).format(kind=kind, file=draft.label("teams"), count=count)
         problems.append(
             InputProblem(TOML, None, f"routing[{index + 1}].team_kind", message)
         )

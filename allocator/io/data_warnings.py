@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import warnings
 
-from allocator.errors import DataWarning
+from allocator.errors import DataWarning, place
+from allocator.i18n import _
 from allocator.io.checks import _private_note
 from allocator.io.rows import Draft
 
@@ -16,7 +17,7 @@ _MAX_LISTED = 10
 def _listing(ids: list[str]) -> str:
     shown = ", ".join(ids[:_MAX_LISTED])
     if len(ids) > _MAX_LISTED:
-        shown += f" and {len(ids) - _MAX_LISTED} more"
+        shown += _(" and {more} more").format(more=len(ids) - _MAX_LISTED)
     return shown
 
 
@@ -34,12 +35,21 @@ def _warn_departed_advisors(draft: Draft) -> None:
     ]
     if not left:
         return
-    named = _listing([f"{u.id} (row {u.row})" for u in left])
+    named = _listing(
+        [_("{user} (row {row})").format(user=u.id, row=u.row) for u in left]
+    )
     warnings.warn(
-        f"{draft.label('users')}, column current_advisor: expected an advisor id "
-        f"from {draft.label('advisors')}, found another value for "
-        f"{len(left)} user(s): {named}. {_private_note()} An advisor who is "
-        "not in that file has left, so these users are placed anew.",
+        _(
+            "{where}: expected an advisor id from {file}, found another value for "
+            "{count} user(s): {users}. {private} An advisor who is not in that "
+            "file has left, so these users are placed anew."
+        ).format(
+            where=place(draft.label("users"), None, "current_advisor"),
+            file=draft.label("advisors"),
+            count=len(left),
+            users=named,
+            private=_private_note(),
+        ),
         DataWarning,
         stacklevel=3,
     )
@@ -66,9 +76,10 @@ def _warn_missing_coordinates(draft: Draft) -> None:
     )
     if lacking:
         warnings.warn(
-            f"{draft.label('municipalities')}: municipalities {', '.join(lacking)} "
-            "have no lat/lon and travel has no distance for some of their pairs; "
-            "those distances count as 0 km.",
+            _(
+                "{file}: municipalities {ids} have no lat/lon and travel has no "
+                "distance for some of their pairs; those distances count as 0 km."
+            ).format(file=draft.label("municipalities"), ids=", ".join(lacking)),
             DataWarning,
             stacklevel=3,
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.instance_columns import (
     CARRIED_TO,
     COLUMNS,
@@ -58,7 +59,9 @@ def _load_csv_tables(
 
 
 def _missing_file(label: str) -> InputProblem:
-    message = f"expected the file {label} in the instance folder, found none."
+    message = _("expected the file {file} in the instance folder, found none.").format(
+        file=label
+    )
     return InputProblem(label, None, None, message)
 
 
@@ -68,7 +71,9 @@ def _read_csv_file(
     try:
         data = path.read_bytes()
     except OSError as err:
-        message = f"expected a readable file, found an error ({err.strerror})."
+        message = _("expected a readable file, found an error ({error}).").format(
+            error=err.strerror
+        )
         problems.append(InputProblem(path.name, None, None, message))
         return None
     digest.update(data)
@@ -88,7 +93,9 @@ def _load_workbook(
 ) -> dict[str, Table]:
     path = _find_file(folder, workbook)
     if path is None:
-        message = f'expected the workbook "{workbook}" in the folder, found none.'
+        message = _('expected the workbook "{file}" in the folder, found none.').format(
+            file=workbook
+        )
         problems.append(InputProblem(TOML, None, "workbook", message))
         return {}
     try:
@@ -96,7 +103,9 @@ def _load_workbook(
         required = {name: columns.required for name, columns in COLUMNS.items()}
         sheets = parse_workbook(path.name, data, required)
     except OSError as err:
-        message = f"expected a readable file, found an error ({err.strerror})."
+        message = _("expected a readable file, found an error ({error}).").format(
+            error=err.strerror
+        )
         problems.append(InputProblem(path.name, None, None, message))
         return {}
     except InstanceError as err:
@@ -109,7 +118,9 @@ def _load_workbook(
             tables[name] = sheets[name]
             problems.extend(sheets[name].problems)
         elif name in REQUIRED_TABLES:
-            message = f'expected a sheet named "{name}", found none.'
+            message = _('expected a sheet named "{sheet}", found none.').format(
+                sheet=name
+            )
             problems.append(InputProblem(path.name, None, None, message))
     return tables
 
@@ -124,23 +135,33 @@ def _check_columns(
     columns = COLUMNS[name]
     missing = [c for c in columns.required if c not in table.header]
     for column in missing:
-        message = f'expected a column named "{column}", found none.'
+        message = _('expected a column named "{column}", found none.').format(
+            column=column
+        )
         problems.append(InputProblem(table.label, table.header_row, column, message))
     unknown = _unknown_columns(name, table)
     if unknown and warn:
-        fate = "kept and carried to the output" if columns.carries_extra else "ignored"
         listed = ", ".join(f'"{visible(c)}"' for c in unknown[:MAX_LISTED])
         if len(unknown) > MAX_LISTED:
-            listed += f" and {len(unknown) - MAX_LISTED} more"
+            listed += _(" and {more} more").format(more=len(unknown) - MAX_LISTED)
         renamed = [
-            f'"{old}" is also a column of {CARRIED_TO[name][0]}, so it is written '
-            f'as "{new}"'
+            _('"{old}" is also a column of {file}, so it is written as "{new}"').format(
+                old=old, file=CARRIED_TO[name][0], new=new
+            )
             for old, new in carried_names(name, unknown).items()
             if old != new and columns.carries_extra
         ]
         also = f"; {'; '.join(renamed)}" if renamed else ""
+        fate = (
+            _(
+                "{file}: unknown columns {columns} are kept and carried to the "
+                "output{also}."
+            )
+            if columns.carries_extra
+            else _("{file}: unknown columns {columns} are ignored{also}.")
+        )
         warnings.warn(
-            f"{table.label}: unknown columns {listed} are {fate}{also}.",
+            fate.format(file=table.label, columns=listed, also=also),
             DataWarning,
             stacklevel=4,
         )

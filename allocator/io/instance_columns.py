@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from allocator.domain import LockKind, Status
+from allocator.i18n import N_
 from allocator.io.tables import SHEETS, Table
 
 TOML = "instance.toml"
@@ -71,7 +72,8 @@ _LOCK_KINDS: dict[str, LockKind] = {"fix": "fix", "forbid": "forbid"}
 _OTHER_KIND: dict[LockKind, LockKind] = {"fix": "forbid", "forbid": "fix"}
 # Messages about users.csv name the row and column but never repeat the
 # cell: a user's details stay out of terminals and logs (only ids appear).
-PRIVATE = "the value is not shown (user data)."
+# Marked for the catalogues; translated where it is shown (rows.py, checks.py).
+PRIVATE = N_("the value is not shown (user data).")
 
 def _unknown_columns(name: str, table: Table) -> list[str]:
     """A table's unknown columns as spelled in the file, in file order."""

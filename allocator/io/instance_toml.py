@@ -23,6 +23,7 @@ from allocator.domain import (
     week_start,
 )
 from allocator.errors import InputProblem
+from allocator.i18n import _
 from allocator.io.instance_columns import _STATUSES, TOML, T
 from allocator.io.names import plain_name_problem
 from allocator.io.tables import normalise_id, stripped_from_id, visible
@@ -179,19 +180,24 @@ def load_toml_text(text: str) -> dict[str, Any]:
     deep = toml_nesting(text)
     if deep is not None:
         raise TomlProblem(
-            f"expected valid TOML with values nested at most {MAX_TOML_DEPTH} deep, "
-            f"found arrays or inline tables nested deeper at line {deep[0]}."
+            _(
+                "expected valid TOML with values nested at most {most} deep, "
+                "found arrays or inline tables nested deeper at line {line}."
+            ).format(most=MAX_TOML_DEPTH, line=deep[0])
         )
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise TomlProblem(f"expected valid TOML, found a syntax error: {err}.") from err
+        raise TomlProblem(
+            _("expected valid TOML, found a syntax error: {error}.").format(error=err)
+        ) from err
     except (RecursionError, ValueError, MemoryError) as err:
         # The nesting scan should have caught this; the parser's own limit
         # is the last line of defence, never a traceback.
         raise TomlProblem(
-            "expected valid TOML, found text the parser cannot read "
-            f"({type(err).__name__})."
+            _(
+                "expected valid TOML, found text the parser cannot read ({error})."
+            ).format(error=type(err).__name__)
         ) from err
 
 
@@ -205,22 +211,31 @@ def _load_toml(
         problems.append(InputProblem(TOML, None, None, message))
 
     if not path.is_file():
-        fail("expected the file instance.toml in the instance folder, found none.")
+        fail(
+            _("expected the file {file} in the instance folder, found none.").format(
+                file=TOML
+            )
+        )
         return None
     try:
         if path.stat().st_size > MAX_TOML_BYTES:
             fail(
-                f"expected a TOML file of at most {MAX_TOML_BYTES} bytes, found "
-                f"{path.stat().st_size} bytes."
+                _(
+                    "expected a TOML file of at most {most} bytes, found {size} bytes."
+                ).format(most=MAX_TOML_BYTES, size=path.stat().st_size)
             )
             return None
         data = path.read_bytes()
         text = data.decode("utf-8-sig")
     except OSError as err:
-        fail(f"expected a readable file, found an error ({err.strerror}).")
+        fail(
+            _("expected a readable file, found an error ({error}).").format(
+                error=err.strerror
+            )
+        )
         return None
     except UnicodeDecodeError:
-        fail("expected UTF-8 text, found other bytes.")
+        fail(_("expected UTF-8 text, found other bytes."))
         return None
     try:
         doc = load_toml_text(text)
@@ -250,8 +265,10 @@ class TomlChecker:
         self.problems = problems
 
     def problem(self, key: str, expected: str, value: object) -> None:
-        found = "nothing" if value is None else _show(value)
-        message = f"expected {expected}, found {found}."
+        found = _("nothing") if value is None else _show(value)
+        message = _("expected {expected}, found {found}.").format(
+            expected=expected, found=found
+        )
         self.problems.append(InputProblem(TOML, None, key, message))
 
     def keys(
@@ -261,28 +278,30 @@ class TomlChecker:
         for key in table:
             if key not in allowed:
                 path = f"{where}.{key}" if where else key
-                message = (
-                    f'expected one of {", ".join(allowed)}, found unknown key "{key}".'
-                )
+                message = _(
+                    'expected one of {keys}, found unknown key "{key}".'
+                ).format(keys=", ".join(allowed), key=key)
                 self.problems.append(InputProblem(TOML, None, path, message))
 
     def table(self, key: str, value: object) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.problem(key, f"a table [{key}]", value)
+        self.problem(key, _("a table [{key}]").format(key=key), value)
         return None
 
     def tables(self, key: str, value: object) -> list[dict[str, Any]]:
         """An array of tables ([[key]]); an empty list when it is bad."""
         if isinstance(value, list) and all(isinstance(v, dict) for v in value):
             return value
-        self.problem(key, f"[[{key}]] entries (an array of tables)", value)
+        self.problem(
+            key, _("[[{key}]] entries (an array of tables)").format(key=key), value
+        )
         return []
 
     def text(self, key: str, value: object) -> str | None:
         if isinstance(value, str):
             return value
-        self.problem(key, "a string", value)
+        self.problem(key, _("a string"), value)
         return None
 
     def ident(self, key: str, value: object) -> str | None:
@@ -295,7 +314,9 @@ class TomlChecker:
         ):
             return normalise_id(value).strip()
         self.problem(
-            key, 'an id (a non-empty string without ";" or invisible characters)', value
+            key,
+            _('an id (a non-empty string without ";" or invisible characters)'),
+            value,
         )
         return None
 
@@ -308,13 +329,13 @@ class TomlChecker:
             for v in value
         ):
             return tuple(normalise_id(v).strip() for v in value)
-        self.problem(key, "a list of ids (without invisible characters)", value)
+        self.problem(key, _("a list of ids (without invisible characters)"), value)
         return None
 
     def flag(self, key: str, value: object) -> bool | None:
         if isinstance(value, bool):
             return value
-        self.problem(key, "true or false", value)
+        self.problem(key, _("true or false"), value)
         return None
 
     def whole(
@@ -327,7 +348,10 @@ class TomlChecker:
             and minimum <= value <= maximum
         ):
             return value
-        self.problem(key, f"a whole number from {minimum} to {maximum}", value)
+        expected = _("a whole number from {least} to {most}").format(
+            least=minimum, most=maximum
+        )
+        self.problem(key, expected, value)
         return None
 
     def number(
@@ -343,13 +367,16 @@ class TomlChecker:
         ):
             return float(value)
         low = "> 0" if positive else ">= 0"
-        self.problem(key, f"a number {low} and at most {maximum:g}", value)
+        expected = _("a number {low} and at most {most}").format(
+            low=low, most=f"{maximum:g}"
+        )
+        self.problem(key, expected, value)
         return None
 
     def choice(self, key: str, value: object, options: Mapping[str, T]) -> T | None:
         if isinstance(value, str) and value in options:
             return options[value]
-        self.problem(key, " or ".join(f'"{o}"' for o in options), value)
+        self.problem(key, _(" or ").join(f'"{o}"' for o in options), value)
         return None
 
 
@@ -363,7 +390,7 @@ def _read_name(doc: Mapping[str, Any], check: TomlChecker, default: str) -> str:
     # The name becomes the folder solutions/<name>/: a path must not pass.
     why = plain_name_problem(name)
     if why is not None:
-        check.problem("name", f"a plain folder name ({why})", name)
+        check.problem("name", _("a plain folder name ({why})").format(why=why), name)
         return default
     return name
 
@@ -389,7 +416,7 @@ def _read_week(doc: Mapping[str, Any], check: TomlChecker) -> str | None:
             pass
         else:
             return value
-    check.problem("week", 'an ISO week such as "2026-W48"', value)
+    check.problem("week", _('an ISO week such as "2026-W48"'), value)
     return None
 
 
@@ -399,7 +426,7 @@ def _read_workbook_name(doc: Mapping[str, Any], check: TomlChecker) -> str | Non
     value = doc["workbook"]
     if isinstance(value, str) and value.strip() and Path(value).name == value:
         return value
-    check.problem("workbook", "the file name of a workbook in the folder", value)
+    check.problem("workbook", _("the file name of a workbook in the folder"), value)
     return None
 
 
@@ -484,7 +511,9 @@ def _read_weights(policy: Mapping[str, Any], check: TomlChecker) -> Weights:
         # weight would be rounded in the model (below 5, to nothing).
         check.problem(
             "policy.weights.load_balance",
-            f"0 or a multiple of {LOAD_BALANCE_STEP} (the model's resolution)",
+            _("0 or a multiple of {step} (the model's resolution)").format(
+                step=LOAD_BALANCE_STEP
+            ),
             raw["load_balance"],
         )
         del values["load_balance"]
@@ -526,7 +555,9 @@ def _read_competences(
             f"{where}.municipal_authority", entry.get("municipal_authority", False)
         )
         if cid is not None and cid in first:
-            expected = f"a unique competence id (competence[{first[cid]}] has it)"
+            expected = _("a unique competence id (competence[{index}] has it)").format(
+                index=first[cid]
+            )
             check.problem(f"{where}.id", expected, cid)
             continue
         if cid is not None:
@@ -575,7 +606,7 @@ def _read_routing(
     entries = check.tables("routing", doc.get("routing", []))
     if not entries:
         if isinstance(doc.get("routing", []), list):
-            check.problem("routing", "at least one [[routing]] rule", None)
+            check.problem("routing", _("at least one [[routing]] rule"), None)
         return None
     before = len(check.problems)
     rules = [_read_rule(f"routing[{i}]", e, check) for i, e in enumerate(entries, 1)]

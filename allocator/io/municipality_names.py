@@ -8,6 +8,7 @@ import difflib
 from collections.abc import Sequence
 from typing import Any
 
+from allocator.errors import place
 from allocator.i18n import _
 from allocator.io.instance_columns import COMPETENCES
 from allocator.io.rows import Draft
@@ -68,7 +69,7 @@ def _resolve_municipality_names(draft: Draft) -> list[str]:
         for i, entity in enumerate(entities):
             update: dict[str, Any] = {}
             for column, is_list in columns:
-                where = f"{label}, row {entity.row}, column {column}"
+                where = place(label, entity.row, column)
                 value = getattr(entity, column)
                 new: str | tuple[str, ...] = (
                     tuple(resolve(v, where) for v in value)
@@ -109,7 +110,7 @@ def _resolve_names(draft: Draft) -> list[str]:
             if advisor.team not in teams and chosen is not None:
                 notes.append(
                     _("{where}: read as team id {id}.").format(
-                        where=f"{label}, row {advisor.row}, column team", id=chosen
+                        where=place(label, advisor.row, "team"), id=chosen
                     )
                 )
                 draft.advisors[i] = advisor.model_copy(update={"team": chosen})
@@ -121,7 +122,7 @@ def _resolve_names(draft: Draft) -> list[str]:
             if lock.source == label and lock.advisor not in advisors and chosen:
                 notes.append(
                     _("{where}: read as advisor id {id}.").format(
-                        where=f"{label}, row {lock.row}, column advisor", id=chosen
+                        where=place(label, lock.row, "advisor"), id=chosen
                     )
                 )
                 draft.locks[i] = lock.model_copy(update={"advisor": chosen})
@@ -150,4 +151,6 @@ def _did_you_mean(draft: Draft, table: str, value: str) -> str:
     if match is None:
         close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
         match = close[0] if close else None
-    return f' (did you mean "{match}"?)' if match is not None else ""
+    if match is None:
+        return ""
+    return _(' (did you mean "{id}"?)').format(id=match)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from allocator.i18n import _
+
 # Control characters and the characters Windows forbids in a file name.
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
@@ -22,20 +24,20 @@ def plain_name_problem(name: str) -> str | None:
     with ``.`` (hidden, ``.`` or ``..``) and does not end in a space or dot.
     """
     if not name:
-        return "not empty"
+        return _("not empty")
     if "/" in name or "\\" in name:
-        return "no / or \\: a name, not a path"
+        return _("no / or \\: a name, not a path")
     if name.startswith("."):
-        return "not starting with ., which names a hidden or parent folder"
+        return _("not starting with ., which names a hidden or parent folder")
     if _FORBIDDEN.search(name):
-        return (
+        return _(
             'none of : * ? " < > | or control characters, which folder '
             "names cannot hold"
         )
     if name.endswith((" ", ".")):
-        return "not ending in a space or a dot"
+        return _("not ending in a space or a dot")
     if len(name.encode("utf-8")) > 200:
-        return "at most 200 bytes long"
+        return _("at most 200 bytes long")
     return None
 
 

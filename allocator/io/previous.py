@@ -35,6 +35,7 @@ from allocator.domain import Instance
 from allocator.domain import Previous as Previous
 from allocator.domain import plan_current as plan_current
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.plan_cells import REQUIRED as REQUIRED
 from allocator.io.plan_cells import plan_id as plan_id
 from allocator.io.tables import CellError, parse_csv, parse_date, parse_text
@@ -66,21 +67,25 @@ def read_previous(folder: Path) -> Previous:
                     label,
                     None,
                     None,
-                    "expected a previous solution's assignments.csv, found none.",
+                    _("expected a previous solution's assignments.csv, found none."),
                 )
             ]
         )
     try:
         data = path.read_bytes()
     except OSError as error:
-        message = f"expected a readable file, found none ({error.strerror})."
+        message = _("expected a readable file, found none ({error}).").format(
+            error=error.strerror
+        )
         raise InstanceError([InputProblem(label, None, None, message)]) from None
     table = parse_csv(label, data, REQUIRED)
     missing = [c for c in REQUIRED if c not in table.header]
     if missing:
         raise InstanceError(
             [
-                InputProblem(label, table.header_row, c, "required column is missing.")
+                InputProblem(
+                    label, table.header_row, c, _("required column is missing.")
+                )
                 for c in missing
             ]
         )
@@ -95,7 +100,7 @@ def read_previous(folder: Path) -> Previous:
                     label,
                     row.number,
                     "user",
-                    "expected a user id, found an empty cell.",
+                    _("expected a user id, found an empty cell."),
                 )
             )
             continue
@@ -108,8 +113,10 @@ def read_previous(folder: Path) -> Previous:
                     label,
                     row.number,
                     "user",
-                    f"expected each user once, found user {user} in rows "
-                    f"{earlier} and {row.number}; keep one row per user.",
+                    _(
+                        "expected each user once, found user {user} in rows "
+                        "{earlier} and {row}; keep one row per user."
+                    ).format(user=user, earlier=earlier, row=row.number),
                 )
             )
             continue
@@ -178,38 +185,63 @@ def apply_previous(
                     plan_file,
                     None,
                     "user",
-                    f"expected every user of {users_file} who is not new in the "
-                    f"previous plan, found {len(missing)} missing "
-                    f"({listed(missing)}); were rows deleted? Give the whole "
-                    "plan, or leave out --strict-previous to place them as new.",
+                    _(
+                        "expected every user of {file} who is not new in the "
+                        "previous plan, found {count} missing "
+                        "({users}); were rows deleted? Give the whole "
+                        "plan, or leave out --strict-previous to place them as new."
+                    ).format(
+                        file=users_file, count=len(missing), users=listed(missing)
+                    ),
                 )
             ]
         )
     warn_match(instance, previous)
     if missing:
         warnings.warn(
-            f"{plan_file}: {len(missing)} user(s) of {users_file} whose status is "
-            f"not new are not in the previous plan ({listed(missing)}); were rows "
-            "deleted? They are placed as if they had no plan (users.csv's "
-            "current_advisor where it names one), and changes.csv does not call "
-            "them new.",
+            _(
+                "{plan}: {count} user(s) of {file} whose status is "
+                "not new are not in the previous plan ({users}); were rows "
+                "deleted? They are placed as if they had no plan (users.csv's "
+                "current_advisor where it names one), and changes.csv does not call "
+                "them new."
+            ).format(
+                plan=plan_file,
+                count=len(missing),
+                file=users_file,
+                users=listed(missing),
+            ),
             DataWarning,
             stacklevel=2,
         )
     if disagree:
         warnings.warn(
-            f"{users_file}: current_advisor of "
-            f"{len(disagree)} user(s) differs from the previous plan "
-            f"{plan_file} ({listed(disagree)}); the plan's advisor "
-            "is kept as the current one, since it is the newer decision.",
+            _(
+                "{file}: current_advisor of "
+                "{count} user(s) differs from the previous plan "
+                "{plan} ({users}); the plan's advisor "
+                "is kept as the current one, since it is the newer decision."
+            ).format(
+                file=users_file,
+                count=len(disagree),
+                plan=plan_file,
+                users=listed(disagree),
+            ),
             DataWarning,
             stacklevel=2,
         )
     if waiting:
         warnings.warn(
-            f"{users_file}: current_advisor of {len(waiting)} user(s) names the "
-            f"advisor the previous plan {plan_file} took from them "
-            f"({listed(waiting)}); they have no advisor, as the plan decided.",
+            _(
+                "{file}: current_advisor of {count} user(s) names the "
+                "advisor the previous plan {plan} took from them "
+                "({users}); they have no advisor, as the plan decided."
+            ).format(
+                file=users_file,
+                count=len(waiting),
+                plan=plan_file,
+                users=listed(waiting),
+            ),
             DataWarning,
             stacklevel=2,
         )
@@ -226,7 +258,8 @@ def plan_name(previous: Previous) -> str:
 def listed(ids: list[str]) -> str:
     """The first ``SHOWN_IDS`` ids, and how many more."""
     more = len(ids) - SHOWN_IDS
-    return ", ".join(ids[:SHOWN_IDS]) + (f" and {more} more" if more > 0 else "")
+    tail = _(" and {more} more").format(more=more) if more > 0 else ""
+    return ", ".join(ids[:SHOWN_IDS]) + tail
 
 
 def missing_from_plan(instance: Instance, previous: Previous) -> list[str]:
@@ -249,11 +282,20 @@ def warn_match(instance: Instance, previous: Previous) -> None:
     if total == 0 or matched >= MATCH_WARNING_SHARE * total:
         return
     warnings.warn(
-        f"--previous {previous.folder.name}: only {matched} of this week's {total} "
-        f"users are in its assignments.csv ({total - matched} are not, and "
-        f"{len(previous.advisor) - matched} of its {len(previous.advisor)} users "
-        "are not in this week's users.csv); is it the plan of another instance, "
-        "or did the ids change? Unmatched users count as arrivals and leavers.",
+        _(
+            "--previous {plan}: only {matched} of this week's {total} "
+            "users are in its assignments.csv ({unmatched} are not, and "
+            "{unknown} of its {planned} users "
+            "are not in this week's users.csv); is it the plan of another instance, "
+            "or did the ids change? Unmatched users count as arrivals and leavers."
+        ).format(
+            plan=previous.folder.name,
+            matched=matched,
+            total=total,
+            unmatched=total - matched,
+            unknown=len(previous.advisor) - matched,
+            planned=len(previous.advisor),
+        ),
         DataWarning,
         stacklevel=3,
     )

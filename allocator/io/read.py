@@ -21,6 +21,7 @@ from typing import Literal
 
 from allocator.domain import Instance, Lock
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.checks import RULES
 from allocator.io.data_warnings import (
     _warn_departed_advisors,
@@ -89,7 +90,7 @@ def read_instance(folder: Path, extra_locks: Sequence[Lock] = ()) -> Instance:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        message = "expected an instance folder, found none."
+        message = _("expected an instance folder, found none.")
         raise InstanceError([InputProblem(str(folder), None, None, message)])
     problems: list[InputProblem] = []
     digest = hashlib.sha256()
@@ -160,7 +161,9 @@ def _ordered(problems: list[InputProblem], draft: Draft) -> list[InputProblem]:
     if len(ranked) <= MAX_PROBLEMS:
         return ranked
     more = len(ranked) - MAX_PROBLEMS
-    summary = _Summary("", None, None, f"... and {more} more problems")
+    summary = _Summary(
+        "", None, None, _("... and {more} more problems").format(more=more)
+    )
     return [*ranked[:MAX_PROBLEMS], summary]
 
 

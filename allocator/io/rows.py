@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from allocator.domain import Advisor, Lock, Municipality, Team, User
 from allocator.errors import InputProblem
+from allocator.i18n import _
 from allocator.io.input_tables import _check_columns
 from allocator.io.instance_columns import (
     _LOCK_KINDS,
@@ -89,7 +90,9 @@ class Cells:
             self.failed = True
             message = str(err)
             if self.private and column != "id":
-                message = f"expected {err.expected}; {PRIVATE}"
+                message = _("expected {expected}; {private}").format(
+                    expected=err.expected, private=_(PRIVATE)
+                )
             problem = InputProblem(self.table.label, self.number, column, message)
             self.problems.append(problem)
             return placeholder
@@ -159,7 +162,7 @@ class Cells:
         def parse(text: str) -> T:
             value = text.strip().lower()
             if value not in options:
-                raise CellError(" or ".join(f'"{o}"' for o in options), text)
+                raise CellError(_(" or ").join(f'"{o}"' for o in options), text)
             return options[value]
 
         return self._parse(column, parse, next(iter(options.values())))
@@ -264,15 +267,14 @@ def _parse_rows(
         if key is not None and key in first:
             form = ""
             if written[key] != row.cells.get("id", "").strip():
-                form = (
+                form = _(
                     "; the two are written differently but are the same id once "
                     "invisible characters are removed and both are in one Unicode "
                     "form (NFC)"
                 )
-            message = (
-                f'expected a unique id, found "{visible(key)}" again '
-                f"(first in row {first[key]}{form})."
-            )
+            message = _(
+                'expected a unique id, found "{id}" again (first in row {row}{form}).'
+            ).format(id=visible(key), row=first[key], form=form)
             problems.append(InputProblem(table.label, row.number, "id", message))
             continue
         if key is not None:

@@ -9,6 +9,8 @@ from collections.abc import Collection
 
 from allocator.domain import Lock
 from allocator.errors import DataWarning, InputProblem
+from allocator.errors import place as error_place
+from allocator.i18n import N_, _
 from allocator.io.checks import REFERENCES, _lock_place, _source
 from allocator.io.data_warnings import _listing
 from allocator.io.rows import Draft
@@ -56,15 +58,16 @@ def _reference_cells(
     for user in draft.users:
         if user.current_advisor is not None:
             where = (draft.label("users"), user.row, "current_advisor")
-            cells.append((where, user.current_advisor, "advisors", "an advisor id"))
+            cells.append((where, user.current_advisor, "advisors", N_("an advisor id")))
     for lock in draft.locks:
         place = _lock_place(draft, lock)
-        cells.append(((*place, "user"), lock.user, "users", "a user id"))
-        cells.append(((*place, "advisor"), lock.advisor, "advisors", "an advisor id"))
+        cells.append(((*place, "user"), lock.user, "users", N_("a user id")))
+        advisor = ((*place, "advisor"), lock.advisor, "advisors", N_("an advisor id"))
+        cells.append(advisor)
     for distance in draft.distances:
         for column, value in (("from", distance.start), ("to", distance.end)):
             where = (draft.label("travel"), distance.row, column)
-            cells.append((where, value, "municipalities", "a municipality id"))
+            cells.append((where, value, "municipalities", N_("a municipality id")))
     return cells
 
 
@@ -92,13 +95,13 @@ def check_lost_leading_zeros(draft: Draft) -> list[InputProblem]:
         match = matches[0]
         source = _source(table, draft)
         hidden = where[0] == draft.label("users") and where[2] != "current_advisor"
-        found = "an id" if hidden else value
-        message = (
-            f"expected {what} from {source}, found {found} that is not there, but "
-            f"{match} is: Excel drops the leading zeros of ids that look like numbers. "
+        found = _("an id") if hidden else value
+        message = _(
+            "expected {what} from {source}, found {found} that is not there, but "
+            "{match} is: Excel drops the leading zeros of ids that look like numbers. "
             "Format the column as Text in Excel (or write the ids in full) and "
             "export again."
-        )
+        ).format(what=_(what), source=source, found=found, match=match)
         problems.append(ZeroHint(*where, message))
     return problems
 
@@ -121,8 +124,10 @@ def _warn_invisible_characters(draft: Draft) -> None:
         rows = _listing([str(n.row) for n in notes])
         names = ", ".join(dict.fromkeys(n.message for n in notes))
         warnings.warn(
-            f"{file}, column {column}: removed the invisible character(s) {names} "
-            f"from the ids in row(s) {rows}; the ids are compared without them.",
+            _(
+                "{where}: removed the invisible character(s) {names} "
+                "from the ids in row(s) {rows}; the ids are compared without them."
+            ).format(where=error_place(file, None, column), names=names, rows=rows),
             DataWarning,
             stacklevel=3,
         )

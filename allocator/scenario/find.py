@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from allocator.errors import InputProblem, InstanceError
+from allocator.i18n import _
 
 
 def scenario_files(instance_folder: Path) -> list[Path]:
@@ -34,9 +35,9 @@ def find_scenario(instance_folder: Path, given: str | Path) -> Path:
     candidate = Path(instance_folder) / "scenarios" / f"{given}.toml"
     if candidate.is_file():
         return candidate
-    known = ", ".join(p.stem for p in scenario_files(instance_folder)) or "none"
-    message = (
-        f"expected a scenario file, or the id of one in {candidate.parent}, "
-        f"found neither (ids there: {known})."
-    )
+    known = ", ".join(p.stem for p in scenario_files(instance_folder)) or _("none")
+    message = _(
+        "expected a scenario file, or the id of one in {folder}, "
+        "found neither (ids there: {ids})."
+    ).format(folder=candidate.parent, ids=known)
     raise InstanceError([InputProblem(str(given), None, None, message)])

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from allocator.i18n import N_
+
 # A scenario's id names a folder of a comparison: letters and digits of any
 # script (Flå, Ål-Hol), "-" and "_", in Unicode's composed form (NFC), so the
 # folder is one plain name on every system the tool supports.
@@ -31,7 +33,10 @@ TABLES = tuple(KEYS)
 TOP_KEYS = ("name", "description", "replace", "policy", *ARRAYS, *TABLES, "remove")
 # The sub-tables of [policy] that a scenario overrides key by key.
 POLICY_TABLES = ("weights", "cases_per_fte_by_kind")
-USERS_FIXED = "users may not be changed: every structure is measured on the same users."
+# Marked for the catalogues; translated where it is shown (read.py).
+USERS_FIXED = N_(
+    "users may not be changed: every structure is measured on the same users."
+)
 
 # The TOML type each column's values must have (FORMAT.md section 3).
 KINDS: dict[str, dict[str, str]] = {

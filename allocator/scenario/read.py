@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from allocator.errors import InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.read import TomlProblem, load_toml_text
 from allocator.io.tables import normalise_header
 from allocator.scenario.model import (
@@ -49,12 +50,14 @@ def read_scenario(path: Path) -> Scenario:
     try:
         data = path.read_bytes()
     except OSError as err:
-        message = f"expected a scenario file (TOML), found none ({err.strerror})."
+        message = _("expected a scenario file (TOML), found none ({error}).").format(
+            error=err.strerror
+        )
         raise InstanceError([InputProblem(label, None, None, message)]) from None
     try:
         doc = load_toml_text(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        message = "expected UTF-8 text, found other bytes."
+        message = _("expected UTF-8 text, found other bytes.")
         raise InstanceError([InputProblem(label, None, None, message)]) from None
     except TomlProblem as err:
         # Syntax errors and hostile nesting alike, never a traceback.
@@ -99,18 +102,23 @@ class _ScenarioReader:
             if key in TOP_KEYS:
                 continue
             if key.strip().lower() == "users":
-                self.problem(key, USERS_FIXED)
+                self.problem(key, _(USERS_FIXED))
             elif _is_tables(value):
                 self.problem(
                     key,
-                    f"expected one of the tables {', '.join(TABLES)} or the arrays "
-                    f'{", ".join(ARRAYS)}, found unknown table "{key}".',
+                    _(
+                        "expected one of the tables {tables} or the arrays "
+                        '{arrays}, found unknown table "{key}".'
+                    ).format(
+                        tables=", ".join(TABLES), arrays=", ".join(ARRAYS), key=key
+                    ),
                 )
             else:
                 self.problem(
                     key,
-                    f"expected one of {', '.join(TOP_KEYS)}, found unknown key "
-                    f'"{key}".',
+                    _('expected one of {keys}, found unknown key "{key}".').format(
+                        keys=", ".join(TOP_KEYS), key=key
+                    ),
                 )
 
     def scenario_id(self, doc: Mapping[str, Any], stem: str) -> str:
@@ -120,19 +128,23 @@ class _ScenarioReader:
         if isinstance(name, str):
             name = unicodedata.normalize("NFC", name)
         if not isinstance(name, str) or scenario_id_problem(name) is not None:
-            given = "name" if key else "the file name without .toml (or name)"
+            given = "name" if key else _("the file name without .toml (or name)")
             self.problem(
                 key,
-                f"expected {given} to be a scenario id of letters (any script, "
-                f'such as å, ø, æ), digits, "-" and "_" only (it names a folder), '
-                f"found {_show(name)}.",
+                _(
+                    "expected {given} to be a scenario id of letters (any script, "
+                    'such as å, ø, æ), digits, "-" and "_" only (it names a folder), '
+                    "found {found}."
+                ).format(given=given, found=_show(name)),
             )
             return str(name)
         if name.lower() == BASE_ID:
             self.problem(
                 key,
-                f'expected a scenario id other than "{BASE_ID}", which names the '
-                "unchanged instance in a comparison.",
+                _(
+                    'expected a scenario id other than "{base}", which names the '
+                    "unchanged instance in a comparison."
+                ).format(base=BASE_ID),
             )
         return name
 
@@ -140,7 +152,9 @@ class _ScenarioReader:
         value = doc.get(key, "")
         if isinstance(value, str):
             return value
-        self.problem(key, f"expected a string, found {_show(value)}.")
+        self.problem(
+            key, _("expected a string, found {found}.").format(found=_show(value))
+        )
         return ""
 
     def replace(self, doc: Mapping[str, Any]) -> tuple[str, ...]:
@@ -148,16 +162,19 @@ class _ScenarioReader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.problem(
                 "replace",
-                f"expected a list of array names ({', '.join(ARRAYS)}), found "
-                f"{_show(value)}.",
+                _("expected a list of array names ({arrays}), found {found}.").format(
+                    arrays=", ".join(ARRAYS), found=_show(value)
+                ),
             )
             return ()
         for name in value:
             if name not in ARRAYS:
                 self.problem(
                     "replace",
-                    f'expected only {", ".join(ARRAYS)}, found "{name}" (tables '
-                    "are changed row by row, never replaced).",
+                    _(
+                        'expected only {arrays}, found "{name}" (tables '
+                        "are changed row by row, never replaced)."
+                    ).format(arrays=", ".join(ARRAYS), name=name),
                 )
         return tuple(v for v in value if v in ARRAYS)
 
@@ -172,8 +189,10 @@ class _ScenarioReader:
             if not _is_tables(value):
                 self.problem(
                     name,
-                    f"expected [[{name}]] entries (an array of tables), found "
-                    f"{_show(value)}.",
+                    _(
+                        "expected [[{name}]] entries (an array of tables), found "
+                        "{found}."
+                    ).format(name=name, found=_show(value)),
                 )
                 continue
             out[name] = tuple(value)
@@ -182,7 +201,12 @@ class _ScenarioReader:
     def policy(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         value = doc.get("policy", {})
         if not isinstance(value, dict):
-            self.problem("policy", f"expected a table [policy], found {_show(value)}.")
+            self.problem(
+                "policy",
+                _("expected a table [policy], found {found}.").format(
+                    found=_show(value)
+                ),
+            )
             return {}
         return value
 
@@ -195,8 +219,10 @@ class _ScenarioReader:
             if not _is_tables(value):
                 self.problem(
                     table,
-                    f"expected [[{table}]] entries (an array of tables), found "
-                    f"{_show(value)}.",
+                    _(
+                        "expected [[{name}]] entries (an array of tables), found "
+                        "{found}."
+                    ).format(name=table, found=_show(value)),
                 )
                 continue
             for index, entry in enumerate(value, 1):
@@ -217,24 +243,28 @@ class _ScenarioReader:
             for name in set_keys:
                 self.problem(
                     f"{where_label}.{name}",
-                    f'expected no "{name}" in an entry with where (it keys the '
-                    "row; remove the row and add a new one instead).",
+                    _(
+                        'expected no "{name}" in an entry with where (it keys the '
+                        "row; remove the row and add a new one instead)."
+                    ).format(name=name),
                 )
             if not columns:
                 self.problem(
                     where_label,
-                    "expected columns to set besides where, found none.",
+                    _("expected columns to set besides where, found none."),
                 )
             if where is None or set_keys or not columns:
                 return None
             return TableEntry(table, index, None, where, columns)
         missing = [k for k in keys if not _has(columns, k)]
         if missing:
-            named = " and ".join(f'"{k}"' for k in keys)
+            named = _(" and ").join(f'"{k}"' for k in keys)
             self.problem(
                 where_label,
-                f"expected {named} (the row to change or add) or where (the "
-                f"rows to change), found no {' or '.join(missing)}.",
+                _(
+                    "expected {named} (the row to change or add) or where (the "
+                    "rows to change), found no {missing}."
+                ).format(named=named, missing=_(" or ").join(missing)),
             )
             return None
         key = {k: v for k, v in columns.items() if normalise_header(k) in keys}
@@ -246,8 +276,10 @@ class _ScenarioReader:
             return value
         self.problem(
             key,
-            "expected a table of column = value to match rows (e.g. where = "
-            f'{{ team = "gol-follow_up" }}), found {_show(value)}.',
+            _(
+                "expected a table of column = value to match rows (e.g. where = "
+                '{{ team = "gol-follow_up" }}), found {found}.'
+            ).format(found=_show(value)),
         )
         return None
 
@@ -256,8 +288,10 @@ class _ScenarioReader:
         if not _is_tables(value):
             self.problem(
                 "remove",
-                f"expected [[remove]] entries (an array of tables), found "
-                f"{_show(value)}.",
+                _(
+                    "expected [[{name}]] entries (an array of tables), found "
+                    "{found}."
+                ).format(name="remove", found=_show(value)),
             )
             return ()
         out: list[Removal] = []
@@ -271,15 +305,19 @@ class _ScenarioReader:
         label = f"remove[{index}]"
         table = entry.get("table")
         if isinstance(table, str) and table.strip().lower() == "users":
-            self.problem(f"{label}.table", USERS_FIXED)
+            self.problem(f"{label}.table", _(USERS_FIXED))
             return None
         if table not in TABLES:
             extra = ""
             if table in ARRAYS:
-                extra = f' ([[{table}]] entries are ended with replace = ["{table}"])'
+                extra = _(
+                    ' ([[{table}]] entries are ended with replace = ["{table}"])'
+                ).format(table=table)
             self.problem(
                 f"{label}.table",
-                f"expected one of {', '.join(TABLES)}, found {_show(table)}{extra}.",
+                _("expected one of {tables}, found {found}{extra}.").format(
+                    tables=", ".join(TABLES), found=_show(table), extra=extra
+                ),
             )
             return None
         keys = KEYS[table]
@@ -288,18 +326,30 @@ class _ScenarioReader:
             if key not in allowed:
                 self.problem(
                     f"{label}.{key}",
-                    f'expected only {", ".join(allowed)}, found unknown key "{key}".',
+                    _('expected only {keys}, found unknown key "{key}".').format(
+                        keys=", ".join(allowed), key=key
+                    ),
                 )
         has_key = [k for k in keys if k in entry]
         if "where" in entry and has_key:
-            self.problem(label, f"expected {' and '.join(keys)} or where, found both.")
+            self.problem(
+                label,
+                _("expected {keys} or where, found both.").format(
+                    keys=_(" and ").join(keys)
+                ),
+            )
             return None
         if "where" in entry:
             where = self.where(f"{label}.where", entry["where"])
             return None if where is None else Removal(index, table, None, where)
         if len(has_key) != len(keys):
-            named = " and ".join(f'"{k}"' for k in keys)
-            self.problem(label, f"expected {named} or where (the rows to remove).")
+            named = _(" and ").join(f'"{k}"' for k in keys)
+            self.problem(
+                label,
+                _("expected {named} or where (the rows to remove).").format(
+                    named=named
+                ),
+            )
             return None
         return Removal(index, table, {k: entry[k] for k in keys}, None)
 
@@ -320,13 +370,15 @@ def scenario_id_problem(name: str) -> str | None:
     combining marks after them, ``-`` and ``_``. Compare ``name`` in NFC.
     """
     if not name:
-        return "not empty"
+        return _("not empty")
     if len(name.encode("utf-8")) > ID_MAX_BYTES:
-        return f"at most {ID_MAX_BYTES} bytes long"
+        return _("at most {most} bytes long").format(most=ID_MAX_BYTES)
     for position, char in enumerate(name):
         mark = position > 0 and unicodedata.category(char).startswith("M")
         if not (char.isalnum() or char in ID_PUNCTUATION or mark):
-            return f"letters, digits, - and _ only (found {char!r})"
+            return _("letters, digits, - and _ only (found {char})").format(
+                char=repr(char)
+            )
     return None
 
 

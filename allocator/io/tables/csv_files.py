@@ -15,6 +15,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.tables.structure import (
     _CONTROL_RE,
     _HEADER_SEARCH_ROWS,
@@ -78,8 +79,10 @@ def decode_csv(label: str, data: bytes) -> str:
         except UnicodeDecodeError as err:
             raise _file_problem(
                 label,
-                "expected UTF-16 text after the UTF-16 byte-order mark, found "
-                f"broken bytes (at byte {err.start}); save it as CSV (UTF-8).",
+                _(
+                    "expected UTF-16 text after the UTF-16 byte-order mark, found "
+                    "broken bytes (at byte {byte}); save it as CSV (UTF-8)."
+                ).format(byte=err.start),
             ) from err
     try:
         return data.decode("utf-8-sig")
@@ -90,7 +93,7 @@ def decode_csv(label: str, data: bytes) -> str:
     if zeros:
         utf16 = _utf16_order(data)
         if utf16 is None:
-            raise _file_problem(label, "expected text, found a binary file.")
+            raise _file_problem(label, _("expected text, found a binary file."))
         candidates = [utf16]
     matches = list(from_bytes(data, cp_isolation=candidates))
     readings: list[tuple[float, int, str, str]] = []
@@ -101,16 +104,20 @@ def decode_csv(label: str, data: bytes) -> str:
         readings.append((match.chaos, _oddities(text), match.encoding, text))
     if not readings:
         if zeros:
-            raise _file_problem(label, "expected text, found a binary file.")
+            raise _file_problem(label, _("expected text, found a binary file."))
         raise _file_problem(
             label,
-            "expected UTF-8, Windows-1252 or MacRoman text, found bytes that "
-            "read as none of them; save it as CSV (UTF-8).",
+            _(
+                "expected UTF-8, Windows-1252 or MacRoman text, found bytes that "
+                "read as none of them; save it as CSV (UTF-8)."
+            ),
         )
     # Equal scores keep charset-normalizer's order.
-    _, _, encoding, text = min(readings, key=lambda r: (round(r[0], 3), r[1]))
+    _chaos, _odd, encoding, text = min(readings, key=lambda r: (round(r[0], 3), r[1]))
     warnings.warn(
-        f"{label} is not UTF-8; it was read as {_ENCODING_NAMES[encoding]}.",
+        _("{file} is not UTF-8; it was read as {encoding}.").format(
+            file=label, encoding=_ENCODING_NAMES[encoding]
+        ),
         DataWarning,
         stacklevel=3,
     )
@@ -199,25 +206,27 @@ def _records(label: str, text: str, delimiter: str) -> list[list[str]]:
         row = len(records) + 1
         reason = str(err)
         if "end of data" in reason:
-            message = (
-                f"expected every quoted cell to be closed, found a quote opened in "
-                f"row {row} (line {line + 1}) that is never closed, so every line "
+            message = _(
+                "expected every quoted cell to be closed, found a quote opened in "
+                "row {row} (line {line}) that is never closed, so every line "
                 "below it would be one cell; close the quote or remove it."
-            )
+            ).format(row=row, line=line + 1)
         elif "field limit" in reason:
-            message = (
-                f"expected cells of at most {MAX_CELL_CHARS} characters, found a "
-                f"cell starting in row {row} (line {line + 1}) that runs on much "
+            message = _(
+                "expected cells of at most {most} characters, found a "
+                "cell starting in row {row} (line {line}) that runs on much "
                 "longer; a quote opened there is probably never closed."
-            )
+            ).format(most=MAX_CELL_CHARS, row=row, line=line + 1)
         elif "expected after" in reason:
-            message = (
-                f"expected a quoted cell to end at its closing quote, found more "
-                f"text after it (line {reader.line_num}); quote the whole cell and "
+            message = _(
+                "expected a quoted cell to end at its closing quote, found more "
+                "text after it (line {line}); quote the whole cell and "
                 'double every quote inside it ("").'
-            )
+            ).format(line=reader.line_num)
         else:
-            message = f"expected CSV, found a line the reader cannot split ({reason})."
+            message = _(
+                "expected CSV, found a line the reader cannot split ({reason})."
+            ).format(reason=reason)
         raise _file_problem(label, message, row) from err
     _check_swallowed_rows(label, records, spans, delimiter)
     return records
@@ -250,12 +259,12 @@ def _check_swallowed_rows(
             rows = sum(1 for part in inner if part.count(delimiter) >= needed)
             if rows:
                 column = header[i].strip() if i < len(header) else str(i + 1)
-                message = (
-                    f"expected one row per line, found a quoted cell that runs "
-                    f"from line {first} to line {last} and holds {rows} line(s) "
+                message = _(
+                    "expected one row per line, found a quoted cell that runs "
+                    "from line {first} to line {last} and holds {rows} line(s) "
                     "that look like rows; a quote in this row is closed only "
                     "there. Close it where the cell ends, or remove it."
-                )
+                ).format(first=first, last=last, rows=rows)
                 raise InstanceError([InputProblem(label, number, column, message)])
 
 
@@ -272,7 +281,7 @@ def parse_csv(label: str, data: bytes, required: Sequence[str] = ()) -> Table:
     """
     text = decode_csv(label, data)
     if "\x00" in text:
-        raise _file_problem(label, "expected text, found a binary file.")
+        raise _file_problem(label, _("expected text, found a binary file."))
     hinted, text = _sep_line(text)
     delimiter = hinted or detect_delimiter(text)
     records = _records(label, text, delimiter)
@@ -298,5 +307,6 @@ def read_csv(path: Path, required: Sequence[str] = ()) -> Table:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise _file_problem(path.name, f"expected a readable file ({err}).") from err
+        message = _("expected a readable file ({error}).").format(error=err)
+        raise _file_problem(path.name, message) from err
     return parse_csv(path.name, data, required)

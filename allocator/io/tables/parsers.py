@@ -8,6 +8,7 @@ import datetime as dt
 import math
 import re
 
+from allocator.i18n import N_, _
 from allocator.io.tables.ids import normalise_id
 from allocator.io.tables.table import CellError
 
@@ -17,7 +18,7 @@ _FORMULA_START = "=+-@\t\r"
 
 _TRUE = frozenset({"true", "yes", "ja", "sann", "1"})
 _FALSE = frozenset({"false", "no", "nei", "usann", "0"})
-_BOOL_TEXT = "true or false (or yes/no, ja/nei, sann/usann, 1/0)"
+_BOOL_TEXT = N_("true or false (or yes/no, ja/nei, sann/usann, 1/0)")
 
 # Whole numbers beyond 15 digits are not counts but ids or garbage, and
 # Python refuses to convert strings beyond 4,300 digits.
@@ -61,13 +62,15 @@ def parse_id(text: str) -> str:
     """
     value = normalise_id(parse_text(text)).strip()
     if not value:
-        raise CellError("an id", text)
+        raise CellError(_("an id"), text)
     if ";" in value:
-        raise CellError('an id without ";"', text)
+        raise CellError(_('an id without ";"'), text)
     if _SCIENTIFIC_RE.fullmatch(value):
         raise CellError(
-            "an id as written, not a number Excel rounded to scientific notation "
-            "(format the column as Text in Excel and export again)",
+            _(
+                "an id as written, not a number Excel rounded to scientific "
+                "notation (format the column as Text in Excel and export again)"
+            ),
             text,
         )
     return value
@@ -78,15 +81,19 @@ def _digits_only(value: str, grouped: bool, what: str, text: str) -> str:
     if match := _GROUPED_RE.fullmatch(value):
         if not grouped:
             raise CellError(
-                f"{what} without spaces or thousands separators (this file is "
-                "','-separated; write 1200, not 1 200)",
+                _(
+                    "{what} without spaces or thousands separators (this file is "
+                    "','-separated; write 1200, not 1 200)"
+                ).format(what=what),
                 text,
             )
         whole, fraction = match.groups()
         return "".join(c for c in whole if c not in _SEPARATORS) + fraction
     if _SPACED_DIGITS_RE.search(value):
         raise CellError(
-            f"{what}; the number holds a space that is not a thousands separator",
+            _(
+                "{what}; the number holds a space that is not a thousands separator"
+            ).format(what=what),
             text,
         )
     return value
@@ -98,11 +105,14 @@ def parse_int(text: str, grouped: bool = False) -> int:
     ``grouped`` allows a space, no-break space or narrow no-break space
     between groups of three digits, as Norwegian Excel writes in ``;`` files.
     """
-    value = _digits_only(text.strip(), grouped, "a whole number", text)
+    value = _digits_only(text.strip(), grouped, _("a whole number"), text)
     if not _INT_RE.fullmatch(value):
-        raise CellError("a whole number", text)
+        raise CellError(_("a whole number"), text)
     if len(value.lstrip("+-")) > _MAX_DIGITS:
-        raise CellError(f"a whole number of at most {_MAX_DIGITS} digits", text)
+        raise CellError(
+            _("a whole number of at most {digits} digits").format(digits=_MAX_DIGITS),
+            text,
+        )
     return int(value)
 
 
@@ -117,20 +127,20 @@ def parse_decimal(text: str, decimal_comma: bool, percent: bool = False) -> floa
     is_percent = False
     if match := _PERCENT_RE.fullmatch(value):
         if not percent:
-            raise CellError("a decimal number, not a percentage", text)
+            raise CellError(_("a decimal number, not a percentage"), text)
         value, is_percent = match.group(1).strip(), True
-    value = _digits_only(value, decimal_comma, "a decimal number", text)
+    value = _digits_only(value, decimal_comma, _("a decimal number"), text)
     if decimal_comma and value.count(",") == 1 and "." not in value:
         value = value.replace(",", ".")
     if not _DECIMAL_RE.fullmatch(value):
         if "," in value and not decimal_comma:
             raise CellError(
-                "a decimal number with a point (this file is ','-separated)", text
+                _("a decimal number with a point (this file is ','-separated)"), text
             )
-        raise CellError("a decimal number", text)
+        raise CellError(_("a decimal number"), text)
     number = float(value)
     if not math.isfinite(number):
-        raise CellError("a finite decimal number", text)
+        raise CellError(_("a finite decimal number"), text)
     return number / 100 if is_percent else number
 
 
@@ -143,7 +153,7 @@ def parse_bool(text: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise CellError(_BOOL_TEXT, text)
+    raise CellError(_(_BOOL_TEXT), text)
 
 
 def parse_date(text: str) -> dt.date:
@@ -154,11 +164,11 @@ def parse_date(text: str) -> dt.date:
     elif match := _NORWEGIAN_DATE_RE.fullmatch(value):
         day, month, year = match.groups()
     else:
-        raise CellError("a date YYYY-MM-DD or DD.MM.YYYY", text)
+        raise CellError(_("a date YYYY-MM-DD or DD.MM.YYYY"), text)
     try:
         return dt.date(int(year), int(month), int(day))
     except ValueError as err:
-        raise CellError("a date that exists in the calendar", text) from err
+        raise CellError(_("a date that exists in the calendar"), text) from err
 
 
 def parse_list(text: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from openpyxl.utils import get_column_letter
 
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.tables.ids import char_name, normalise_id, visible
 from allocator.io.tables.table import Row, Table
 
@@ -80,16 +81,18 @@ def make_table(
     """
     numbered = [(n, list(c)) for n, c in enumerate(raw_rows, 1) if not _is_blank(c)]
     if not numbered:
-        raise _file_problem(label, "expected a header row, found an empty file.")
+        raise _file_problem(label, _("expected a header row, found an empty file."))
     # Excel pads rows with empty cells; only up to the last name counts.
     # Checked first, so that a hostile width costs no per-column work.
     for number, cells in numbered[: _HEADER_SEARCH_ROWS + 1]:
         if len(cells) > MAX_COLUMNS and len(_trimmed(cells)) > MAX_COLUMNS:
             raise _file_problem(
                 label,
-                f"expected at most {MAX_COLUMNS} columns (Excel's limit), found "
-                f"{len(_trimmed(cells))} in this row; the file is damaged or was "
-                "not exported as a table.",
+                _(
+                    "expected at most {most} columns (Excel's limit), found "
+                    "{found} in this row; the file is damaged or was not exported "
+                    "as a table."
+                ).format(most=MAX_COLUMNS, found=len(_trimmed(cells))),
                 number,
             )
     start = _header_index(label, numbered, required)
@@ -160,16 +163,20 @@ def _header_index(
     if all(sum(1 for c in cells if c.strip()) <= 1 for _, cells in above):
         rows = ", ".join(str(number) for number, _ in above)
         warnings.warn(
-            f"{label}: row(s) {rows} above the header (row {header_number}) hold "
-            "a title only and were skipped.",
+            _(
+                "{file}: row(s) {rows} above the header (row {header}) hold "
+                "a title only and were skipped."
+            ).format(file=label, rows=rows, header=header_number),
             DataWarning,
             stacklevel=4,
         )
         return found
     raise _file_problem(
         label,
-        f"expected the header (the column names) in the first row, found it on "
-        f"row {header_number}; delete the rows above it.",
+        _(
+            "expected the header (the column names) in the first row, found it on "
+            "row {row}; delete the rows above it."
+        ).format(row=header_number),
         numbered[0][0],
     )
 
@@ -189,16 +196,18 @@ def _check_header_present(
     if any(column in names for column in required):
         return
     where = (
-        f"from the {label[label.index('[') + 1 : -1]} sheet"
+        _("from the {sheet} sheet").format(sheet=label[label.index("[") + 1 : -1])
         if label.endswith("]") and "[" in label
-        else "from this file"
+        else _("from this file")
     )
     wanted = ", ".join(required)
     raise _file_problem(
         label,
-        f"the header row is missing {where}: expected the column names "
-        f"({wanted}) in the first row, found a row without any of them (data?); "
-        "put the header row back.",
+        _(
+            "the header row is missing {where}: expected the column names "
+            "({wanted}) in the first row, found a row without any of them (data?); "
+            "put the header row back."
+        ).format(where=where, wanted=wanted),
         number,
     )
 
@@ -216,7 +225,9 @@ def _check_header(
                         label,
                         number,
                         written,
-                        f'expected each column once, found "{visible(written)}" twice.',
+                        _('expected each column once, found "{name}" twice.').format(
+                            name=visible(written)
+                        ),
                     )
                 ]
             )
@@ -246,11 +257,11 @@ def _control_problems(
         if match is None:
             continue
         column = _column_label(i, spelling, workbook)
-        message = (
+        message = _(
             "expected text without control characters, found "
-            f"{char_name(match.group())} at character {match.start() + 1}; "
+            "{char} at character {position}; "
             "delete it (most programs do not show it)."
-        )
+        ).format(char=char_name(match.group()), position=match.start() + 1)
         problems.append(InputProblem(label, number, column, message))
     return problems
 
@@ -266,14 +277,14 @@ def _long_cells(
         hint = ""
         if "\n" in cell or "\r" in cell:
             lines = cell.count("\n") + cell.count("\r") - cell.count("\r\n")
-            hint = (
-                f"; it runs over {lines + 1} lines, so a quote opened in this row "
+            hint = _(
+                "; it runs over {lines} lines, so a quote opened in this row "
                 "is probably closed only much later"
-            )
-        message = (
-            f"expected at most {MAX_CELL_CHARS} characters in a cell (Excel's "
-            f"limit), found {len(cell)}{hint}."
-        )
+            ).format(lines=lines + 1)
+        message = _(
+            "expected at most {most} characters in a cell (Excel's "
+            "limit), found {found}{hint}."
+        ).format(most=MAX_CELL_CHARS, found=len(cell), hint=hint)
         column = _column_label(i, spelling, workbook)
         problems.append(InputProblem(label, number, column, message))
     return problems
@@ -300,21 +311,27 @@ def _stray_problems(
     problems = []
     named = sum(1 for name in header if name)
     for index, rows in sorted(strays.items(), key=lambda item: item[1][0]):
-        more = f" (and in {len(rows) - 1} more rows)" if len(rows) > 1 else ""
+        more = (
+            _(" (and in {more} more rows)").format(more=len(rows) - 1)
+            if len(rows) > 1
+            else ""
+        )
         column = column_ref(index, workbook)
         if index < len(header):
-            message = (
-                f"expected a header name for column {column}, found a value under "
-                f"a column without a name{more}; name the column in the header "
+            message = _(
+                "expected a header name for column {column}, found a value under "
+                "a column without a name{more}; name the column in the header "
                 "row, or delete the values."
-            )
+            ).format(column=column, more=more)
         else:
             hint = ""
             if delimiter == ";":
-                hint = " (a list cell in a ';'-separated file must be quoted)"
-            message = (
-                f"expected at most {len(header)} columns as in the header "
-                f"({named} named), found a value in column {column}{more}{hint}."
+                hint = _(" (a list cell in a ';'-separated file must be quoted)")
+            message = _(
+                "expected at most {most} columns as in the header "
+                "({named} named), found a value in column {column}{more}{hint}."
+            ).format(
+                most=len(header), named=named, column=column, more=more, hint=hint
             )
         problems.append(InputProblem(label, rows[0], column, message))
     return problems

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from allocator.errors import InputProblem
+from allocator.i18n import _
 from allocator.io.tables.ids import visible
 
 # The sheets a workbook may carry; the README's input section.
@@ -78,7 +79,11 @@ class CellError(ValueError):
     def __str__(self) -> str:
         shown = self.found.strip()
         if not shown:
-            return f"expected {self.expected}, found an empty cell."
+            return _("expected {expected}, found an empty cell.").format(
+                expected=self.expected
+            )
         if len(shown) > _MAX_SHOWN:
             shown = shown[: _MAX_SHOWN - 3] + "..."
-        return f'expected {self.expected}, found "{visible(shown)}".'
+        return _('expected {expected}, found "{found}".').format(
+            expected=self.expected, found=visible(shown)
+        )

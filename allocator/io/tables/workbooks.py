@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from allocator.errors import DataWarning, InputProblem, InstanceError
+from allocator.i18n import _
 from allocator.io.tables.csv_files import read_csv
 from allocator.io.tables.structure import _file_problem, make_table, normalise_header
 from allocator.io.tables.table import MAX_LISTED, SHEETS, Table
@@ -107,7 +108,7 @@ def _sheet_facts(archive: zipfile.ZipFile, path: str) -> SheetFacts:
     if _FACT_MARKERS.search(archive.read(path)) is None:
         return facts
     with archive.open(path) as stream:
-        for _, element in ElementTree.iterparse(stream):
+        for _event, element in ElementTree.iterparse(stream):
             tag = element.tag
             if tag == f"{_MAIN}c":
                 _cell_fact(element, facts)
@@ -190,8 +191,10 @@ def parse_workbook(
     except Exception as err:
         raise _file_problem(
             label,
-            "expected an Excel workbook (.xlsx), found a file openpyxl cannot read "
-            f"({type(err).__name__}).",
+            _(
+                "expected an Excel workbook (.xlsx), found a file openpyxl cannot "
+                "read ({error})."
+            ).format(error=type(err).__name__),
         ) from err
 
 
@@ -220,14 +223,17 @@ def _check_sheet(table: Table, sheet: Any, facts: SheetFacts) -> None:
                 label,
                 None,
                 None,
-                "expected a visible sheet, found it hidden; unhide it (right-click "
-                "a sheet tab, Unhide), or delete it if it should not be read.",
+                _(
+                    "expected a visible sheet, found it hidden; unhide it "
+                    "(right-click a sheet tab, Unhide), or delete it if it should "
+                    "not be read."
+                ),
             )
         )
     rows = {row.number for row in table.rows}
     first_data = table.header_row
     for ref in facts.merged:
-        min_col, min_row, _, max_row = range_boundaries(ref)
+        min_col, min_row, _max_col, max_row = range_boundaries(ref)
         if max_row < first_data:
             continue
         # The first cell of the range that shows the value but holds none.
@@ -240,37 +246,46 @@ def _check_sheet(table: Table, sheet: Any, facts: SheetFacts) -> None:
                 label,
                 where,
                 column(col - 1),
-                f"expected a value in every cell, found this cell part of the merged "
-                f"cells {ref} (only {get_column_letter(min_col)}{min_row} holds the "
-                "value); unmerge them and fill each row.",
+                _(
+                    "expected a value in every cell, found this cell part of the "
+                    "merged cells {cells} (only {first} holds the value); unmerge "
+                    "them and fill each row."
+                ).format(cells=ref, first=f"{get_column_letter(min_col)}{min_row}"),
             )
         )
     hidden = sorted(r for r in facts.hidden_rows if r in rows)
     if hidden:
-        more = f" (and {len(hidden) - 1} more hidden rows)" if len(hidden) > 1 else ""
+        more = (
+            _(" (and {more} more hidden rows)").format(more=len(hidden) - 1)
+            if len(hidden) > 1
+            else ""
+        )
         problems.append(
             InputProblem(
                 label,
                 hidden[0],
                 None,
-                f"expected every row visible, found this row hidden by a filter or "
-                f"Hide{more}; unhide them, or delete the rows that should not be read.",
+                _(
+                    "expected every row visible, found this row hidden by a filter "
+                    "or Hide{more}; unhide them, or delete the rows that should not "
+                    "be read."
+                ).format(more=more),
             )
         )
     for ref, what in facts.unreadable.items():
-        min_col, row, _, _ = range_boundaries(ref)
+        min_col, row, _max_col, _max_row = range_boundaries(ref)
         if row < first_data:
             continue
         if what == "formula":
-            message = (
+            message = _(
                 "expected a value, found a formula saved without its computed value "
                 "(the program that saved the workbook does not calculate); open and "
                 "save it in Excel, or paste the values."
             )
         else:
-            message = (
-                f"expected a value, found the formula error {what}; fix the formula."
-            )
+            message = _(
+                "expected a value, found the formula error {error}; fix the formula."
+            ).format(error=what)
         problems.append(InputProblem(label, row, column(min_col - 1), message))
     hidden_named = [
         column(i - 1)
@@ -281,7 +296,9 @@ def _check_sheet(table: Table, sheet: Any, facts: SheetFacts) -> None:
     if hidden_named:
         listed = ", ".join(hidden_named[:MAX_LISTED])
         warnings.warn(
-            f"{label}: hidden columns {listed} were read as they are.",
+            _("{file}: hidden columns {columns} were read as they are.").format(
+                file=label, columns=listed
+            ),
             DataWarning,
             stacklevel=5,
         )
@@ -304,7 +321,8 @@ def read_workbook(
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise _file_problem(path.name, f"expected a readable file ({err}).") from err
+        message = _("expected a readable file ({error}).").format(error=err)
+        raise _file_problem(path.name, message) from err
     return parse_workbook(path.name, data, required, checked)
 
 
@@ -324,5 +342,8 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
     tables = read_workbook(path)
     table = tables.get(normalise_header(sheet))
     if table is None:
-        raise _file_problem(path.name, f'expected a sheet named "{sheet}", found none.')
+        message = _('expected a sheet named "{sheet}", found none.').format(
+            sheet=sheet
+        )
+        raise _file_problem(path.name, message)
     return table
