@@ -303,3 +303,37 @@ def test_a_model_with_a_conditional_constraint_is_not_handed_to_highs() -> None:
     flag = model.model.new_bool_var("flag")
     model.model.add(flag <= 1).only_enforce_if(flag)
     assert not convertible(model)
+
+
+def test_round_two_with_highs_gives_the_same_answer_under_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An office whose youth team CP-SAT does not prove in round one (its
+    advisors each choose 2 of 7 municipalities): HiGHS runs in round two,
+    and the answer is the same with two busy cores beside it.
+
+    The time limit is set far out so that only the deterministic budget
+    ends the search, as it does at the default on an idle machine.
+    """
+    from allocator.engine import mip
+
+    problem = build_problem(office_instance(23, shape=Shape(first_allocation=True)))
+    calls: list[int] = []
+
+    def counted(*args: object, **kwargs: object) -> mip.MipOutcome:
+        outcome = mip.solve_mip(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(outcome.nodes)
+        return outcome
+
+    monkeypatch.setattr(search, "solve_mip", counted)
+    params = SolveParams(
+        time_limit=600, deterministic_time=search.budget_for(problem, SolveParams())
+    )
+    first = search.solve(problem, params)
+    with busy():
+        second = search.solve(problem, params)
+    assert calls and calls[: len(calls) // 2] == calls[len(calls) // 2 :]
+    assert first.stopped_by in {"proof", "gap_limit", "deterministic_time"}
+    assert second.allocation == first.allocation
+    assert (second.objective, second.bound) == (first.objective, first.bound)
+    assert first.objective <= objective(problem, solve_greedy(problem).allocation)
