@@ -79,14 +79,15 @@ ROUND_ONE_THREADS = 2
 ROUND_TWO_BATCH = 2
 # Round two's interleaved workers (CP-SAT's default portfolio size).
 PORTFOLIO_WORKERS = 8
-# Share of a round-two part's budget given to the bound search beside the
-# portfolio (HiGHS's branch and bound, else CP-SAT's LP tree search).
+# Share of a round-two part's budget given to HiGHS's branch and bound
+# beside the portfolio.
 BOUND_SHARE = 0.6
 # HiGHS branch-and-bound nodes per unit of CP-SAT deterministic time: about
 # as long on one core (measured on the office shape's hard parts).
 NODES_PER_UNIT = 400
 # Parts with more (group, advisor) pairs than this skip HiGHS: its root LP
-# and cuts are not node-limited and would outrun the budget.
+# and cuts are not node-limited and would outrun the budget (an office's
+# 1,284-pair follow-up part took 3 s of CPU at the root alone).
 MIP_MAX_PAIRS = 5000
 
 
@@ -232,7 +233,6 @@ def run_part(
     index: int,
     stop: threading.Event | None,
     core: bool = False,
-    bound_search: bool = False,
     batch: int = ROUND_TWO_BATCH,
 ) -> _Outcome:
     """One CP-SAT call on a part from its best allocation so far.
@@ -262,13 +262,7 @@ def run_part(
         # several times over (a budget of 2 spent 10.8); two tasks at a time
         # keep both cores busy and stop within the budget.
         solver.parameters.interleave_batch_size = batch
-    if workers == 1 and bound_search:
-        # The bound search branches on the LP (CP-SAT's lb_tree_search): on
-        # office-wide teams whose advisors choose 2 of many municipalities
-        # the LP alone is 2-5 % low, and this search lifts it far more than
-        # the portfolio does in the same time. It needs no hint.
-        solver.parameters.optimize_with_lb_tree_search = True
-    elif workers == 1:
+    if workers == 1:
         solver.parameters.cp_model_presolve = False
         solver.parameters.optimize_with_core = core
     recorder = _Recorder(model, tracker, index)
@@ -487,37 +481,44 @@ def round_two(
     index: int,
     stop: threading.Event | None,
 ) -> list[_Outcome]:
-    """An open part's second round: the portfolio and a bound search side by side.
+    """An open part's second round: the portfolio, and HiGHS beside it.
 
     The interleaved portfolio (one task at a time) looks for better
-    allocations while one worker's LP tree search raises the bound, each on
-    half of ``share``; two threads, as the two tasks of the portfolio alone
-    would be. Each call is deterministic and ``absorb`` folds them in this
-    order, so the answer does not depend on which ends first.
+    allocations on ``1 - BOUND_SHARE`` of ``share`` while HiGHS's branch
+    and bound (:func:`run_mip`) works on the rest: two threads, as the two
+    tasks of the portfolio alone would be. A part HiGHS cannot take (not
+    purely linear, over ``MIP_MAX_PAIRS`` pairs, or one worker asked for)
+    gets the portfolio alone, two tasks at a time, on the whole share. Each
+    call is deterministic and ``absorb`` folds them in this order, so the
+    answer does not depend on which ends first.
     """
     workers = params.workers or PORTFOLIO_WORKERS
-    if workers == 1:
+    model = None
+    if workers > 1 and pairs(state.part.problem) <= MIP_MAX_PAIRS:
+        model = AllocationModel(state.part.problem)
+        if not convertible(model):
+            model = None
+    if model is None:
         return [
-            run_part(state, params, workers=1, budget=max(share, 0.01),
+            run_part(state, params, workers=workers, budget=max(share, 0.01),
                      deadline=deadline, tracker=tracker, index=index, stop=stop)
         ]  # fmt: skip
-    budgets = (share * (1 - BOUND_SHARE), share * BOUND_SHARE)
+    mip_model = model
 
     def call(which: int) -> _Outcome:
-        if which == 1 and pairs(state.part.problem) <= MIP_MAX_PAIRS:
-            found = run_mip(state, budgets[1], deadline, tracker, index)
-            if found is not None:
-                return found
+        if which == 1:
+            return run_mip(
+                state, mip_model, share * BOUND_SHARE, deadline, tracker, index
+            )
         return run_part(
             state,
             params,
-            workers=workers if which == 0 else 1,
-            budget=max(budgets[which], 0.01),
+            workers=workers,
+            budget=max(share * (1 - BOUND_SHARE), 0.01),
             deadline=deadline,
             tracker=tracker,
             index=index,
             stop=stop,
-            bound_search=which == 1,
             batch=1,
         )
 
@@ -527,21 +528,18 @@ def round_two(
 
 def run_mip(
     state: _PartState,
+    model: AllocationModel,
     budget: float,
     deadline: float,
     tracker: _Tracker,
     index: int,
-) -> _Outcome | None:
-    """The part as a MIP in HiGHS (:mod:`allocator.engine.mip`).
+) -> _Outcome:
+    """The part's ``model`` as a MIP in HiGHS (:mod:`allocator.engine.mip`).
 
     The budget is a node limit (``NODES_PER_UNIT`` per unit), so the call
-    is deterministic; the spent time is reported in the same units. None
-    when the model is not purely linear.
+    is deterministic; the spent time is reported in the same units.
     """
     problem = state.part.problem
-    model = AllocationModel(problem)
-    if not convertible(model):
-        return None
     limit = max(1, round(NODES_PER_UNIT * budget))
     # No starting solution: HiGHS's own heuristics find one at once, and
     # handed the part's best it searched twice the nodes to the same proof
