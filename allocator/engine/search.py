@@ -31,6 +31,7 @@ How it works (docs/reference/search.md):
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -423,7 +424,12 @@ def solve(
             states[i].stopped_by = "wall_clock"
             continue
         gaps = [states[j].objective - states[j].bound for j in open_parts[n:]]
-        share = left * gaps[0] / sum(gaps) if sum(gaps) > 0 else left / len(gaps)
+        if all(math.isfinite(gap) for gap in gaps) and sum(gaps) > 0:
+            share = left * gaps[0] / sum(gaps)
+        else:
+            # A part without a bound yet (round one found nothing) has no
+            # size of gap to weigh by: equal shares.
+            share = left / len(gaps)
         outcomes = round_two(states[i], params, share, deadline, tracker, i, stop)
         left -= sum(o.spent for o in outcomes)
         absorb(states[i], outcomes, stop, tracker, i)
@@ -487,14 +493,16 @@ def round_two(
     allocations on ``1 - BOUND_SHARE`` of ``share`` while HiGHS's branch
     and bound (:func:`run_mip`) works on the rest: two threads, as the two
     tasks of the portfolio alone would be. A part HiGHS cannot take (not
-    purely linear, over ``MIP_MAX_PAIRS`` pairs, or one worker asked for)
-    gets the portfolio alone, two tasks at a time, on the whole share. Each
-    call is deterministic and ``absorb`` folds them in this order, so the
-    answer does not depend on which ends first.
+    purely linear, over ``MIP_MAX_PAIRS`` pairs), or a search with one
+    worker or hand-set CP-SAT parameters, gets the portfolio alone, two
+    tasks at a time, on the whole share. Each call is deterministic and
+    ``absorb`` folds them in this order, so the answer does not depend on
+    which ends first.
     """
     workers = params.workers or PORTFOLIO_WORKERS
     model = None
-    if workers > 1 and pairs(state.part.problem) <= MIP_MAX_PAIRS:
+    # Hand-set CP-SAT parameters (bench --params) measure CP-SAT alone.
+    if workers > 1 and not params.extra and pairs(state.part.problem) <= MIP_MAX_PAIRS:
         model = AllocationModel(state.part.problem)
         if not convertible(model):
             model = None
