@@ -18,6 +18,7 @@ cap, reported as such.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -76,13 +77,15 @@ def solve_mip(
     nodes: int,
     time_limit: float,
     gap: float,
+    stop: threading.Event | None = None,
 ) -> MipOutcome:
     """Solve the CP-SAT ``model`` with HiGHS's MIP solver, from ``start``.
 
     ``start`` is a complete solution by variable index (the model's hint);
     ``nodes`` caps the branch-and-bound nodes (the deterministic budget);
     ``time_limit`` is in seconds; ``gap`` is the relative gap that ends the
-    search. The caller must check :func:`convertible` first.
+    search; setting ``stop`` (e.g. by Ctrl-C) ends it at HiGHS's next
+    check. The caller must check :func:`convertible` first.
     """
     proto = model.model.proto
     highs = quiet_highs()
@@ -117,6 +120,13 @@ def solve_mip(
         solution = highspy.HighsSolution()
         solution.col_value = [float(x) for x in start]
         highs.setSolution(solution)
+    if stop is not None:
+
+        def interrupt(event: object) -> None:
+            if stop.is_set():
+                event.data_in.user_interrupt = True  # type: ignore[attr-defined]
+
+        highs.cbMipInterrupt += interrupt
     highs.run()
     status = highs.getModelStatus()
     info = highs.getInfo()

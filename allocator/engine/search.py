@@ -14,10 +14,12 @@ How it works (docs/reference/search.md):
    part two single-worker searches, a plain and (when most of its users are
    open) a core-based one, which prove most parts within a fraction of a
    second, on a share of the budget proportional to its size. Round two
-   gives the parts not yet within ``PART_GAP`` CP-SAT's interleaved
-   portfolio, starting from round one's best, the largest gap first, on
-   the budget round one did not spend. Both budgets are in
-   CP-SAT's deterministic time, sized from the problem (``budget_for``), so
+   takes the parts not yet within ``PART_GAP``: HiGHS's branch and bound
+   (:mod:`allocator.engine.mip`) on each it can take, two parts at a time,
+   on a node limit; then CP-SAT's interleaved portfolio, from the best so
+   far, on the parts still open, the largest gap first, on what is left.
+   The budgets are in CP-SAT's deterministic time (HiGHS's nodes counted
+   at ``NODES_PER_UNIT``), sized from the problem (``budget_for``), so
    the same input and seed give the same allocation on any machine and
    under any load. The time limit is only a safety cap: when it cuts in,
    ``stopped_by`` is ``wall_clock`` and the answer is not reproducible.
@@ -61,13 +63,13 @@ from allocator.engine.problem import Problem
 
 # The whole search's deterministic time at the default time limit: this
 # much per (group, advisor) pair of the model, at least BUDGET_MIN and at
-# most BUDGET_MAX. Sized on the office shape's seeds 0 to 29, the shipped
-# instances and their scenarios, and a region
-# (solutions/BENCHMARKS.md) so that on an idle 2-core machine the search
-# ends within the default 10 s (the slowest office: 9.7 s).
-BUDGET_PER_PAIR = 0.004
+# most BUDGET_MAX. Sized on the office shape's seeds 0 to 39, the shipped
+# instances and their scenarios (solutions/BENCHMARKS.md) so that on an
+# idle 2-core machine the search ends within the default 10 s (the slowest
+# office, seed 12: 9.7 s, where HiGHS's nodes cost the most).
+BUDGET_PER_PAIR = 0.0035
 BUDGET_MIN = 4.0
-BUDGET_MAX = 7.0
+BUDGET_MAX = 6.0
 # The time limit the budget is sized for; a longer limit scales it.
 NOMINAL_TIME_LIMIT = 10.0
 # Share of a part's budget that round one (one worker) may spend.
@@ -80,12 +82,10 @@ ROUND_ONE_THREADS = 2
 ROUND_TWO_BATCH = 2
 # Round two's interleaved workers (CP-SAT's default portfolio size).
 PORTFOLIO_WORKERS = 8
-# Share of a round-two part's budget given to HiGHS's branch and bound
-# beside the portfolio.
-BOUND_SHARE = 0.6
 # HiGHS branch-and-bound nodes per unit of CP-SAT deterministic time: about
-# as long on one core (measured on the office shape's hard parts).
-NODES_PER_UNIT = 400
+# as long on one core (on the office shape's hard parts a node took 5 to
+# 15 ms of CPU).
+NODES_PER_UNIT = 120
 # Parts with more (group, advisor) pairs than this skip HiGHS: its root LP
 # and cuts are not node-limited and would outrun the budget (an office's
 # 1,284-pair follow-up part took 3 s of CPU at the root alone).
@@ -408,31 +408,55 @@ def solve(
     for i, state in enumerate(states):
         mine = [o for (j, _), o in zip(calls, outcomes, strict=True) if j == i]
         absorb(state, mine, stop, tracker, i)
-    # Round two: the interleaved portfolio on what round one left, for the
-    # parts not yet proved, the largest gap first; each gets a share of
-    # what is left by its gap, and what it does not spend goes to the next.
-    # Every amount is a deterministic time, so the answer stays reproducible.
-    open_parts = sorted(
-        (i for i, s in enumerate(states) if not s.proven),
-        key=lambda i: (-(states[i].objective - states[i].bound), i),
-    )
+    # Round two, first HiGHS: its branch and bound on every open part it
+    # can take, two parts at a time (one per core), each on its share of
+    # what round one left (shares by gap). Then the interleaved portfolio
+    # on the parts still open (those HiGHS cannot take, or did not prove),
+    # the largest gap first, each on its share of what is left, what it
+    # does not spend going to the next. Every amount is deterministic (node
+    # limits, deterministic time) and results are folded in a fixed order,
+    # so the answer stays reproducible.
+    open_parts = opened(states)
     left = total - sum(s.spent for s in states)
+    shares = shares_by_gap(states, open_parts, left)
+    models = {
+        i: model
+        for i in open_parts
+        if (model := mip_model(states[i].part.problem, params)) is not None
+    }
+
+    def mip_call(i: int) -> _Outcome:
+        if stop is not None and stop.is_set():
+            return _Outcome(spent=0.0, workers=0)
+        return run_mip(
+            states[i], models[i], shares[i], deadline, tracker, i, stop
+        )
+
+    with ThreadPoolExecutor(max_workers=ROUND_ONE_THREADS) as pool:
+        mip_outcomes = list(pool.map(mip_call, models))
+    for i, outcome in zip(models, mip_outcomes, strict=True):
+        absorb(states[i], [outcome], stop, tracker, i)
+    left -= sum(o.spent for o in mip_outcomes)
+    open_parts = opened(states)
     for n, i in enumerate(open_parts):
         if stop is not None and stop.is_set():
             break
         if time.perf_counter() >= deadline:
             states[i].stopped_by = "wall_clock"
             continue
-        gaps = [states[j].objective - states[j].bound for j in open_parts[n:]]
-        if all(math.isfinite(gap) for gap in gaps) and sum(gaps) > 0:
-            share = left * gaps[0] / sum(gaps)
-        else:
-            # A part without a bound yet (round one found nothing) has no
-            # size of gap to weigh by: equal shares.
-            share = left / len(gaps)
-        outcomes = round_two(states[i], params, share, deadline, tracker, i, stop)
-        left -= sum(o.spent for o in outcomes)
-        absorb(states[i], outcomes, stop, tracker, i)
+        share = shares_by_gap(states, open_parts[n:], left)[i]
+        outcome = run_part(
+            states[i],
+            params,
+            workers=params.workers or PORTFOLIO_WORKERS,
+            budget=max(share, 0.01),
+            deadline=deadline,
+            tracker=tracker,
+            index=i,
+            stop=stop,
+        )
+        left -= outcome.spent
+        absorb(states[i], [outcome], stop, tracker, i)
     if states and all(s.bound == float("-inf") for s in states):
         # CP-SAT ran in no part (no time, or stopped at once): the search
         # found nothing of its own, and says so; the caller writes the
@@ -478,60 +502,40 @@ def solve(
     )
 
 
-def round_two(
-    state: _PartState,
-    params: SolveParams,
-    share: float,
-    deadline: float,
-    tracker: _Tracker,
-    index: int,
-    stop: threading.Event | None,
-) -> list[_Outcome]:
-    """An open part's second round: the portfolio, and HiGHS beside it.
+def opened(states: Sequence[_PartState]) -> list[int]:
+    """The parts not yet within ``PART_GAP``, the largest gap first."""
+    return sorted(
+        (i for i, s in enumerate(states) if not s.proven),
+        key=lambda i: (-(states[i].objective - states[i].bound), i),
+    )
 
-    The interleaved portfolio (one task at a time) looks for better
-    allocations on ``1 - BOUND_SHARE`` of ``share`` while HiGHS's branch
-    and bound (:func:`run_mip`) works on the rest: two threads, as the two
-    tasks of the portfolio alone would be. A part HiGHS cannot take (not
-    purely linear, over ``MIP_MAX_PAIRS`` pairs), or a search with one
-    worker or hand-set CP-SAT parameters, gets the portfolio alone, two
-    tasks at a time, on the whole share. Each call is deterministic and
-    ``absorb`` folds them in this order, so the answer does not depend on
-    which ends first.
+
+def shares_by_gap(
+    states: Sequence[_PartState], parts: Sequence[int], left: float
+) -> dict[int, float]:
+    """``left`` shared over ``parts`` by the size of their gaps.
+
+    A part without a bound yet (round one found nothing) has no size of gap
+    to weigh by: then every part gets an equal share.
     """
-    workers = params.workers or PORTFOLIO_WORKERS
-    model = None
-    # Hand-set CP-SAT parameters (bench --params) measure CP-SAT alone.
-    if workers > 1 and not params.extra and pairs(state.part.problem) <= MIP_MAX_PAIRS:
-        model = AllocationModel(state.part.problem)
-        if not convertible(model):
-            model = None
-    if model is None:
-        return [
-            run_part(state, params, workers=workers, budget=max(share, 0.01),
-                     deadline=deadline, tracker=tracker, index=index, stop=stop)
-        ]  # fmt: skip
-    mip_model = model
+    gaps = [states[i].objective - states[i].bound for i in parts]
+    if gaps and all(math.isfinite(gap) for gap in gaps) and sum(gaps) > 0:
+        return {i: left * gap / sum(gaps) for i, gap in zip(parts, gaps, strict=True)}
+    return {i: left / len(parts) for i in parts}
 
-    def call(which: int) -> _Outcome:
-        if which == 1:
-            return run_mip(
-                state, mip_model, share * BOUND_SHARE, deadline, tracker, index
-            )
-        return run_part(
-            state,
-            params,
-            workers=workers,
-            budget=max(share * (1 - BOUND_SHARE), 0.01),
-            deadline=deadline,
-            tracker=tracker,
-            index=index,
-            stop=stop,
-            batch=1,
-        )
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(call, (0, 1)))
+def mip_model(problem: Problem, params: SolveParams) -> AllocationModel | None:
+    """The part's model for HiGHS, or None when HiGHS does not take the part.
+
+    HiGHS takes a part that is purely linear and has at most
+    ``MIP_MAX_PAIRS`` pairs, unless one worker is asked for or CP-SAT's
+    parameters are set by hand (``bench --params``), which then measures
+    CP-SAT alone.
+    """
+    if params.workers == 1 or params.extra or pairs(problem) > MIP_MAX_PAIRS:
+        return None
+    model = AllocationModel(problem)
+    return model if convertible(model) else None
 
 
 def run_mip(
@@ -541,6 +545,7 @@ def run_mip(
     deadline: float,
     tracker: _Tracker,
     index: int,
+    stop: threading.Event | None = None,
 ) -> _Outcome:
     """The part's ``model`` as a MIP in HiGHS (:mod:`allocator.engine.mip`).
 
@@ -559,6 +564,7 @@ def run_mip(
         nodes=limit,
         time_limit=deadline - time.perf_counter(),
         gap=PART_GAP,
+        stop=stop,
     )
     outcome = _Outcome(spent=min(found.nodes, limit) / NODES_PER_UNIT, workers=1)
     if found.values is not None:
