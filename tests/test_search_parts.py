@@ -285,7 +285,7 @@ def test_the_mip_of_each_part_proves_the_parts_optimum() -> None:
     for part in split(problem):
         model = AllocationModel(part.problem)
         assert convertible(model)
-        outcome = solve_mip(model, None, nodes=10_000, time_limit=60, gap=0.0)
+        outcome = solve_mip(model, nodes=10_000, time_limit=60, gap=0.0)
         assert outcome.proved and not outcome.timed_out
         assert outcome.values is not None
         allocation = model.allocation(outcome.values)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -72,16 +71,14 @@ def _bound(value: int) -> float:
 
 def solve_mip(
     model: AllocationModel,
-    start: Sequence[int] | None,
     *,
     nodes: int,
     time_limit: float,
     gap: float,
     stop: threading.Event | None = None,
 ) -> MipOutcome:
-    """Solve the CP-SAT ``model`` with HiGHS's MIP solver, from ``start``.
+    """Solve the CP-SAT ``model`` with HiGHS's MIP solver.
 
-    ``start`` is a complete solution by variable index (the model's hint);
     ``nodes`` caps the branch-and-bound nodes (the deterministic budget);
     ``time_limit`` is in seconds; ``gap`` is the relative gap that ends the
     search; setting ``stop`` (e.g. by Ctrl-C) ends it at HiGHS's next
@@ -116,10 +113,6 @@ def solve_mip(
         index = np.array(list(linear.vars), dtype=np.int32)
         values = np.array(list(linear.coeffs), dtype=float)
         highs.addRow(_bound(domain[0]), _bound(domain[-1]), len(index), index, values)
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = [float(x) for x in start]
-        highs.setSolution(solution)
     if stop is not None:
 
         def interrupt(event: object) -> None:

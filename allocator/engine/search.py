@@ -234,7 +234,6 @@ def run_part(
     index: int,
     stop: threading.Event | None,
     core: bool = False,
-    batch: int = ROUND_TWO_BATCH,
 ) -> _Outcome:
     """One CP-SAT call on a part from its best allocation so far.
 
@@ -262,7 +261,7 @@ def run_part(
         # Without a batch size the interleaved workers overrun the budget
         # several times over (a budget of 2 spent 10.8); two tasks at a time
         # keep both cores busy and stop within the budget.
-        solver.parameters.interleave_batch_size = batch
+        solver.parameters.interleave_batch_size = ROUND_TWO_BATCH
     if workers == 1:
         solver.parameters.cp_model_presolve = False
         solver.parameters.optimize_with_core = core
@@ -578,7 +577,6 @@ def run_mip(
     # it keeps the part's best anyway.
     found = solve_mip(
         model,
-        None,
         nodes=limit,
         time_limit=deadline - time.perf_counter(),
         gap=PART_GAP,
