@@ -235,6 +235,19 @@ def test_comparison_page_is_self_contained_and_escaped():
                                                        "seeds": 2})  # fmt: skip
 
 
+def test_comparison_page_names_a_structure_cut_by_the_clock():
+    rows = comparison_rows()
+    for row in rows:
+        if row["scenario"] == "E<i>" and row["seed"] == 1:
+            row["stopped_by"] = "wall_clock"
+        if row["scenario"] == "base" and row["seed"] == 0:
+            row["gap"] = "0.02"
+    text = comparison_page(rows, {"instance": "hallingdal", "seeds": 2})
+    flag = next(p for p in text.split("<p class=\"flag\">")[1:])
+    said = flag.split("</p>")[0]
+    assert said.endswith(": E&lt;i&gt;, base."), said
+
+
 def test_report_page_from_rows_alone():
     data = {
         "summary": {"instance": "x", "status": "optimal", "kpis": {}},

@@ -260,6 +260,8 @@ def comparison_page(
             charts=figure_charts,
             settings=pairs,
             shown=shown,
+            # The flagged structures by the names the page gives them.
+            flagged=[shown.get(s, s) for s in table["flagged"]],
             trusted=i18n.percent(GAP_TRUSTED),
             version=package_version(),
         )
