@@ -82,6 +82,7 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.parent.name)
 def test_a_fresh_run_gives_the_committed_table(folder: Path, tmp_path: Path) -> None:
     """The recorded command again, into a new folder: the same rows."""

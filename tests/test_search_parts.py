@@ -242,6 +242,7 @@ def office_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.alone
 def test_same_input_and_seed_same_file_idle_and_under_load(
     office_folder: Path, tmp_path: Path
 ) -> None:
@@ -305,6 +306,7 @@ def test_a_model_with_a_conditional_constraint_is_not_handed_to_highs() -> None:
     assert not convertible(model)
 
 
+@pytest.mark.alone
 def test_round_two_with_highs_gives_the_same_answer_under_load(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
