@@ -5,7 +5,7 @@ column headers, the reasons, ``explain``, the terminal summary) is looked up
 in the gettext catalogues under ``allocator/locale/<lang>/LC_MESSAGES/``
 through Babel's :class:`babel.support.Translations`. The English text in the
 code is the message id; a language without a translation for a message shows
-that English text, and ``tests/test_i18n_catalogue.py`` fails on any message
+that English text, and ``tests/i18n/test_i18n_catalogue.py`` fails on any message
 without an ``nb`` translation.
 
 What never changes with the language: file formats, CSV column names, the

@@ -8,7 +8,7 @@
 Runs ``allocator compare instances/<name> --all --out solutions/<name>/compare
 --replace`` with the default settings (three seeds, each structure's own
 time limit) and writes the printed table to ``solutions/<name>/compare.txt``,
-which docs/comparison.md quotes. ``tests/test_compare_shipped.py`` checks
+which docs/comparison.md quotes. ``tests/compare/test_compare_shipped.py`` checks
 that every structure folder passes ``allocator check``, that the table is
 the one comparison.csv gives, and that a fresh run gives the same
 comparison.csv apart from wall time.
