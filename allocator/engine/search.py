@@ -123,6 +123,10 @@ class _PartState:
     stopped_by: StopReason = "none"
     source: str = "hint"
     workers: int = 0
+    # Some call on the part was cut by the clock: what it found (or did
+    # not) depends on the machine's load, so the part is not reproducible
+    # even when it ends within its gap.
+    clock_cut: bool = False
 
 
 @dataclass
@@ -282,6 +286,13 @@ def run_part(
     # INFEASIBLE cannot happen (leaving everyone waiting obeys every rule);
     # a call without a solution only adds its spent time.
     outcome.ran_out = spent >= budget - 1e-6
+    # CP-SAT reports OPTIMAL when it ends by proof or by its gap target;
+    # anything else short of the budget, not interrupted, was the clock.
+    outcome.timed_out = (
+        code != cp_model.OPTIMAL
+        and not outcome.ran_out
+        and not (stop is not None and stop.is_set())
+    )
     return outcome
 
 
@@ -295,6 +306,8 @@ class _Outcome:
     objective: float = float("inf")
     bound: float = float("-inf")
     ran_out: bool = False
+    # Cut by the wall clock (the safety cap), not by proof, gap or budget.
+    timed_out: bool = False
 
 
 def absorb(
@@ -310,6 +323,7 @@ def absorb(
     not depend on which call finished first; the bound is the best proved.
     """
     for outcome in outcomes:
+        state.clock_cut = state.clock_cut or outcome.timed_out
         state.spent += outcome.spent
         state.workers = max(state.workers, outcome.workers)
         state.bound = max(state.bound, outcome.bound)
@@ -319,7 +333,9 @@ def absorb(
             state.source = "search"
     state.bound = min(state.bound, state.objective)
     state.proven = gap_of(state.objective, state.bound) <= PART_GAP
-    if state.objective - state.bound < 5e-3:
+    if state.clock_cut and not (stop is not None and stop.is_set()):
+        state.stopped_by = "wall_clock"
+    elif state.objective - state.bound < 5e-3:
         state.stopped_by = "proof"
     elif state.proven:
         state.stopped_by = "gap_limit"
@@ -591,6 +607,7 @@ def run_mip(
     if outcome.bound > float("-inf"):
         tracker.update(index, outcome.objective, outcome.bound)
     outcome.ran_out = not found.proved and not found.timed_out
+    outcome.timed_out = found.timed_out
     return outcome
 
 

@@ -340,3 +340,37 @@ def test_round_two_with_highs_gives_the_same_answer_under_load(
     assert (second.objective, second.bound) == (first.objective, first.bound)
     assert first.objective <= objective(problem, solve_greedy(problem).allocation)
 
+
+def clock_test_state(objective: float) -> search._PartState:
+    """A part's state as ``absorb`` sees it (absorb never reads the part)."""
+    return search._PartState(part=None, budget=1.0, allocation=[], objective=objective)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("timed_out", "bound", "expected"),
+    [
+        (True, 99.95, "wall_clock"),  # within the 0.1 % gap, but cut
+        (True, 100.0, "wall_clock"),  # even a proof, if a call was cut
+        (False, 99.95, "gap_limit"),
+        (False, 100.0, "proof"),
+    ],
+)
+def test_a_part_with_a_call_cut_by_the_clock_is_not_reproducible(
+    timed_out: bool, bound: float, expected: str
+) -> None:
+    """What the clock cut depends on the load: the part says wall_clock."""
+    state = clock_test_state(100.0)
+    tracker = search._Tracker(
+        start=0.0, callback=None, objective=[100.0], bound=[float("-inf")]
+    )
+    call = search._Outcome(
+        spent=0.2, workers=1, allocation=[], objective=100.0, bound=bound,
+        timed_out=timed_out,
+    )  # fmt: skip
+    search.absorb(state, [call], None, tracker, 0)
+    assert state.stopped_by == expected
+    assert (expected in {"proof", "gap_limit"}) == (
+        Result(status="feasible", objective=100.0, bound=bound, wall_s=0.0,
+               build_s=0.0, time_to_first_s=None, allocation=[],
+               stopped_by=search.overall_stop([state], None)).reproducible
+    )  # fmt: skip
