@@ -320,13 +320,18 @@ def generate(
     first_allocation: bool = False,
     rotation_months: float = 0.0,
     capacity_factor: float = 1.0,
+    offices: int | None = None,
 ) -> Path:
     """Write a synthetic instance folder to ``out``; returns its path.
 
     Args:
         shape: ``"region"`` (many small offices; ``advisors`` and ``users``
-            required, ``municipalities`` default 10) or ``"office"`` (one
-            office over a valley; counts drawn from the seed unless given).
+            required, ``municipalities`` default 10), ``"office"`` (one
+            office over a valley; counts drawn from the seed unless given)
+            or ``"national"`` (``offices`` office-shaped offices, default
+            250 over 356 synthetic municipalities with 6,000 advisors and
+            250,000 users; with ``offices`` alone the other counts scale).
+        offices: offices of a national instance.
         seed: the same seed gives the same files.
         first_allocation: nobody has a current advisor.
         rotation_months: the policy's rotation period.
@@ -343,7 +348,19 @@ def generate(
         rotation_months=rotation_months,
         capacity_factor=capacity_factor,
     )
-    if shape == "office":
+    if offices is not None and shape != "national":
+        raise ValueError("--offices is for --shape national")
+    if shape == "national":
+        from allocator.generate.national import NationalSize, generate_national
+
+        counts = NationalSize(
+            offices=offices or 0,
+            municipalities=municipalities or 0,
+            advisors=advisors or 0,
+            users=users or 0,
+        )
+        generate_national(seed, folder, drawn, counts)
+    elif shape == "office":
         size = OfficeSize(
             advisors=advisors or 0, users=users or 0, municipalities=municipalities or 0
         )
