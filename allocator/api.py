@@ -169,12 +169,15 @@ def solve_in_parts(
     Dask LocalCluster of ``parallel`` workers, or None for local
     processes); the answers are merged into one solution.
 
+    The other arguments are :func:`solve`'s, given to every part.
+
     Args:
-        dask, parallel: where the parts run, when no ``executor`` is given
-            (it is then started here and closed before returning).
+        dask: where the parts run when no ``executor`` is given: a
+            scheduler address, ``"local"``, or None for local processes
+            (the executor is then started here and closed before returning).
+        parallel: parts at once (``--dask local``: Dask workers).
         executor: an executor to use as is (left open).
         progress: called with (parts done, parts) as each part comes back.
-        The other arguments are :func:`solve`'s, for every part.
 
     Returns:
         One :class:`Solution` over the whole instance (``problem`` is None).
