@@ -30,6 +30,7 @@ from allocator.api import read_instance as read_instance
 from allocator.api import report as report
 from allocator.api import solution_folder as solution_folder
 from allocator.api import solve as solve
+from allocator.api import solve_in_parts as solve_in_parts
 from allocator.api import table_rows as table_rows
 from allocator.api import validate as validate
 from allocator.api import write_instance as write_instance
@@ -84,6 +85,7 @@ __all__ = [
     "report",
     "solution_folder",
     "solve",
+    "solve_in_parts",
     "table_rows",
     "validate",
     "weigh_structures",

@@ -25,7 +25,8 @@ from allocator.engine import limits as limits
 # to the module.
 from allocator.generate import Shape
 from allocator.generate import generate as _generate_region
-from allocator.run import RunOptions, solve_instance
+from allocator.run import RunOptions, search_params, solve_instance
+from allocator.runs.executor import Executor
 from allocator.runs.executor import make_executor as make_executor
 from allocator.solution import Solution
 
@@ -138,6 +139,82 @@ def solve(
         progress=progress_line,
     )
     return solve_instance(instance, options)
+
+
+def solve_in_parts(
+    instance: Instance,
+    *,
+    dask: str | None = None,
+    parallel: int | None = None,
+    executor: Executor | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
+    previous: str | Path | None = None,
+    workers: int | None = None,
+    rebalance: bool = False,
+    solver: str = "cpsat",
+    deterministic_time: float | None = None,
+    portfolio: bool = False,
+    strict_previous: bool = False,
+    locks: Sequence[Lock] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> Solution:
+    """Solve ``instance`` part by part on a cluster (``allocator solve --dask``).
+
+    The instance is split into independent parts (offices that share no
+    municipality, team, advisor, household or lock); each part is solved
+    exactly as :func:`solve` solves it alone, with the same options and
+    seed, on ``executor`` or else on the executor ``dask`` and ``parallel``
+    name (:func:`make_executor`: a scheduler address, ``"local"`` for a
+    Dask LocalCluster of ``parallel`` workers, or None for local
+    processes); the answers are merged into one solution.
+
+    The other arguments are :func:`solve`'s, given to every part.
+
+    Args:
+        dask: where the parts run when no ``executor`` is given: a
+            scheduler address, ``"local"``, or None for local processes
+            (the executor is then started here and closed before returning).
+        parallel: parts at once (``--dask local``: Dask workers).
+        executor: an executor to use as is (left open).
+        progress: called with (parts done, parts) as each part comes back.
+
+    Returns:
+        One :class:`Solution` over the whole instance (``problem`` is None).
+        Its summary's objective and bound are the sums of the parts', the
+        gap that of the whole; ``parts``, ``parts_solved``,
+        ``parts_reproducible``, ``part_gap_max`` and ``reproducible`` (every
+        part's search) say how the parts went.
+
+    Raises:
+        InstanceError: a ``previous`` that cannot be read, or a part's
+            input rejected (a fix lock that cannot hold).
+        ValueError: an option out of range.
+        OSError, TimeoutError: the Dask scheduler cannot be reached.
+    """
+    from allocator.runs.parts import solve_parts
+
+    options = RunOptions(
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        portfolio=portfolio,
+        deterministic_time=deterministic_time,
+        solver=solver,
+        previous=Path(previous) if previous is not None else None,
+        rebalance=rebalance,
+        strict_previous=strict_previous,
+        cli_locks=list(locks),
+    )
+    # Checked here, before any part is sent: a bad seed fails once.
+    search_params(instance, options)
+    own = executor is None
+    chosen = executor if executor is not None else make_executor(dask, parallel)
+    try:
+        return solve_parts(instance, options, chosen, progress)
+    finally:
+        if own:
+            chosen.close()
 
 
 def solution_folder(instance: Instance, out: str | Path | None = None) -> Path:
@@ -320,13 +397,18 @@ def generate(
     first_allocation: bool = False,
     rotation_months: float = 0.0,
     capacity_factor: float = 1.0,
+    offices: int | None = None,
 ) -> Path:
     """Write a synthetic instance folder to ``out``; returns its path.
 
     Args:
         shape: ``"region"`` (many small offices; ``advisors`` and ``users``
-            required, ``municipalities`` default 10) or ``"office"`` (one
-            office over a valley; counts drawn from the seed unless given).
+            required, ``municipalities`` default 10), ``"office"`` (one
+            office over a valley; counts drawn from the seed unless given)
+            or ``"national"`` (``offices`` office-shaped offices, default
+            250 over 356 synthetic municipalities with 6,000 advisors and
+            250,000 users; with ``offices`` alone the other counts scale).
+        offices: offices of a national instance.
         seed: the same seed gives the same files.
         first_allocation: nobody has a current advisor.
         rotation_months: the policy's rotation period.
@@ -343,7 +425,19 @@ def generate(
         rotation_months=rotation_months,
         capacity_factor=capacity_factor,
     )
-    if shape == "office":
+    if offices is not None and shape != "national":
+        raise ValueError("--offices is for --shape national")
+    if shape == "national":
+        from allocator.generate.national import NationalSize, generate_national
+
+        counts = NationalSize(
+            offices=offices or 0,
+            municipalities=municipalities or 0,
+            advisors=advisors or 0,
+            users=users or 0,
+        )
+        generate_national(seed, folder, drawn, counts)
+    elif shape == "office":
         size = OfficeSize(
             advisors=advisors or 0, users=users or 0, municipalities=municipalities or 0
         )

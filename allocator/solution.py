@@ -40,14 +40,16 @@ class Solution:
 
     Attributes:
         instance: the instance that was solved (after ``--previous`` and locks).
-        problem: the engine's index view of it.
+        problem: the engine's index view of it; None for a solve in parts
+            (``allocator solve --dask``), whose parts' problems stayed on
+            their workers.
         result: the search's outcome (status, objective, bound, allocation).
         report: assignment, advisor, team and municipality rows and the summary.
         changes: one row per user whose advisor changed (``changes.csv``).
     """
 
     instance: Instance
-    problem: Problem
+    problem: Problem | None
     result: Result
     report: Report
     changes: list[dict[str, Any]]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from allocator.domain import Advisor
+from allocator.domain import Advisor, Instance
 from allocator.engine.cpsat.solver import Result
 from allocator.engine.problem import Problem
 from allocator.i18n import active
@@ -181,8 +181,17 @@ def municipality_rows(problem: Problem, allocation: Sequence[int | None]) -> lis
 
 def kpis(problem: Problem, report: Report) -> dict[str, Any]:
     """The headline figures of summary.json."""
+    return kpis_of(problem.instance, report)
+
+
+def kpis_of(instance: Instance, report: Report) -> dict[str, Any]:
+    """The headline figures of summary.json, from the instance and the rows.
+
+    Needs no problem, so a solve in parts reports the whole from its merged
+    rows.
+    """
     rows = report.assignments
-    urgent = {u.id for u in problem.instance.users if u.urgent}
+    urgent = {u.id for u in instance.users if u.urgent}
     utilisation = [
         row["load"] / row["capacity"] for row in report.advisor_load if row["capacity"]
     ]

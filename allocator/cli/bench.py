@@ -149,12 +149,21 @@ def bench(
 @click.option(
     "--shape",
     "shape_name",
-    type=click.Choice(["region", "office"]),
+    type=click.Choice(["region", "office", "national"]),
     default="region",
     show_default=True,
     help="region: many small offices, every team kind in each; office: one "
     "office over a valley (host group, office-wide teams, sub-area "
-    "follow-up teams), counts drawn from the seed unless given.",
+    "follow-up teams), counts drawn from the seed unless given; national: "
+    "office-shaped offices side by side (default 250 offices, 356 synthetic "
+    "municipalities, 6,000 advisors, 250,000 users).",
+)
+@click.option(
+    "--offices",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Offices of a national instance (default 250); the other counts "
+    "scale with it unless given.",
 )
 @click.option(
     "--advisors",
@@ -172,7 +181,8 @@ def bench(
     "--municipalities",
     type=click.IntRange(min=1),
     default=None,
-    help="Number of municipalities (default: 10 for a region, 4 to 8 for an office).",
+    help="Number of municipalities (default: 10 for a region, 4 to 8 for an "
+    "office, 356 for a national instance).",
 )
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Same seed, same files."
@@ -205,6 +215,7 @@ def bench(
 @click.option("--tight", is_flag=True, help="Same as --capacity-factor 0.9.")
 def generate(
     shape_name: str,
+    offices: int | None,
     advisors: int | None,
     users: int | None,
     municipalities: int | None,
@@ -224,6 +235,7 @@ def generate(
       allocator generate --advisors 40 --users 1200 --municipalities 6 \\
           --first-allocation --seed 2 --out /tmp/first
       allocator generate --shape office --first-allocation --seed 3 --out /tmp/o3
+      allocator generate --shape national --seed 1 --out /tmp/national
     """
     # The verb, not the module of the same name (allocator.generate).
     import allocator
@@ -232,6 +244,7 @@ def generate(
         allocator.generate(
             out,
             shape=shape_name,
+            offices=offices,
             advisors=advisors,
             users=users,
             municipalities=municipalities,

@@ -108,6 +108,19 @@ from allocator.cli.common import (
     show_default=True,
     help="The optimiser, or the greedy baseline.",
 )
+@click.option(
+    "--dask",
+    metavar="ADDRESS|local",
+    help="Solve in parts: split INSTANCE into independent parts (offices that "
+    "share nothing) and solve each, as solve solves it alone, on a Dask "
+    "scheduler or a LocalCluster ('local'); one merged solution folder.",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    help="Solve in parts with at most P parts at once (--dask local: the "
+    "number of Dask workers; without --dask: local processes).",
+)
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
 @SCENARIO_OPTION
 @LANG_OPTION
@@ -127,6 +140,8 @@ def solve(
     forbids: tuple[str, ...],
     xlsx: bool,
     solver: str,
+    dask: str | None,
+    parallel: int | None,
     quiet: bool,
     scenario: Path | None,
 ) -> None:
@@ -138,11 +153,20 @@ def solve(
       allocator solve instances/hallingdal-week2 \\
           --previous solutions/hallingdal/week1 --xlsx
       allocator solve instances/tiny --out /tmp/tiny --fix u5=a2 --forbid u6=a3
+      allocator solve /tmp/national --dask local --parallel 2 --no-xlsx
 
     Ctrl-C during the search stops it and writes the best allocation found
     so far (exit 130); a second Ctrl-C, or one while reading, aborts and
     writes nothing. An earlier folder at --out is only ever replaced whole.
+    A solve in parts (--dask, --parallel) writes nothing when interrupted.
     """
+    if dask or parallel:
+        solve_parts_command(
+            instance, out, time_limit, seed, workers, deterministic_time,
+            portfolio, previous, strict_previous, rebalance, max_moves,
+            fixes, forbids, xlsx, solver, dask, parallel, quiet, scenario,
+        )  # fmt: skip
+        return
     import signal
     import threading
 
@@ -222,3 +246,84 @@ def searching_line(elapsed: float) -> None:
         "search and writes the best so far.",
         err=True,
     )
+
+
+def solve_parts_command(
+    instance: Path,
+    out: Path | None,
+    time_limit: float | None,
+    seed: int | None,
+    workers: int | None,
+    deterministic_time: float | None,
+    portfolio: bool,
+    previous: Path | None,
+    strict_previous: bool,
+    rebalance: bool,
+    max_moves: int | None,
+    fixes: tuple[str, ...],
+    forbids: tuple[str, ...],
+    xlsx: bool,
+    solver: str,
+    dask: str | None,
+    parallel: int | None,
+    quiet: bool,
+    scenario: Path | None,
+) -> None:
+    """``solve --dask``/``--parallel``: the instance's parts on a cluster, merged."""
+    from allocator import make_executor, solution_folder, solve_in_parts
+    from allocator.i18n import _
+
+    if max_moves is not None:
+        raise click.UsageError(
+            _("--max-moves limits moves over the whole instance; it cannot be "
+              "used with --dask or --parallel.")
+        )  # fmt: skip
+    locks = parse_locks(fixes, "fix") + parse_locks(forbids, "forbid")
+    live = not quiet and sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if live:
+            line = _("parts solved: {done} of {total}").format(done=done, total=total)
+            click.echo(f"\r{line}", err=True, nl=done == total)
+
+    with user_errors():
+        data = load(instance, locks, scenario)
+        folder = solution_folder(data, out)
+        try:
+            executor = make_executor(dask, parallel)
+        except (OSError, TimeoutError) as error:
+            raise click.ClickException(
+                _("cannot reach the Dask scheduler {address}: {error}").format(
+                    address=dask, error=error
+                )
+            ) from error
+        try:
+            solution = solve_in_parts(
+                data,
+                executor=executor,
+                time_limit=time_limit,
+                seed=seed,
+                previous=previous,
+                workers=workers,
+                rebalance=rebalance,
+                solver=solver,
+                deterministic_time=deterministic_time,
+                portfolio=portfolio,
+                strict_previous=strict_previous,
+                locks=locks,
+                progress=progress,
+            )
+        finally:
+            executor.close()
+        solution.write(folder, xlsx=xlsx)
+    summary = solution.summary
+    if summary.get("previous_read"):
+        click.echo(f"previous: {summary['previous_read']}", err=True)
+    if not quiet:
+        from allocator.render.text import parts_line, summary_table
+
+        click.echo(summary_table(summary))
+        click.echo(parts_line(summary))
+    click.echo(f"written: {folder}")
+    if summary["status"] == "no_solution":
+        sys.exit(EXIT_NO_SOLUTION)

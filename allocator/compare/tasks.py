@@ -89,6 +89,8 @@ def solve_task(task: SolveTask) -> dict[str, Any]:
     except InstanceError as error:
         # The error's problems do not survive pickling; send them as data.
         return {"problems": [dataclasses.asdict(p) for p in error.problems]}
+    # A structure is solved whole, never in parts: its problem is here.
+    assert solution.problem is not None
     advisors = task.instance.advisors
     allocation = [
         advisors[a].id if a is not None else None for a in solution.result.allocation

@@ -102,6 +102,24 @@ def summary_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def parts_line(summary: dict[str, Any]) -> str:
+    """How a solve in parts went, in one line under the summary table."""
+    return "  " + _(
+        "parts: {solved} of {parts} solved, {same} reproducible; largest part gap {gap}"
+    ).format(
+        solved=summary.get("parts_solved", 0),
+        parts=summary.get("parts", 0),
+        same=summary.get("parts_reproducible", 0),
+        gap="-"
+        if summary.get("part_gap_max") is None
+        else (
+            f"{summary['part_gap_max']:.2%}"
+            if i18n.active() == "en"
+            else i18n.percent(summary["part_gap_max"], 2)
+        ),
+    )
+
+
 class ProgressLine:
     """A live line on stderr: elapsed, best objective, bound, gap.
 

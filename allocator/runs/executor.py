@@ -153,10 +153,28 @@ class DaskExecutor:
 
         if not items:
             return
-        futures = [self.client.submit(fn, item, pure=False) for item in items]
-        index = {future.key: i for i, future in enumerate(futures)}
-        for future, result in as_completed(futures, with_results=True):
-            yield index[future.key], result
+        # Two tasks per worker thread in flight, as the local pool does: a
+        # task's data (a whole sub-instance for a solve in parts) is held
+        # by this process only until it is sent, so 250 parts never sit
+        # here serialized at once, and an interrupted run leaves little
+        # work behind.
+        window = 2 * max(1, sum(self.client.nthreads().values()))
+        queue = iter(enumerate(items))
+        index: dict[Any, int] = {}
+        running = as_completed(with_results=True)
+
+        def submit() -> None:
+            for i, item in queue:
+                future = self.client.submit(fn, item, pure=False)
+                index[future.key] = i
+                running.add(future)
+                return
+
+        for _ in range(window):
+            submit()
+        for future, result in running:
+            submit()
+            yield index.pop(future.key), result
 
     def close(self) -> None:
         self.client.close()

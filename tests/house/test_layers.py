@@ -48,7 +48,9 @@ ALLOWED: dict[str, set[str]] = {
     "solution": {"io", "render", "analysis", "engine"} | _LOW,
     "scenario": {"io", "engine", "i18n"} | _LOW,
     "run": {"solution", "io", "render", "analysis", "engine"} | _LOW,
-    "runs": {"run", "solution", "io", "gap", "render", "analysis", "engine"} | _LOW,
+    # A solve in parts words each part's reasons in the caller's language.
+    "runs": {"run", "solution", "io", "gap", "render", "analysis", "engine", "i18n"}
+    | _LOW,
     "compare": {
         "comparison",
         "runs",
