@@ -5,7 +5,7 @@ invisible characters, and ids from the command line compared like the files'.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 from allocator.domain import Lock
 from allocator.errors import DataWarning, InputProblem
@@ -37,38 +37,46 @@ def _without_zeros(ids: Collection[str]) -> dict[str, list[str]]:
     return keyed
 
 
-def _reference_cells(
+def _digit_references(
     draft: Draft,
-) -> list[tuple[tuple[str, int | None, str], str, str, str]]:
-    """Every reference to an id of another table, as (where, value, table, what).
+) -> Iterator[tuple[tuple[str, int | None, str], str, str, str]]:
+    """Every reference to an id of another table that is all digits, as
+    (where, value, table, what): only those can have lost leading zeros.
 
     current_advisor is among them: an id missing from advisors.csv means the
     advisor left, but not when it is an advisor's id that lost its zeros.
+    The digits are tested before anything else, as most references (a
+    region's 40,000 users) are not digits and need nothing more.
     """
-    cells = []
     for table, references in REFERENCES.items():
         label = draft.label(table)
         for entity in getattr(draft, table):
             for ref in references:
                 value = getattr(entity, ref.column)
                 for item in [value] if isinstance(value, str) else value:
-                    if item not in ref.allowed:
+                    if _digits(item) and item not in ref.allowed:
                         where = (label, entity.row, ref.column)
-                        cells.append((where, item, ref.table, ref.expected))
+                        yield (where, item, ref.table, ref.expected)
+    users = draft.label("users")
     for user in draft.users:
-        if user.current_advisor is not None:
-            where = (draft.label("users"), user.row, "current_advisor")
-            cells.append((where, user.current_advisor, "advisors", N_("an advisor id")))
+        if user.current_advisor is not None and _digits(user.current_advisor):
+            where = (users, user.row, "current_advisor")
+            yield (where, user.current_advisor, "advisors", N_("an advisor id"))
     for lock in draft.locks:
         place = _lock_place(draft, lock)
-        cells.append(((*place, "user"), lock.user, "users", N_("a user id")))
-        advisor = ((*place, "advisor"), lock.advisor, "advisors", N_("an advisor id"))
-        cells.append(advisor)
+        if _digits(lock.user):
+            yield ((*place, "user"), lock.user, "users", N_("a user id"))
+        if _digits(lock.advisor):
+            yield ((*place, "advisor"), lock.advisor, "advisors", N_("an advisor id"))
     for distance in draft.distances:
         for column, value in (("from", distance.start), ("to", distance.end)):
-            where = (draft.label("travel"), distance.row, column)
-            cells.append((where, value, "municipalities", N_("a municipality id")))
-    return cells
+            if _digits(value):
+                where = (draft.label("travel"), distance.row, column)
+                yield (where, value, "municipalities", N_("a municipality id"))
+
+
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
 
 
 def check_lost_leading_zeros(draft: Draft) -> list[InputProblem]:
@@ -85,9 +93,9 @@ def check_lost_leading_zeros(draft: Draft) -> list[InputProblem]:
         if ids is not None
     }
     problems: list[InputProblem] = []
-    for where, value, table, what in _reference_cells(draft):
+    for where, value, table, what in _digit_references(draft):
         known = draft.ids.get(table)
-        if known is None or value in known or not (value.isascii() and value.isdigit()):
+        if known is None or value in known:
             continue
         matches = [m for m in keyed[table].get(value.lstrip("0"), []) if m != value]
         if not matches:
