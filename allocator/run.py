@@ -18,7 +18,7 @@ from typing import Any
 from allocator.analysis.capacity import shortages
 from allocator.analysis.changes import change_counts, change_rows
 from allocator.analysis.leader import leader_facts
-from allocator.analysis.reasons import explain_all
+from allocator.analysis.reasons import explain_all, wait_causes
 from allocator.analysis.report import Report, build_report
 from allocator.domain import Instance, Lock
 from allocator.engine.cpsat.solver import GAP_TARGET, Result, SolveParams
@@ -170,8 +170,10 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
     add_since(problem.reference_date, instance, report)
     changes = change_rows(instance, report.assignments, previous)
     report.summary["changes"] = change_counts(changes)
-    report.summary["shortages"] = shortages(problem, result.allocation)
-    report.summary["leader"] = leader_facts(problem, result.allocation)
+    # Why each unassigned user waits: worked out once for both.
+    causes = wait_causes(problem, result.allocation)
+    report.summary["shortages"] = shortages(problem, result.allocation, causes)
+    report.summary["leader"] = leader_facts(problem, result.allocation, causes)
     if previous is not None and previous.note:
         report.summary["previous_read"] = previous.note
     return Solution(

@@ -11,10 +11,10 @@ holding it count.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from allocator.analysis.reasons import wait_causes
+from allocator.analysis.reasons import WaitCause, wait_causes
 from allocator.analysis.words import N_, and_list, team_kind_words
 from allocator.engine.eligibility import no_advisor_reason
 from allocator.engine.problem import SCALE, Problem, household_splits
@@ -147,7 +147,9 @@ class Shortage:
 
 
 def shortage_records(
-    problem: Problem, allocation: Sequence[int | None]
+    problem: Problem,
+    allocation: Sequence[int | None],
+    causes: Mapping[int, WaitCause] | None = None,
 ) -> list[Shortage]:
     """Capacity missing per (team kind, municipality), sorted by both.
 
@@ -156,9 +158,13 @@ def shortage_records(
     intake or municipality limit, a lock, a household or no eligible advisor
     are not an FTE shortage. The one source of the ``short:`` lines, the
     leader's workbook and page, and comparison.csv's ``shortage_fte``.
+    ``causes`` is ``wait_causes(problem, allocation)`` when the caller has it
+    already (a solve needs it three times; a region's takes a while).
     """
+    if causes is None:
+        causes = wait_causes(problem, allocation)
     short: dict[tuple[str, str], float] = defaultdict(float)
-    for u, cause in wait_causes(problem, allocation).items():
+    for u, cause in causes.items():
         if cause.cause == "capacity":
             user = problem.instance.users[u]
             short[problem.routing[u][1], user.municipality] += user.weight
@@ -168,7 +174,11 @@ def shortage_records(
     ]
 
 
-def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
+def shortages(
+    problem: Problem,
+    allocation: Sequence[int | None],
+    causes: Mapping[int, WaitCause] | None = None,
+) -> list[str]:
     """What the unassigned users say is missing, each under its real cause.
 
     Only users whose eligible advisors are at capacity are capacity missing:
@@ -177,14 +187,17 @@ def shortages(problem: Problem, allocation: Sequence[int | None]) -> list[str]:
     by the weekly intake limit or the municipality limit, users with no
     eligible advisor (competence, authority, availability, a forbid lock),
     households no advisor can serve whole, and users the policy weights left
-    out are counted under that cause instead.
+    out are counted under that cause instead. ``causes``: as for
+    ``shortage_records``.
     """
+    if causes is None:
+        causes = wait_causes(problem, allocation)
     short: dict[str, dict[str, float]] = defaultdict(dict)
-    for record in shortage_records(problem, allocation):
+    for record in shortage_records(problem, allocation, causes):
         short[record.kind][record.municipality] = record.weight
     other: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     plain: dict[str, int] = defaultdict(int)
-    for u, cause in sorted(wait_causes(problem, allocation).items()):
+    for u, cause in sorted(causes.items()):
         user = problem.instance.users[u]
         kind = problem.routing[u][1]
         if cause.cause == "capacity":

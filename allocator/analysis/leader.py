@@ -9,16 +9,23 @@ report from the folder alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from allocator.analysis.capacity import shortage_records
+from allocator.analysis.reasons import WaitCause
 from allocator.analysis.report import exact_capacity
 from allocator.engine.problem import Problem
 
 
-def leader_facts(problem: Problem, allocation: Sequence[int | None]) -> dict[str, Any]:
+def leader_facts(
+    problem: Problem,
+    allocation: Sequence[int | None],
+    causes: Mapping[int, WaitCause] | None = None,
+) -> dict[str, Any]:
     """The ``leader`` key of summary.json.
+
+    ``causes`` is ``wait_causes(problem, allocation)`` when the caller has it.
 
     Returns a dict with:
         week: the instance's ISO week or None.
@@ -62,7 +69,7 @@ def leader_facts(problem: Problem, allocation: Sequence[int | None]) -> dict[str
                 "fte": round(r.fte, 3),
             }
             for r in sorted(
-                shortage_records(problem, allocation),
+                shortage_records(problem, allocation, causes),
                 key=lambda r: (r.kind, -r.weight, r.municipality),
             )
         ],
