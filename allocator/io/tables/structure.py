@@ -108,8 +108,11 @@ def make_table(
     strays: dict[int, list[int]] = {}
     for number, cells in numbered[start + 1 :]:
         cell_problems = []
-        if scan:
+        # The whole row is tested at once first (a tab, which is allowed,
+        # keeps cells apart): most rows are clean and need no cell-by-cell pass.
+        if scan and _CONTROL_RE.search("\t".join(cells)):
             cell_problems += _control_problems(label, number, cells, spelling, workbook)
+        if scan and cells and max(map(len, cells)) > MAX_CELL_CHARS:
             cell_problems += _long_cells(label, number, cells, spelling, workbook)
         stray = _strays(header, cells)
         for index in stray:
