@@ -296,6 +296,9 @@ def _long_cells(
 def _strays(header: list[str], cells: Sequence[str]) -> list[int]:
     """Indexes of cells with a value where the header names no column."""
     width = len(header)
+    if len(cells) <= width and all(header[: len(cells)]):
+        # Every cell is under a named column (most rows): nothing to look at.
+        return []
     return [
         i
         for i, cell in enumerate(cells)
