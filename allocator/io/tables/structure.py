@@ -105,6 +105,7 @@ def make_table(
     header = [normalise_header(name) for name in spelling]
     _check_header(label, header_number, header, spelling)
     rows: list[Row] = []
+    named = all(header)
     strays: dict[int, list[int]] = {}
     for number, cells in numbered[start + 1 :]:
         cell_problems = []
@@ -122,6 +123,14 @@ def make_table(
         # a row with a bad cell is kept, so that references to its id are
         # not reported on top of the cell.
         if stray:
+            continue
+        if named:
+            # Every column named (and, as checked, once): the cells in
+            # header order, an empty text for any the row lacks.
+            values = dict(zip(header, cells, strict=False))
+            for name in header[len(cells) :]:
+                values[name] = ""
+            rows.append(Row(number, values))
             continue
         values = dict(zip(header, cells, strict=False))
         rows.append(
