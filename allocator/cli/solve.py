@@ -167,6 +167,7 @@ def solve(
             fixes, forbids, xlsx, solver, dask, parallel, quiet, scenario,
         )  # fmt: skip
         return
+    import gc
     import signal
     import threading
 
@@ -198,8 +199,13 @@ def solve(
             err=True,
         )
 
+    # The modules, and below the instance and the solution, live until the
+    # process ends: frozen, the collector no longer walks them on each full
+    # collection (about 0.4 s of CPU on lillestrom-week2's 8,400 users).
+    gc.freeze()
     with user_errors():
         data = load(instance, locks, scenario)
+        gc.freeze()
         folder = solution_folder(data, out)
         solution = solve_instance(
             data,
@@ -219,6 +225,7 @@ def solve(
             on_interrupt=interrupted,
             progress_line=not quiet and sys.stderr.isatty(),
         )
+        gc.freeze()
         solution.write(folder, xlsx=xlsx)
     summary = solution.summary
     if summary.get("previous_read"):
