@@ -7,12 +7,13 @@ from pathlib import Path
 
 import allocator
 from tests.conftest import check_written
+from tests.shipped import shipped
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny"
 
 
 def test_tampered_objective_is_caught(tmp_path: Path) -> None:
-    instance = allocator.read_instance(TINY)
+    instance = shipped("tiny")
     folder = allocator.solve(instance, workers=1, time_limit=5).write(tmp_path / "s")
     assert check_written(instance, folder) == []
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from allocator.cli import main
+from tests.shipped import copy_of
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny"
 
@@ -25,7 +25,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def tiny(tmp_path) -> Path:
     """A writable copy of instances/tiny."""
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     return folder
 
 

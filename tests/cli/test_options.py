@@ -7,7 +7,6 @@ and types are checked once, before any run, naming the bad key (exit 2).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,8 @@ from click.testing import CliRunner
 from allocator.cli import main
 from allocator.engine.cpsat.params import check_params
 from allocator.engine.limits import SEED_MAX
-from allocator.io.read import read_instance
 from allocator.run import RunOptions, search_params
+from tests.shipped import copy_of, shipped
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny"
 
@@ -78,7 +77,7 @@ def test_the_largest_seed_is_taken(tmp_path):
 def test_policy_seed_beyond_cpsat_range_is_an_input_error(tmp_path):
     """seed = 9223372036854775807 in [policy]: exit 1 naming it, no traceback."""
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     toml = folder / "instance.toml"
     text = toml.read_text()
     assert "seed = 0" in text
@@ -89,7 +88,7 @@ def test_policy_seed_beyond_cpsat_range_is_an_input_error(tmp_path):
 
 
 def test_search_params_checks_options_given_through_the_api():
-    tiny = read_instance(TINY)
+    tiny = shipped("tiny")
     with pytest.raises(ValueError, match="--seed must be from 0 to 2,147,483,647"):
         search_params(tiny, RunOptions(seed=2**31))
     with pytest.raises(ValueError, match=r"--time-limit must be from 0\.1"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import errno
 import json
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from allocator.render.compare_text import comparison_table, difference_verdict
 from allocator.render.html import comparison_page
 from allocator.runs.executor import InlineExecutor
 from allocator.scenario import read_scenario
+from tests.shipped import copy_of, shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "instances" / "tiny"
@@ -47,7 +47,7 @@ available = false
 
 def tiny_with_lock(folder: Path) -> Path:
     """instances/tiny where u3 sits with a2 today and is fixed to a2."""
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     users = (folder / "users.csv").read_text(encoding="utf-8").splitlines()
     users = [
         line.replace(",active,false,1,,,,false", ",active,false,1,a2,,,false")
@@ -170,7 +170,7 @@ def test_every_structure_folder_passes_check(tmp_path: Path) -> None:
 
 
 def small_comparison() -> Comparison:
-    base = read_instance(TINY)
+    base = shipped("tiny")
     return compare_variants(base, [], [0], 2.0, executor=InlineExecutor())
 
 
@@ -264,7 +264,7 @@ def test_a_full_disk_in_the_cache_leaves_no_staging_file(
 
 def test_scenario_ids_with_norwegian_letters(tmp_path: Path) -> None:
     folder = tmp_path / "office"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     (folder / "scenarios").mkdir()
     (folder / "scenarios" / "Ål-Hol.toml").write_text(
         'description = "Ål og Hol slås sammen"\n', encoding="utf-8"
@@ -281,7 +281,7 @@ def test_scenario_ids_with_norwegian_letters(tmp_path: Path) -> None:
 
 
 def test_two_ids_that_share_a_folder_are_named_both(tmp_path: Path) -> None:
-    base = read_instance(TINY)
+    base = shipped("tiny")
     with pytest.raises(InstanceError) as caught:
         compare_variants(
             base, [("Ål", base), ("ål", base)], [0], 1.0, executor=InlineExecutor()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from allocator.errors import InstanceError
 from allocator.io.read import read_instance
+from tests.shipped import copy_of
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny"
 
@@ -19,7 +19,7 @@ def test_load_balance_off_the_models_resolution_is_rejected(
 ) -> None:
     """4 would round to nothing in the model (a goal silently off), 15 to 20."""
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     toml = folder / "instance.toml"
     text = toml.read_text(encoding="utf-8")
     assert "load_balance = 100" in text
@@ -35,7 +35,7 @@ def test_load_balance_off_the_models_resolution_is_rejected(
 @pytest.mark.parametrize("weight", ["0", "10", "250"])
 def test_load_balance_on_the_resolution_is_read(tmp_path: Path, weight: str) -> None:
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     toml = folder / "instance.toml"
     text = toml.read_text(encoding="utf-8")
     toml.write_text(text.replace("load_balance = 100", f"load_balance = {weight}"))

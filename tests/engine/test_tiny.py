@@ -9,8 +9,8 @@ import pytest
 from allocator.checker import check_solution
 from allocator.engine.evaluate import objective_terms
 from allocator.engine.problem import build_problem
-from allocator.io.read import read_instance
 from allocator.run import RunOptions, run_solve
+from tests.shipped import shipped
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny"
 
@@ -18,7 +18,7 @@ TINY = Path(__file__).parents[2] / "instances" / "tiny"
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny") / "solution"
-    return run_solve(read_instance(TINY), RunOptions(out=out, workers=1))
+    return run_solve(shipped("tiny"), RunOptions(out=out, workers=1))
 
 
 def test_tiny_optimum_is_1240(outcome):
@@ -40,7 +40,7 @@ def test_tiny_allocation_is_the_documented_one(outcome):
 
 def test_tiny_terms_match_readme(outcome):
     """The plain-Python breakdown gives each term the README's figure."""
-    inst = read_instance(TINY)
+    inst = shipped("tiny")
     problem = build_problem(inst)
     index = {a.id: i for i, a in enumerate(inst.advisors)}
     allocation = [index.get(row["advisor"]) for row in outcome.report.assignments]
@@ -62,4 +62,4 @@ def test_tiny_unassigned_reason_names_rule(outcome):
 
 def test_tiny_passes_the_checker(outcome):
     """The independent checker finds no violation."""
-    assert check_solution(read_instance(TINY), outcome.folder) == []
+    assert check_solution(shipped("tiny"), outcome.folder) == []

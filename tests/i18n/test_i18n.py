@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from allocator import i18n
+from tests.shipped import copy_of
 
 ROOT = Path(__file__).parents[2]
 # English words a Norwegian leader must not meet: headings, statuses, reasons.
@@ -162,10 +163,9 @@ def test_explain_in_nynorsk(nb_solution):
 
 
 def test_instance_language_key_is_used_unless_lang_says_otherwise(tmp_path):
-    import shutil
 
     folder = tmp_path / "tiny"
-    shutil.copytree(ROOT / "instances" / "tiny", folder)
+    copy_of("tiny", folder)
     toml = folder / "instance.toml"
     original = toml.read_text(encoding="utf-8")
     toml.write_text('language = "nb"\n' + original, encoding="utf-8")

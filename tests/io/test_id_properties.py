@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -20,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from allocator.cli import main
+from tests.shipped import copy_of
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny"
 
@@ -69,7 +69,7 @@ def test_any_user_id_survives_solve_check_explain_and_previous(
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         folder = work / "tiny"
-        shutil.copytree(TINY, folder)
+        copy_of("tiny", folder)
         with open(folder / "users.csv", newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
         rows[0].append("note")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -24,6 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from allocator.cli import main
 from allocator.io.write import FORMULA_STARTS, csv_text
+from tests.shipped import copy_of
 from tests.xlsx_sheets import workbook_bytes
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny"
@@ -112,7 +112,7 @@ def test_carried_cells_survive_solve_check_and_previous(notes):
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         folder = work / "tiny"
-        shutil.copytree(TINY, folder)
+        copy_of("tiny", folder)
         with open(folder / "users.csv", newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
         rows[0].append("note")

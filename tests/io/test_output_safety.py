@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import math
-import shutil
 import warnings
 import zipfile
 from pathlib import Path
@@ -27,6 +26,7 @@ from allocator.io.write import csv_text, neutralise, strict_json
 from allocator.io.xlsx import MAX_CELL
 from allocator.run import default_run_folder
 from tests.helpers import advisor, instance, user
+from tests.shipped import copy_of
 from tests.xlsx_sheets import workbook_bytes
 
 CASES = Path(__file__).parents[1] / "data" / "cases"
@@ -97,7 +97,7 @@ def test_cells_with_cr_or_lf_are_quoted_and_stay_one_row():
 def test_carried_cell_with_a_carriage_return_round_trips(tmp_path):
     """End to end: a users.csv note holding a CR is one row in assignments.csv."""
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     users = (folder / "users.csv").read_text().splitlines()
     users[0] += ",note"
     users[1] += ',"line one\rline two"'
@@ -228,7 +228,7 @@ def test_plain_names_are_accepted(name):
 @pytest.mark.parametrize("bad", ["/srv/share/x", "../../x"])
 def test_validate_rejects_a_path_as_name(tmp_path, bad):
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     toml = folder / "instance.toml"
     lines = toml.read_text().splitlines()
     lines = [f'name = "{bad}"' if line.startswith("name =") else line for line in lines]

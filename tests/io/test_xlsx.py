@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from allocator.cli import main
+from tests.shipped import copy_of
 
 INSTANCES = Path(__file__).parents[2] / "instances"
 SHEETS = [
@@ -126,7 +126,7 @@ def test_unassigned_sheet_lists_each_unassigned_user_with_a_reason(tmp_path):
 
 def test_names_with_formulas_or_markup_stay_text(tmp_path):
     folder = tmp_path / "tiny"
-    shutil.copytree(INSTANCES / "tiny", folder)
+    copy_of("tiny", folder)
     teams = folder / "teams.csv"
     teams.write_text(
         teams.read_text(encoding="utf-8").replace(

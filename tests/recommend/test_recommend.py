@@ -20,6 +20,7 @@ from allocator.recommend.space import (
     limits_from_doc,
     set_partitions,
 )
+from tests.shipped import shipped
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -306,7 +307,7 @@ def test_written_file_is_the_structure_screened(tmp_path: Path, step: int) -> No
     """changed_instance (screening) equals apply_scenario of the written file."""
     from allocator.scenario import apply_scenario, read_scenario
 
-    instance = read_instance(REPO / "instances" / "hallingdal")
+    instance = shipped("hallingdal")
     space = enumerate_structures(instance)
     picks = space.structures[::step] + [s for s in space.structures if s.shared]
     for s in picks:
@@ -319,7 +320,7 @@ def test_written_file_is_the_structure_screened(tmp_path: Path, step: int) -> No
 
 def test_hallingdal_models_as_structures() -> None:
     """B, C and D's host groups are enumerated structures of hallingdal."""
-    instance = read_instance(REPO / "instances" / "hallingdal")
+    instance = shipped("hallingdal")
     space = enumerate_structures(instance)
     groups = {s.host_groups for s in space.structures}
     assert space.current.host_groups == "fla; nes; gol: gol hemsedal; al; hol"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from click.testing import CliRunner
 
 from allocator.cli import main
 from allocator.render.html import comparison_page
+from tests.shipped import copy_of
 
 INSTANCES = Path(__file__).parents[2] / "instances"
 AXE = Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js"
@@ -196,7 +196,7 @@ def test_a_40000_user_region_opens_clean_and_small(browser, tmp_path):
 
 def test_markup_in_a_team_name_shows_as_text(browser, tmp_path):
     folder = tmp_path / "tiny"
-    shutil.copytree(INSTANCES / "tiny", folder)
+    copy_of("tiny", folder)
     teams = folder / "teams.csv"
     name = '"<img src=x onerror=alert(1)><b>Bold</b><script>alert(2)</script>"'
     teams.write_text(

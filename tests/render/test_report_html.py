@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from allocator.cli import main
 from allocator.render import charts
 from allocator.render.html import comparison_page, comparison_table, report_page
+from tests.shipped import copy_of
 
 INSTANCES = Path(__file__).parents[2] / "instances"
 MARKUP = '<script>alert(1)</script><b>Bold</b> & $x^2$ "q"'
@@ -46,7 +47,7 @@ def marked(tmp_path_factory) -> Path:
     """tiny with markup, a formula and a '$' in a team name, solved."""
     base = tmp_path_factory.mktemp("marked")
     folder = base / "tiny"
-    shutil.copytree(INSTANCES / "tiny", folder)
+    copy_of("tiny", folder)
     teams = folder / "teams.csv"
     quoted = '"' + MARKUP.replace('"', '""') + '"'
     teams.write_text(

@@ -12,6 +12,7 @@ from allocator.checker import check_solution
 from allocator.cli import main
 from allocator.generate import generate
 from allocator.io.read import read_instance
+from tests.shipped import shipped
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny"
 
@@ -47,7 +48,7 @@ def test_bench_table_and_csv(tmp_path):
     assert meta["seeds"] == [0] and "ortools" in meta["versions"]
     assert (out / "solutions" / "tiny-cpsat-t1-s0" / "assignments.csv").is_file()
     # Bench solves run in child processes; check every folder they wrote.
-    instances = {"tiny": read_instance(TINY), "small": read_instance(second)}
+    instances = {"tiny": shipped("tiny"), "small": read_instance(second)}
     folders = sorted((out / "solutions").iterdir())
     assert len(folders) == 6
     for folder in folders:

@@ -19,6 +19,7 @@ from allocator.cli import main
 from allocator.gap import read_gap, read_gap_problems
 from allocator.gap.read import parse_gap, parse_gap_problems
 from allocator.runs.bench import averages, status_text, table
+from tests.shipped import copy_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "instances" / "tiny"
@@ -147,7 +148,7 @@ def test_one_failed_run_among_good_ones_exits_0(tmp_path):
 
 def test_bench_out_refuses_an_instance_folder(tmp_path):
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     before = sorted(p.name for p in folder.iterdir())
     code, stdout, stderr = run("bench", TINY, "--solver", "greedy", "--out", folder)
     assert code == 1 and stdout == ""

@@ -29,6 +29,7 @@ from allocator.scenario import (
     scenario_files,
 )
 from tests.helpers import advisor, instance, user
+from tests.shipped import copy_of, shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 HALLINGDAL = ROOT / "instances" / "hallingdal"
@@ -478,14 +479,14 @@ def test_written_instance_reads_back_equal(tmp_path: Path) -> None:
 
 def test_write_instance_refuses_a_folder_with_other_files(tmp_path: Path) -> None:
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)  # has a README.md
+    copy_of("tiny", folder)  # has a README.md
     with pytest.raises(InstanceError, match=r"README\.md"):
-        write_instance(read_instance(TINY), folder)
+        write_instance(shipped("tiny"), folder)
     assert (folder / "README.md").is_file()
     # A folder written here before may be written again.
-    write_instance(read_instance(TINY), tmp_path / "again")
-    write_instance(read_instance(TINY), tmp_path / "again")
-    assert read_instance(tmp_path / "again").users == read_instance(TINY).users
+    write_instance(shipped("tiny"), tmp_path / "again")
+    write_instance(shipped("tiny"), tmp_path / "again")
+    assert read_instance(tmp_path / "again").users == shipped("tiny").users
 
 
 # --- The command line ---------------------------------------------------------------
@@ -536,7 +537,7 @@ def test_cli_names_the_scenario_ids_when_none_matches(tmp_path: Path) -> None:
 
 def test_cli_scenario_refuses_to_overwrite_the_instance(tmp_path: Path) -> None:
     folder = tmp_path / "tiny"
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     path = scenario(tmp_path, '[[advisors]]\nid = "a3"\nfte = 1\n')
     code, _, err = run("scenario", folder, path, "--out", folder)
     assert code == 2 and "--out" in err
@@ -662,7 +663,7 @@ def same_instance(one: Instance, two: Instance) -> None:
 
 def with_office_column(folder: Path) -> Path:
     """A copy of tiny whose advisors.csv carries an unknown "Office" column."""
-    shutil.copytree(TINY, folder)
+    copy_of("tiny", folder)
     path = folder / "advisors.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     offices = ["Office", "Nord", "=Nord", " Sør "]
