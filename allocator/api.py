@@ -481,14 +481,22 @@ def bench_params(path: str | Path) -> dict[str, object]:
 
 
 def bench_folder(out: str | Path | None = None) -> Path:
-    """The benchmark's folder (default solutions/bench), checked before any run.
+    """The benchmark's folder, checked before any run.
+
+    ``out``, or else a new ``solutions/bench/run-<UTC time>`` (never the
+    shipped tables beside it), as ``solve`` picks a new run folder.
 
     Raises:
         SolutionError: ``out`` is not new, empty, or an earlier bench folder.
     """
+    import datetime as dt
+
     from allocator.runs.bench import check_bench_out
 
-    folder = Path(out) if out is not None else Path("solutions") / "bench"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = (
+        Path(out) if out is not None else Path("solutions") / "bench" / f"run-{stamp}"
+    )
     check_bench_out(folder)
     return folder
 

@@ -67,7 +67,8 @@ from allocator.cli.common import (
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for results.csv, table.txt, meta.json and solutions.",
+    help="Folder for results.csv, table.txt, meta.json and solutions "
+    "(default: a new solutions/bench/run-<UTC time>).",
 )
 def bench(
     instances: tuple[Path, ...],

@@ -171,6 +171,21 @@ def test_bench_out_takes_an_earlier_bench_folder(tmp_path):
     assert len(results(out)) == 1
 
 
+def test_bench_without_out_writes_a_new_run_folder_beside_the_shipped_tables(
+    tmp_path, monkeypatch
+):
+    """The README's command as written: solutions/bench holds shipped tables."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "solutions" / "bench" / "office").mkdir(parents=True)
+    (tmp_path / "solutions" / "bench" / "office" / "table.txt").write_text("kept")
+    code, stdout, stderr = run("bench", TINY, "--solver", "greedy")
+    assert code == 0, stderr
+    runs = list((tmp_path / "solutions" / "bench").glob("run-*"))
+    assert len(runs) == 1 and len(results(runs[0])) == 1
+    assert f"written: solutions/bench/{runs[0].name}/results.csv" in stdout
+    assert (tmp_path / "solutions" / "bench" / "office" / "table.txt").read_text() == "kept"
+
+
 # --- OR-Library multi-problem GAP files -------------------------------------------
 
 
