@@ -42,13 +42,13 @@ from allocator.cli.common import (
     type=WORKERS,
     help="CP-SAT subsolvers in the search's second round, interleaved so the "
     "answer is reproducible (default: 8; the first round always runs single "
-    "workers).",
+    "workers, and summary.json's workers is the most any call used).",
 )
 @click.option(
     "--deterministic-time",
     type=DETERMINISTIC_TIME,
     help="CP-SAT deterministic-time budget of the whole search (default: "
-    "sized from the problem, 4 to 7 units at 10 s, scaled with --time-limit); "
+    "sized from the problem, 5 to 6 units at 10 s, scaled with --time-limit); "
     "a search it ends is reproducible.",
 )
 @click.option(
@@ -112,14 +112,18 @@ from allocator.cli.common import (
     "--dask",
     metavar="ADDRESS|local",
     help="Solve in parts: split INSTANCE into independent parts (offices that "
-    "share nothing) and solve each, as solve solves it alone, on a Dask "
-    "scheduler or a LocalCluster ('local'); one merged solution folder.",
+    "share nothing) and solve each, as solve solves it alone (its own budget; "
+    "--time-limit is per part), on a Dask scheduler (e.g. tcp://host:8786) or "
+    "a LocalCluster ('local'); one merged solution folder. Equal-cost "
+    "allocations may differ from a single solve's; the same command gives "
+    "the same files.",
 )
 @click.option(
     "--parallel",
     type=click.IntRange(min=1),
     help="Solve in parts with at most P parts at once (--dask local: the "
-    "number of Dask workers; without --dask: local processes).",
+    "number of Dask workers, default one per core; without --dask: local "
+    "processes).",
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary table.")
 @SCENARIO_OPTION

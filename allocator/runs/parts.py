@@ -452,9 +452,13 @@ class _Merged:
                     sum(sum(s.get("deterministic_time_spent") or []) for s in parts), 3
                 )
             ],
-            "allocation_from": Counter(
-                s.get("allocation_from") for s in parts
-            ).most_common(1)[0][0]
+            # As a single solve says it: "search" when any part's search
+            # bettered its start, "hint" only when none did.
+            "allocation_from": (
+                "search"
+                if any(s.get("allocation_from") == "search" for s in parts)
+                else "hint"
+            )
             if parts
             else None,
             "shortages": [line for s in parts for line in s.get("shortages", [])],
