@@ -15,6 +15,7 @@ from allocator.cli.common import (
     main,
     user_errors,
 )
+from allocator.render.text import written_line
 
 
 @main.command()
@@ -137,7 +138,7 @@ def bench(
     )
     click.echo(result.table)
     result.write()
-    click.echo(f"written: {folder}/results.csv")
+    click.echo(written_line(f"{folder}/results.csv"))
     if result.failed:
         click.echo(
             f"error: all {len(result.rows)} runs failed; the errors are listed above.",
@@ -258,4 +259,4 @@ def generate(
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    click.echo(f"written: {out}")
+    click.echo(written_line(out))

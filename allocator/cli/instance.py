@@ -19,6 +19,7 @@ from allocator.cli.common import (
     main,
     user_errors,
 )
+from allocator.render.text import written_line
 
 
 @main.command("scenario")
@@ -55,7 +56,7 @@ def scenario_command(instance: Path, scenario: Path, out: Path) -> None:
     with user_errors():
         changed = load(instance, scenario=scenario)
         write_instance(changed, out)
-    click.echo(f"written: {out}")
+    click.echo(written_line(out))
 
 
 @main.command()
@@ -174,4 +175,4 @@ def report(solution: Path) -> None:
 
     with user_errors():
         target = rebuild_report(solution)
-    click.echo(f"written: {target}")
+    click.echo(written_line(target))

@@ -22,6 +22,7 @@ from allocator.cli.common import (
     parse_locks,
     user_errors,
 )
+from allocator.render.text import written_line
 
 
 @main.command()
@@ -238,7 +239,7 @@ def solve(
         from allocator.render.text import summary_table
 
         click.echo(summary_table(summary))
-    click.echo(f"written: {folder}")
+    click.echo(written_line(folder))
     if summary.get("stopped_by") == "interrupted":
         click.echo(
             "interrupted: the search was stopped early; the best allocation "
@@ -335,6 +336,6 @@ def solve_parts_command(
 
         click.echo(summary_table(summary))
         click.echo(parts_line(summary))
-    click.echo(f"written: {folder}")
+    click.echo(written_line(folder))
     if summary["status"] == "no_solution":
         sys.exit(EXIT_NO_SOLUTION)

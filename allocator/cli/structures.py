@@ -14,6 +14,7 @@ from allocator.cli.common import (
     main,
     user_errors,
 )
+from allocator.render.text import written_line
 
 
 @main.command()
@@ -147,7 +148,7 @@ def compare(
                 bar.close()
     if not quiet:
         click.echo(comparison_table(comparison.rows))
-    click.echo(f"written: {folder}")
+    click.echo(written_line(folder))
 
 
 @main.command()
@@ -249,4 +250,4 @@ def recommend(
         finally:
             executor.close()
     click.echo(recommendation_text(rec))
-    click.echo(f"written: {folder}")
+    click.echo(written_line(folder))

@@ -11,6 +11,11 @@ from allocator import i18n
 from allocator.i18n import _
 
 
+def written_line(path: object) -> str:
+    """The last line of a command that wrote: where, in the active language."""
+    return _("written: {path}").format(path=path)
+
+
 def summary_table(summary: dict[str, Any]) -> str:
     """A readable two-column table of a solve's headline figures."""
     k = summary["kpis"]

@@ -178,3 +178,11 @@ def test_instance_language_key_is_used_unless_lang_says_otherwise(tmp_path):
     done = run("validate", folder)
     assert done.returncode == 1
     assert 'instance.toml, column language: expected "nb" or "nn" or "en"' in done.stderr
+
+
+@pytest.mark.parametrize(("lang", "said"), [("nb", "lagret"), ("nn", "lagra"), ("en", "written")])
+def test_solve_says_where_it_wrote_in_the_chosen_language(tmp_path, lang, said):
+    out = tmp_path / "s"
+    done = run("solve", "instances/tiny", "--out", out, "--quiet", "--no-xlsx", "--lang", lang)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{said}: {out}\n"
