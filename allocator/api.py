@@ -120,7 +120,48 @@ def solve(
     Raises:
         InstanceError, SolutionError: a ``previous`` that cannot be read.
     """
-    options = RunOptions(
+    options = _run_options(
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        portfolio=portfolio,
+        deterministic_time=deterministic_time,
+        solver=solver,
+        previous=previous,
+        rebalance=rebalance,
+        strict_previous=strict_previous,
+        locks=locks,
+        max_moves=max_moves,
+        on_progress=progress,
+        stop=stop,
+        interruptible=interruptible,
+        on_interrupt=on_interrupt,
+        progress=progress_line,
+    )
+    return solve_instance(instance, options)
+
+
+def _run_options(
+    *,
+    time_limit: float | None,
+    seed: int | None,
+    workers: int | None,
+    portfolio: bool,
+    deterministic_time: float | None,
+    solver: str,
+    previous: str | Path | None,
+    rebalance: bool,
+    strict_previous: bool,
+    locks: Sequence[Lock],
+    **more: Any,
+) -> RunOptions:
+    """The one place a solve's arguments become :class:`RunOptions`.
+
+    :func:`solve` and :func:`solve_in_parts` take the same search options;
+    ``more`` holds what only one of them has (``max_moves``, the progress
+    and interrupt hooks).
+    """
+    return RunOptions(
         time_limit=time_limit,
         seed=seed,
         workers=workers,
@@ -129,16 +170,10 @@ def solve(
         solver=solver,
         previous=Path(previous) if previous is not None else None,
         rebalance=rebalance,
-        max_moves=max_moves,
-        on_progress=progress,
-        stop=stop,
         strict_previous=strict_previous,
         cli_locks=list(locks),
-        interruptible=interruptible,
-        on_interrupt=on_interrupt,
-        progress=progress_line,
+        **more,
     )
-    return solve_instance(instance, options)
 
 
 def solve_in_parts(
@@ -194,17 +229,17 @@ def solve_in_parts(
     """
     from allocator.runs.parts import solve_parts
 
-    options = RunOptions(
+    options = _run_options(
         time_limit=time_limit,
         seed=seed,
         workers=workers,
         portfolio=portfolio,
         deterministic_time=deterministic_time,
         solver=solver,
-        previous=Path(previous) if previous is not None else None,
+        previous=previous,
         rebalance=rebalance,
         strict_previous=strict_previous,
-        cli_locks=list(locks),
+        locks=locks,
     )
     # Checked here, before any part is sent: a bad seed fails once.
     search_params(instance, options)
