@@ -60,6 +60,44 @@ def team(id: str, name: str, kind: str, municipalities: Sequence[str] = ()) -> T
     return Team(id=id, name=name, kind=kind, municipalities=tuple(municipalities))
 
 
+def follow_up_areas(
+    rng: random.Random,
+    ids: Sequence[str],
+    group: Sequence[str],
+    population: Mapping[str, float],
+    *,
+    split_pairs: bool,
+) -> list[list[str]]:
+    """An office's follow-up sub-areas, as lists of municipality ids.
+
+    The host ``group`` is one area, or two when its population is over
+    9,000; the other municipalities are areas alone or, when two in a row
+    are small (under 6,000 together), in pairs at a chance of 0.6. The
+    office shape also splits a host group of two (``split_pairs``), which
+    puts the host in both areas; the national shape does not, so that no
+    municipality is in two areas there. Draws from ``rng`` in a fixed order.
+    """
+    areas: list[list[str]] = []
+    smallest = 2 if split_pairs else 3
+    half = len(group) // 2 + 1
+    if sum(population[m] for m in group) > 9000 and len(group) >= smallest:
+        areas += [list(group[:half]), list(group[half:]) or list(group)]
+    else:
+        areas.append(list(group))
+    rest = [m for m in ids if m not in group]
+    while rest:
+        first = rest.pop(0)
+        if (
+            rest
+            and population[first] + population[rest[0]] < 6000
+            and rng.random() < 0.6
+        ):
+            areas.append([first, rest.pop(0)])
+        else:
+            areas.append([first])
+    return areas
+
+
 def team_name(office: str, kind: str, number: int = 0) -> str:
     """A Norwegian team name such as ``NAV Gol oppfølging 2``."""
     label = TEAM_LABELS.get(kind, kind)
@@ -173,6 +211,25 @@ class Builder:
                 if odds and rng.random() < odds:
                     chosen.append(competence)
         return tuple(c for c in self.catalogue if c in chosen)
+
+    def debt_counsellors(
+        self, team: Team, employers: Sequence[str], count: int
+    ) -> list[Advisor]:
+        """``count`` advisors for a debt-counselling ``team``.
+
+        Employers (each also the advisor's base) are taken in turn from
+        ``employers``; each one's FTE is drawn from 0.5, 0.8 and 1.0.
+        """
+        return [
+            self.advisor(
+                team,
+                employer=employers[i % len(employers)],
+                base=employers[i % len(employers)],
+                fte=self.rng.choice((0.5, 0.8, 1.0)),
+                competences=("debt_counselling", "social_assistance"),
+            )
+            for i in range(count)
+        ]
 
     def advisor(
         self,

@@ -47,7 +47,13 @@ from allocator.domain import (
     Team,
     User,
 )
-from allocator.generate.builders import Builder, municipality, policy_for, team
+from allocator.generate.builders import (
+    Builder,
+    follow_up_areas,
+    municipality,
+    policy_for,
+    team,
+)
 from allocator.generate.catalogue import COMPETENCES, INTAKE_PER_FTE, WEEK
 from allocator.generate.helpers import apportion, fold_id
 from allocator.generate.office import OFFICE_SHARES, office_locks
@@ -312,26 +318,9 @@ def _draw_office(
     population = {m.id: float(m.population or 1) for m in places}
     employers = [m for m in ids if m not in hosted]
     group = [host, *hosted]
-    # Sub-areas for follow-up: the host group (in two when large), the other
-    # municipalities alone or, when small, in pairs. Unlike the office shape,
-    # a host pair is never split, so that no municipality is in two areas
-    # (its users would be drawn twice).
-    areas: list[list[str]] = []
-    if sum(population[m] for m in group) > 9000 and len(group) >= 3:
-        areas += [group[: len(group) // 2 + 1], group[len(group) // 2 + 1 :]]
-    else:
-        areas.append(group)
-    rest = [m for m in ids if m not in group]
-    while rest:
-        first = rest.pop(0)
-        if (
-            rest
-            and population[first] + population[rest[0]] < 6000
-            and rng.random() < 0.6
-        ):
-            areas.append([first, rest.pop(0)])
-        else:
-            areas.append([first])
+    # Unlike the office shape, a host pair is never split, so that no
+    # municipality is in two areas (its users would be drawn twice).
+    areas = follow_up_areas(rng, ids, group, population, split_pairs=False)
     office = f"NAV {places[ids.index(host)].name}" + ("-regionen" if hosted else "")
     n_advisors, n_users = plan.advisors, plan.users
     new_total = round(n_users * rng.uniform(0.012, 0.025))
@@ -415,16 +404,7 @@ def _draw_office(
     )
     debt_employers = sorted({employer_of(m) for m in debt_places}, key=ids.index)
     teams.append(debt)
-    staff[debt.id] = [
-        builder.advisor(
-            debt,
-            employer=debt_employers[i % len(debt_employers)],
-            base=debt_employers[i % len(debt_employers)],
-            fte=rng.choice((0.5, 0.8, 1.0)),
-            competences=("debt_counselling", "social_assistance"),
-        )
-        for i in range(debt_staff)
-    ]
+    staff[debt.id] = builder.debt_counsellors(debt, debt_employers, debt_staff)
     follow_teams: list[tuple[Team, list[str]]] = []
     for number, (area, headcount) in enumerate(zip(areas, per_area, strict=True), 1):
         label = "/".join(places[ids.index(p)].name for p in area)

@@ -32,7 +32,13 @@ from allocator.domain import (
     Team,
     User,
 )
-from allocator.generate.builders import Builder, municipality, policy_for, team
+from allocator.generate.builders import (
+    Builder,
+    follow_up_areas,
+    municipality,
+    policy_for,
+    team,
+)
 from allocator.generate.catalogue import COMPETENCES, WEEK
 from allocator.generate.helpers import apportion, fold_id
 from allocator.generate.region import Shape, shape_note, synthetic_names
@@ -120,22 +126,7 @@ def office_instance(
     # Sub-areas for follow-up: the host group (split in two teams when it
     # is large), other municipalities alone or, when small, in pairs.
     group = [host, *hosted]
-    areas: list[list[str]] = []
-    if sum(population[m] for m in group) > 9000 and len(group) >= 2:
-        areas += [group[: len(group) // 2 + 1], group[len(group) // 2 + 1 :] or group]
-    else:
-        areas.append(group)
-    rest = [m for m in ids if m not in group]
-    while rest:
-        first = rest.pop(0)
-        if (
-            rest
-            and population[first] + population[rest[0]] < 6000
-            and rng.random() < 0.6
-        ):
-            areas.append([first, rest.pop(0)])
-        else:
-            areas.append([first])
+    areas = follow_up_areas(rng, ids, group, population, split_pairs=True)
     debt_places = tuple(group) if rng.random() < 0.7 else tuple(ids)
     routing = (
         RoutingRule(team_kind="assessment", status="new"),
@@ -210,16 +201,7 @@ def office_instance(
     staff["youth"] = office_wide(by_id["youth"], youth, 0.45)
     staff["family"] = office_wide(by_id["family"], family, 0.45)
     debt_employers = sorted({employer_of(m) for m in debt_places}, key=ids.index)
-    staff["debt"] = [
-        builder.advisor(
-            by_id["debt"],
-            employer=debt_employers[i % len(debt_employers)],
-            base=debt_employers[i % len(debt_employers)],
-            fte=rng.choice((0.5, 0.8, 1.0)),
-            competences=("debt_counselling", "social_assistance"),
-        )
-        for i in range(debt_staff)
-    ]
+    staff["debt"] = builder.debt_counsellors(by_id["debt"], debt_employers, debt_staff)
     for item, headcount, area in zip(teams[4:], per_area, areas, strict=True):
         members: list[Advisor] = []
         for k, place in enumerate(area):
