@@ -45,6 +45,7 @@ from ortools.sat.python import cp_model
 from allocator.engine.cpsat import AllocationModel
 from allocator.engine.cpsat.solver import (
     REPRODUCIBLE,
+    STOP_ORDER,
     ProgressCallback,
     Result,
     SolveParams,
@@ -611,14 +612,6 @@ def run_mip(
     return outcome
 
 
-# Worst first: how the parts' ends add up to one.
-_STOP_ORDER: tuple[StopReason, ...] = (
-    "interrupted",
-    "wall_clock",
-    "deterministic_time",
-    "gap_limit",
-    "proof",
-)
 
 
 def overall_stop(
@@ -628,7 +621,7 @@ def overall_stop(
     if stop is not None and stop.is_set() and not all(s.proven for s in states):
         return "interrupted"
     ends = {s.stopped_by for s in states}
-    for reason in _STOP_ORDER:
+    for reason in STOP_ORDER:
         if reason in ends:
             return reason
     return "proof"

@@ -35,7 +35,7 @@ from typing import Any
 from allocator.analysis.changes import change_counts, change_rows
 from allocator.analysis.report import Report, kpis_of
 from allocator.domain import Instance
-from allocator.engine.cpsat.solver import GAP_TARGET, Result
+from allocator.engine.cpsat.solver import GAP_TARGET, STOP_ORDER, Result
 from allocator.i18n import active, set_language
 from allocator.run import RunOptions, weekly_instance
 from allocator.runs.executor import Executor
@@ -48,10 +48,6 @@ _REPEATED = (
 )  # fmt: skip
 # From best to worst: the merged status is the worst of the parts'.
 _STATUS_ORDER = ("optimal", "feasible", "greedy", "no_solution")
-# The parts' ends, worst first (as the search folds its own parts' ends).
-_STOP_ORDER = (
-    "interrupted", "wall_clock", "deterministic_time", "gap_limit", "proof", "none"
-)
 
 
 @dataclass(frozen=True)
@@ -513,11 +509,10 @@ class _Merged:
 def _stopped_by(reasons: Counter[str]) -> str:
     """What ended the parts' searches, in one word: the worst of their ends.
 
-    The order is the search's own (interrupted, wall_clock,
-    deterministic_time, gap_limit, proof), so one part cut by the clock
+    The order is the search's own (``STOP_ORDER``), so one part cut by the clock
     makes the whole say ``wall_clock`` and, with it, not reproducible.
     """
-    for reason in _STOP_ORDER:
+    for reason in STOP_ORDER:
         if reasons.get(reason):
             return reason
     return next(iter(sorted(reasons)), "none")

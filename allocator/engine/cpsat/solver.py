@@ -24,6 +24,11 @@ StopReason = Literal[
     "proof", "deterministic_time", "gap_limit", "wall_clock", "interrupted", "none"
 ]
 REPRODUCIBLE: frozenset[str] = frozenset({"proof", "deterministic_time", "gap_limit"})
+# Worst first: how several searches' ends fold into one (the search's
+# parts, a solve in parts): the worst of them.
+STOP_ORDER: tuple[StopReason, ...] = (
+    "interrupted", "wall_clock", "deterministic_time", "gap_limit", "proof", "none"
+)  # fmt: skip
 # Where the written allocation came from: the search's best, or the greedy
 # hint when the search did not beat it (see solve: never worse than greedy).
 Source = Literal["search", "hint"]
