@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -41,12 +42,13 @@ _LIMITS = {
 class MipOutcome:
     """What HiGHS found on one part, in the model's own units (``to_objective``).
 
-    ``values`` is a solution by CP-SAT variable index (None without one);
+    ``values`` is a solution by CP-SAT variable index (None without one),
+    whole numbers unless variables were relaxed;
     ``bound`` is HiGHS's proved lower bound; ``proved`` says the run ended by
     the gap target; ``timed_out`` that the wall clock cut it.
     """
 
-    values: list[int] | None
+    values: list[float] | None
     bound: float
     proved: bool
     timed_out: bool
@@ -76,13 +78,19 @@ def solve_mip(
     time_limit: float,
     gap: float,
     stop: threading.Event | None = None,
+    relax: Collection[int] = (),
+    start: Sequence[float] | None = None,
 ) -> MipOutcome:
     """Solve the CP-SAT ``model`` with HiGHS's MIP solver.
 
     ``nodes`` caps the branch-and-bound nodes (the deterministic budget);
     ``time_limit`` is in seconds; ``gap`` is the relative gap that ends the
     search; setting ``stop`` (e.g. by Ctrl-C) ends it at HiGHS's next
-    check. The caller must check :func:`convertible` first.
+    check. The variables in ``relax`` (CP-SAT indices) are continuous: the
+    bound is then a bound of that relaxation, which holds for the model
+    too, and the values are not rounded (no allocation). ``start``, a
+    feasible value for every variable, is HiGHS's first incumbent. The caller must
+    check :func:`convertible` first.
     """
     proto = model.model.proto
     highs = quiet_highs()
@@ -104,15 +112,20 @@ def solve_mip(
     highs.addVars(n, lower, upper)
     columns = np.arange(n, dtype=np.int32)
     highs.changeColsCost(n, columns, cost)
-    highs.changeColsIntegrality(
-        n, columns, np.array([highspy.HighsVarType.kInteger] * n)
-    )
+    integrality = [highspy.HighsVarType.kInteger] * n
+    for var in relax:
+        integrality[var] = highspy.HighsVarType.kContinuous
+    highs.changeColsIntegrality(n, columns, np.array(integrality))
     for constraint in proto.constraints:
         linear = constraint.linear
         domain = list(linear.domain)
         index = np.array(list(linear.vars), dtype=np.int32)
         values = np.array(list(linear.coeffs), dtype=float)
         highs.addRow(_bound(domain[0]), _bound(domain[-1]), len(index), index, values)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = [float(x) for x in start]
+        highs.setSolution(solution)
     if stop is not None:
 
         def interrupt(event: object) -> None:
@@ -124,9 +137,10 @@ def solve_mip(
     status = highs.getModelStatus()
     info = highs.getInfo()
     feasible = highspy.SolutionStatus.kSolutionStatusFeasible
-    found: list[int] | None = None
+    found: list[float] | None = None
     if info.primal_solution_status == feasible:
-        found = [round(x) for x in highs.getSolution().col_value]
+        columns_found = highs.getSolution().col_value
+        found = list(columns_found) if relax else [round(x) for x in columns_found]
     scale = objective.scaling_factor or 1.0
     bound = info.mip_dual_bound
     bound = (bound + objective.offset) * scale if math.isfinite(bound) else -math.inf

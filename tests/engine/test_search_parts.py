@@ -374,3 +374,83 @@ def test_a_part_with_a_call_cut_by_the_clock_is_not_reproducible(
                build_s=0.0, time_to_first_s=None, allocation=[],
                stopped_by=search.overall_stop([state], None)).reproducible
     )  # fmt: skip
+
+
+def test_the_capacity_is_stated_as_the_load_the_users_can_make_up() -> None:
+    """Rule 4 in its rounded form: 0.6 FTE at 4 cases per FTE is 2.4.
+
+    Users of weight 1 can fill at most 2 of it, users of weight 1 and 1.5
+    also 2 (steps of 0.5), users of weight 1 and 1.2 the whole 2.4 (steps of
+    0.2). The optimum is the same: with three users of weight 1 one waits.
+    """
+    from allocator.engine.cpsat import AllocationModel
+    from allocator.engine.cpsat.constraints import usable_capacity
+
+    def usable(*weights: float) -> int:
+        users = [user(f"u{i}", weight=w) for i, w in enumerate(weights)]
+        inst = instance(users, [advisor("a0", fte=0.6)], weights={"unassigned": 1000})
+        problem = build_problem(inst)
+        model = AllocationModel(problem)
+        assert problem.capacity[0] == 2400
+        return usable_capacity(problem, 0, model.variables.by_advisor[0])
+
+    assert usable(1.0, 1.0, 1.0) == 2000
+    assert usable(1.0, 1.5, 1.0) == 2000
+    assert usable(1.0, 1.2, 1.0) == 2400
+    inst = instance(
+        [user("u0"), user("u1"), user("u2")],
+        [advisor("a0", fte=0.6)],
+        weights={"unassigned": 1000},
+    )
+    result = search.solve(build_problem(inst), SolveParams(time_limit=10))
+    assert (result.objective, result.bound) == (1000.0, 1000.0)
+
+
+def test_the_relaxation_and_its_dive_reach_the_whole_models_optimum() -> None:
+    """A part whose advisors each choose one municipality (rule 5).
+
+    a0 in nord and a1 in sor take 4 users each; nord has 5 users, sor 2 and
+    vest 1. The best choice is a0 in nord and a1 in sor: one nord user and
+    the vest user wait (2 x 1,000), no travel. HiGHS's relaxation (the
+    municipality choices and waiting counts whole) bounds the part at
+    exactly that, and the dive from its choice finds the allocation.
+    """
+    import time
+
+    users = [user(f"n{i}") for i in range(5)]
+    users += [user("s0", "sor"), user("s1", "sor"), user("v0", "vest")]
+    inst = instance(
+        users,
+        [advisor("a0"), advisor("a1", base="sor")],
+        weights={"unassigned": 1000, "travel": 1},
+        max_municipalities_per_advisor=1,
+    )
+    problem = build_problem(inst)
+    (part,) = split(problem)
+    model = search.mip_model(part.problem, SolveParams())
+    assert model is not None and model.variables.serves
+    waiting: list[int | None] = [None] * len(inst.users)
+    state = search._PartState(
+        part=part,
+        budget=1.0,
+        allocation=waiting,
+        objective=objective(part.problem, waiting),
+    )
+    tracker = search._Tracker(
+        start=time.perf_counter(),
+        callback=None,
+        objective=[state.objective],
+        bound=[float("-inf")],
+    )
+    outcome = search.run_mip(state, model, 1.0, time.perf_counter() + 60, tracker, 0)
+    whole = solve_whole(problem, SolveParams(time_limit=10, workers=1))
+    assert whole.status == "optimal" and whole.objective == 2000.0
+    assert (outcome.objective, outcome.bound) == (2000.0, 2000.0)
+    assert outcome.allocation is not None
+    served = {
+        (a, inst.users[u].municipality)
+        for u, a in enumerate(outcome.allocation)
+        if a is not None
+    }
+    assert served == {(0, "nord"), (1, "sor")}
+    assert not outcome.timed_out and outcome.ran_out
