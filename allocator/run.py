@@ -154,6 +154,9 @@ def solve_instance(instance: Instance, options: RunOptions) -> Solution:
         # same answer on every run; "gap_limit", "wall_clock" may not.
         "stopped_by": result.stopped_by,
         "reproducible": result.reproducible,
+        # Every part proved and its ties settled by the documented
+        # tie-break: the same allocation for every seed.
+        "canonical": result.canonical,
         "deterministic_time_spent": [round(d, 3) for d in result.deterministic],
         # "hint" when the greedy baseline was better than the search's best.
         "allocation_from": result.source,

@@ -39,10 +39,10 @@ import dataclasses
 import threading
 
 from allocator.engine.cpsat.solver import (
+    STOP_ORDER,
     ProgressCallback,
     Result,
     SolveParams,
-    StopReason,
 )
 from allocator.engine.problem import Problem
 from allocator.engine.search import solve
@@ -52,14 +52,6 @@ SIDE_GOALS = ("load_balance", "travel", "rotation", "non_local")
 # Added to the reassignment weight in step 2 (the model's resolution), so a
 # move that only ties with leaving a user unassigned is not made.
 TIE_BREAK = 0.01
-# Worst first: how a run of several solves reports what ended its search.
-STOP_ORDER: tuple[StopReason, ...] = (
-    "interrupted",
-    "wall_clock",
-    "deterministic_time",
-    "gap_limit",
-    "proof",
-)
 
 
 def waiting_kinds(problem: Problem, allocation: list[int | None]) -> set[str]:

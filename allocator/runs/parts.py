@@ -430,6 +430,7 @@ class _Merged:
             "portfolio": options.portfolio,
             "stopped_by": result.stopped_by,
             "reproducible": reproducible,
+            "canonical": all(s.get("canonical") for s in parts),
             "gap_warning": _gap_warning(gap),
             "rebalance": options.rebalance,
             "previous": str(options.previous) if options.previous else None,

@@ -94,6 +94,9 @@ class Result:
     deterministic: list[float] = field(default_factory=list)
     # The deterministic-time budget the search was given (None: the clock).
     budget: float | None = None
+    # Every part's allocation is the documented one among its optima
+    # (engine/search.py, settle_ties): the same for every seed.
+    canonical: bool = False
 
     @property
     def reproducible(self) -> bool:
