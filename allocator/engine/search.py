@@ -69,11 +69,14 @@ from allocator.engine.problem import Problem
 # much per (group, advisor) pair of the model, at least BUDGET_MIN and at
 # most BUDGET_MAX. Sized on the office shape's seeds 0 to 39, the shipped
 # instances and their scenarios (solutions/BENCHMARKS.md) so that on an
-# idle 2-core machine the search ends well within the default 10 s (the
-# slowest office, seed 12: 8.6 s, most of it HiGHS on its family team).
+# idle 2-core machine the search ends well within the default 10 s. The
+# cap was 6 until HiGHS's relaxation freed budget for the portfolio, whose
+# interleaved workers take about 1.3 s a unit on two cores: at 6 an
+# office (seed 95) then ran into the clock; at 5 the slowest of seeds 0
+# to 95 took about 8.5 s, most of it HiGHS roots no node limit caps.
 BUDGET_PER_PAIR = 0.0035
 BUDGET_MIN = 5.0
-BUDGET_MAX = 6.0
+BUDGET_MAX = 5.0
 # The time limit the budget is sized for; a longer limit scales it.
 NOMINAL_TIME_LIMIT = 10.0
 # Share of a part's budget that round one (one worker) may spend.
@@ -447,10 +450,16 @@ def solve(
         if (model := mip_model(states[i].part.problem, params)) is not None
     }
 
+    # What each HiGHS part may stay from its bound and still leave the
+    # office within PART_GAP (an equal share each).
+    allowance = PART_GAP * sum(s.objective for s in states) / max(1, len(models))
+
     def mip_call(i: int) -> _Outcome:
         if stop is not None and stop.is_set():
             return _Outcome(spent=0.0, workers=0)
-        return run_mip(states[i], models[i], shares[i], deadline, tracker, i, stop)
+        return run_mip(
+            states[i], models[i], shares[i], deadline, tracker, i, stop, allowance
+        )
 
     with ThreadPoolExecutor(max_workers=ROUND_ONE_THREADS) as pool:
         mip_outcomes = list(pool.map(mip_call, models))
@@ -589,6 +598,7 @@ def run_mip(
     tracker: _Tracker,
     index: int,
     stop: threading.Event | None = None,
+    allowance: float = 0.0,
 ) -> _Outcome:
     """The part's ``model`` as a MIP in HiGHS (:mod:`allocator.engine.mip`).
 
@@ -599,10 +609,15 @@ def run_mip(
     office's family team: proved in about 1,000 nodes, against over 4,000
     for the whole model, unproved). Then a dive: the whole model with each
     advisor's municipalities fixed to those the relaxation chose, which is
-    almost a transportation problem, for the allocation. Other parts are
-    solved whole. The budget is a node limit (``NODES_PER_UNIT`` per unit),
-    so the call is deterministic; the spent time is reported in the same
-    units.
+    almost a transportation problem, for the allocation; the whole model
+    then gets what is left only when the part is still further from its
+    bound than its ``allowance`` (objective units: its share of the
+    office's PART_GAP) and than PART_GAP of its own, and only on parts of
+    at most ``WHOLE_AFTER_RELAXATION`` pairs, since its root, which
+    no node limit caps, can take seconds (an office's 851-pair youth team:
+    5.8 s for 25 nodes). Other parts are solved whole. The budget is a
+    node limit (``NODES_PER_UNIT`` per unit), so the call is deterministic;
+    the spent time is reported in the same units.
     """
     problem = state.part.problem
     limit = max(1, round(NODES_PER_UNIT * budget))
@@ -646,6 +661,8 @@ def run_mip(
     reached = min(outcome.objective, state.objective)
     if (
         gap_of(reached, max(outcome.bound, state.bound)) > PART_GAP
+        and reached - max(outcome.bound, state.bound) > allowance
+        and pairs(problem) <= WHOLE_AFTER_RELAXATION
         and left * NODES_PER_UNIT >= 1
         and not outcome.timed_out
         and not (stop is not None and stop.is_set())
@@ -681,6 +698,15 @@ def run_mip(
 # model's. The office teams whose municipality choices need the
 # relaxation have 200 to 500 pairs.
 RELAX_MAX_PAIRS = 1000
+
+
+# After the relaxation, the whole model runs only on parts of at most this
+# many pairs; on larger ones its root (which no node limit caps) costs
+# seconds (an office's 851-pair youth team: 5.7 s for 25 nodes, after the
+# relaxation had brought it within 0.5 %), and CP-SAT's portfolio takes
+# the part on its budget instead. The small teams that need the whole
+# model after the relaxation had 230 to 260 pairs.
+WHOLE_AFTER_RELAXATION = 600
 
 
 # The relaxation's branch-and-bound nodes per unit of deterministic time:

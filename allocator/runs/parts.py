@@ -365,6 +365,9 @@ class _Merged:
             allocation=allocation,
             solver=parts[0]["solver"] if parts else options.solver,
             stopped_by=stopped_by,  # type: ignore[arg-type]
+            # The parts' searches ran in other processes: progress.csv gets
+            # the merged end (one row), not an empty table.
+            log=[(wall_s, objective, bound if bound is not None else math.nan)],
         )
         report = Report(
             assignments=self.assignments,

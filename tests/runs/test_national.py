@@ -142,6 +142,13 @@ def test_solve_dask_from_the_command_line(
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["parts"] == 3 and summary["reproducible"] is True
     assert allocator.check(read_instance(tiny), out) == []
+    # progress.csv: one row, the merged end (the parts ran elsewhere).
+    rows = (out / "progress.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "elapsed_s,objective,bound"
+    (row,) = rows[1:]
+    _, objective, bound = row.split(",")
+    assert float(objective) == summary["objective"]
+    assert float(bound) == summary["bound"]
 
 
 @pytest.mark.parametrize(
