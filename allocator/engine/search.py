@@ -703,10 +703,11 @@ RELAX_MAX_PAIRS = 1000
 # After the relaxation, the whole model runs only on parts of at most this
 # many pairs; on larger ones its root (which no node limit caps) costs
 # seconds (an office's 851-pair youth team: 5.7 s for 25 nodes, after the
-# relaxation had brought it within 0.5 %), and CP-SAT's portfolio takes
-# the part on its budget instead. The small teams that need the whole
-# model after the relaxation had 230 to 260 pairs.
-WHOLE_AFTER_RELAXATION = 600
+# relaxation had brought it within 0.5 %; a 512-pair family team 5.6 s for
+# 3 nodes), and CP-SAT's portfolio takes the part on its budget instead.
+# The small teams that needed the whole model after the relaxation had 230
+# to 260 pairs.
+WHOLE_AFTER_RELAXATION = 300
 
 
 # The relaxation's branch-and-bound nodes per unit of deterministic time:
