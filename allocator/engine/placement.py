@@ -142,7 +142,9 @@ def solve_placing_first(
         return problem, first
     placing = solve(
         placement_problem(problem, free),
-        params,
+        # Step 2's allocation is never written (only which users it
+        # moves counts), so its ties need no settling.
+        dataclasses.replace(params, settle_ties=False),
         hint=first.allocation,
         stop=stop,
     )

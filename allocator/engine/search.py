@@ -262,11 +262,11 @@ def run_part(
     problem = state.part.problem
     model = AllocationModel(problem)
     model.hint(state.allocation)
-    remaining = deadline - time.perf_counter()
+    remaining = max(0.01, deadline - time.perf_counter())
     solver = configure(
         params,
         workers=workers,
-        time_limit=max(0.01, remaining),
+        time_limit=remaining,
         budget=max(0.01, budget),
         interleave=workers > 1,
         gap_target=PART_GAP,
@@ -295,15 +295,24 @@ def run_part(
         )
     # INFEASIBLE cannot happen (leaving everyone waiting obeys every rule);
     # a call without a solution only adds its spent time.
-    outcome.ran_out = spent >= budget - 1e-6
     # CP-SAT reports OPTIMAL when it ends by proof or by its gap target;
-    # anything else short of the budget, not interrupted, was the clock.
+    # otherwise it ended by its budget, an interrupt or the clock. The
+    # interleaved workers may stop a little short of the budget, so the
+    # clock is told by the time the call took, not by what it spent.
     outcome.timed_out = (
         code != cp_model.OPTIMAL
-        and not outcome.ran_out
+        and hit_clock(solver, remaining)
         and not (stop is not None and stop.is_set())
     )
+    outcome.ran_out = spent >= budget - 1e-6 or (
+        code != cp_model.OPTIMAL and not outcome.timed_out
+    )
     return outcome
+
+
+def hit_clock(solver: cp_model.CpSolver, time_limit: float) -> bool:
+    """Whether a CP-SAT call ran until its wall-clock limit (seconds)."""
+    return solver.response_proto.wall_time >= 0.95 * time_limit
 
 
 @dataclass
@@ -487,7 +496,7 @@ def solve(
         left -= outcome.spent
         absorb(states[i], [outcome], stop, tracker, i)
     for i, state in enumerate(states):
-        if stop is not None and stop.is_set():
+        if (stop is not None and stop.is_set()) or not params.settle_ties:
             break
         settle_ties(state, params, deadline, stop, tracker, i)
     if states and all(s.bound == float("-inf") for s in states):
@@ -826,9 +835,14 @@ def settle_ties(
     search found (its figures may differ between seeds, never between runs
     of one seed).
     """
+    problem = state.part.problem
+    if len(problem.pinned) == len(problem.groups):
+        # Everyone stays with their advisor (a weekly part without
+        # newcomers): one allocation only, nothing to settle.
+        state.canonical = state.stopped_by == "proof"
+        return
     if state.stopped_by not in ("proof", "gap_limit"):
         return
-    problem = state.part.problem
     model = AllocationModel(problem)
     model.hint(state.allocation)
     proto = model.model.proto
@@ -854,10 +868,11 @@ def settle_ties(
     model.model.minimize(
         cp_model.LinearExpr.weighted_sum([v for _, v in ties], [c for c, _ in ties])
     )
+    remaining = max(0.01, deadline - time.perf_counter())
     solver = configure(
         params,
         workers=1,
-        time_limit=max(0.01, deadline - time.perf_counter()),
+        time_limit=remaining,
         budget=TIE_BUDGET,
         interleave=False,
     )
@@ -874,7 +889,7 @@ def settle_ties(
             state.objective = min(state.objective, value)
     state.canonical = code == cp_model.OPTIMAL and state.stopped_by == "proof"
     interrupted = stop is not None and stop.is_set()
-    if code != cp_model.OPTIMAL and spent < TIE_BUDGET - 1e-6 and not interrupted:
+    if code != cp_model.OPTIMAL and hit_clock(solver, remaining) and not interrupted:
         # Cut by the clock: which optimum it wrote depends on the load.
         state.clock_cut = True
         state.stopped_by = "wall_clock"

@@ -62,6 +62,10 @@ class SolveParams:
     # stopped by it (or by a proof) gives the same answer on every run; one
     # stopped by the wall clock may not.
     deterministic_time: float | None = None
+    # Settle ties among equal optima by the documented tie-break
+    # (engine/search.py, settle_ties). Off only for a solve whose
+    # allocation is never written (the weekly move rule's second step).
+    settle_ties: bool = True
 
     @property
     def budget(self) -> float:
