@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import highspy
@@ -79,7 +79,6 @@ def solve_mip(
     gap: float,
     stop: threading.Event | None = None,
     relax: Collection[int] = (),
-    start: Sequence[float] | None = None,
 ) -> MipOutcome:
     """Solve the CP-SAT ``model`` with HiGHS's MIP solver.
 
@@ -88,8 +87,7 @@ def solve_mip(
     search; setting ``stop`` (e.g. by Ctrl-C) ends it at HiGHS's next
     check. The variables in ``relax`` (CP-SAT indices) are continuous: the
     bound is then a bound of that relaxation, which holds for the model
-    too, and the values are not rounded (no allocation). ``start``, a
-    feasible value for every variable, is HiGHS's first incumbent. The caller must
+    too, and the values are not rounded (no allocation). The caller must
     check :func:`convertible` first.
     """
     proto = model.model.proto
@@ -122,10 +120,6 @@ def solve_mip(
         index = np.array(list(linear.vars), dtype=np.int32)
         values = np.array(list(linear.coeffs), dtype=float)
         highs.addRow(_bound(domain[0]), _bound(domain[-1]), len(index), index, values)
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = [float(x) for x in start]
-        highs.setSolution(solution)
     if stop is not None:
 
         def interrupt(event: object) -> None:

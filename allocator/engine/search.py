@@ -65,18 +65,17 @@ from allocator.engine.greedy import solve_greedy
 from allocator.engine.mip import MipOutcome, convertible, solve_mip
 from allocator.engine.problem import Problem
 
-# The whole search's deterministic time at the default time limit: this
-# much per (group, advisor) pair of the model, at least BUDGET_MIN and at
-# most BUDGET_MAX. Sized on the office shape's seeds 0 to 39, the shipped
+# The whole search's deterministic time at the default time limit, shared
+# over the parts by size. Sized on the office shape's seeds, the shipped
 # instances and their scenarios (solutions/BENCHMARKS.md) so that on an
-# idle 2-core machine the search ends well within the default 10 s. The
-# cap was 6 until HiGHS's relaxation freed budget for the portfolio, whose
-# interleaved workers take about 1.3 s a unit on two cores: at 6 an
-# office (seed 95) then ran into the clock; at 5 the slowest of seeds 0
-# to 95 took about 8.5 s, most of it HiGHS roots no node limit caps.
-BUDGET_PER_PAIR = 0.0035
-BUDGET_MIN = 5.0
-BUDGET_MAX = 5.0
+# idle 2-core machine the search ends within the default 10 s. It was 0.0035
+# units per (group, advisor) pair between a floor of 5 and a cap of 6; the
+# cap came down to 5 when HiGHS's relaxation freed budget for the
+# portfolio, whose interleaved workers take about 1.3 s a unit on two
+# cores (at 6 an office, seed 95, ran into the clock), and floor and cap
+# being equal, the size no longer counts. The slowest of seeds 0 to 95
+# took about 9 s, most of it HiGHS roots that no node limit caps.
+BUDGET = 5.0
 # The time limit the budget is sized for; a longer limit scales it.
 NOMINAL_TIME_LIMIT = 10.0
 # Share of a part's budget that round one (one worker) may spend.
@@ -97,6 +96,32 @@ NODES_PER_UNIT = 85
 # and cuts are not node-limited and would outrun the budget (an office's
 # 1,284-pair follow-up part took 3 s of CPU at the root alone).
 MIP_MAX_PAIRS = 5000
+# Parts with more pairs than this skip the relaxation: HiGHS's roots are
+# not node-limited, and on an office's 2,082-pair follow-up part the
+# relaxation's, the dive's and the whole model's took 5 s together (the
+# whole model's alone 3.2 s), for a relaxation bound below the whole
+# model's. The office teams whose municipality choices need the
+# relaxation have 200 to 500 pairs.
+RELAX_MAX_PAIRS = 1000
+# After the relaxation, the whole model runs only on parts of at most this
+# many pairs; on larger ones its root (which no node limit caps) costs
+# seconds (an office's 851-pair youth team: 5.7 s for 25 nodes, after the
+# relaxation had brought it within 0.5 %; a 512-pair family team 5.6 s for
+# 3 nodes), and CP-SAT's portfolio takes the part on its budget instead.
+# The small teams that needed the whole model after the relaxation had 230
+# to 260 pairs.
+WHOLE_AFTER_RELAXATION = 300
+# The relaxation's branch-and-bound nodes per unit of deterministic time:
+# about three times as many as the whole model's (on an office's family
+# team 971 nodes took 3.8 s, a node about 4 ms of CPU against 12).
+RELAXED_NODES_PER_UNIT = 250
+# Nodes the dive may take even when the relaxation spent the part's limit:
+# with the municipalities fixed the model is almost a transportation
+# problem, which HiGHS solves at its root.
+DIVE_NODES = 50
+# The tie-break's deterministic time per part: a proved part's ties
+# settle in a few thousandths of a unit (an office's parts: at most 0.008).
+TIE_BUDGET = 0.2
 
 
 def pairs(problem: Problem) -> int:
@@ -104,16 +129,14 @@ def pairs(problem: Problem) -> int:
     return sum(len(options(problem, g)) for g in range(len(problem.groups)))
 
 
-def budget_for(problem: Problem, params: SolveParams) -> float:
-    """The whole search's deterministic time: from the model's size and the time limit.
+def budget_for(params: SolveParams) -> float:
+    """The whole search's deterministic time: ``BUDGET`` scaled by the time limit.
 
     ``params.deterministic_time``, when given, is used as it is.
     """
     if params.deterministic_time is not None:
         return params.deterministic_time
-    size = BUDGET_PER_PAIR * pairs(problem)
-    scale = params.time_limit / NOMINAL_TIME_LIMIT
-    return max(BUDGET_MIN, min(BUDGET_MAX, size)) * scale
+    return BUDGET * params.time_limit / NOMINAL_TIME_LIMIT
 
 
 @dataclass
@@ -396,7 +419,7 @@ def solve(
         problem, [g for g in range(len(problem.groups)) if g not in placed], []
     )
     states = []
-    total = budget_for(problem, params)
+    total = budget_for(params)
     sizes = [max(1, pairs(part.problem)) for part in parts]
     budgets = [total * size / sum(sizes) for size in sizes]
     for part, budget in zip(parts, budgets, strict=True):
@@ -700,31 +723,6 @@ def run_mip(
     return outcome
 
 
-# Parts with more pairs than this skip the relaxation: HiGHS's roots are
-# not node-limited, and on an office's 2,082-pair follow-up part the
-# relaxation's, the dive's and the whole model's took 5 s together (the
-# whole model's alone 3.2 s), for a relaxation bound below the whole
-# model's. The office teams whose municipality choices need the
-# relaxation have 200 to 500 pairs.
-RELAX_MAX_PAIRS = 1000
-
-
-# After the relaxation, the whole model runs only on parts of at most this
-# many pairs; on larger ones its root (which no node limit caps) costs
-# seconds (an office's 851-pair youth team: 5.7 s for 25 nodes, after the
-# relaxation had brought it within 0.5 %; a 512-pair family team 5.6 s for
-# 3 nodes), and CP-SAT's portfolio takes the part on its budget instead.
-# The small teams that needed the whole model after the relaxation had 230
-# to 260 pairs.
-WHOLE_AFTER_RELAXATION = 300
-
-
-# The relaxation's branch-and-bound nodes per unit of deterministic time:
-# about three times as many as the whole model's (on an office's family
-# team 971 nodes took 3.8 s, a node about 4 ms of CPU against 12).
-RELAXED_NODES_PER_UNIT = 250
-
-
 def dive(
     problem: Problem,
     values: Sequence[float] | None,
@@ -766,12 +764,6 @@ def mip_outcome(
     return outcome
 
 
-# Nodes the dive may take even when the relaxation spent the part's limit:
-# with the municipalities fixed the model is almost a transportation
-# problem, which HiGHS solves at its root.
-DIVE_NODES = 50
-
-
 def relaxed(model: AllocationModel) -> list[int]:
     """The variables ``run_mip``'s relaxation leaves continuous.
 
@@ -796,11 +788,6 @@ def fix_municipalities(model: AllocationModel, values: Sequence[float]) -> None:
     for flag in model.variables.serves.values():
         if values[flag.index] < 0.5:
             model.model.add(flag == 0)
-
-
-# The tie-break's deterministic time per part: a proved part's ties
-# settle in a few thousandths of a unit (an office's parts: at most 0.008).
-TIE_BUDGET = 0.2
 
 
 def tie_cost(user: str, advisor: str | None) -> int:

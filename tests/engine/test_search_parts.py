@@ -363,7 +363,7 @@ def test_round_two_with_highs_gives_the_same_answer_under_load(
 
     monkeypatch.setattr(search, "solve_mip", counted)
     params = SolveParams(
-        time_limit=600, deterministic_time=search.budget_for(problem, SolveParams())
+        time_limit=600, deterministic_time=search.budget_for(SolveParams())
     )
     first = search.solve(problem, params)
     with busy():

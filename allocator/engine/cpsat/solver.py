@@ -58,7 +58,7 @@ class SolveParams:
     # but its answer under a time limit depends on thread timing.
     portfolio: bool = False
     # CP-SAT's deterministic time budget for the whole search; None = sized
-    # from the problem (allocator.engine.search.budget_for). A search
+    # from the time limit (allocator.engine.search.budget_for). A search
     # stopped by it (or by a proof) gives the same answer on every run; one
     # stopped by the wall clock may not.
     deterministic_time: float | None = None
